@@ -1,0 +1,23 @@
+/*
+ * check_dotsec.c -- runs every unit suite; exits non-zero if any test
+ * failed.  CK_FORK stays on so that a crash fails one test, not the run.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "suites.h"
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	sr = srunner_create(dnsmsg_suite());
+	srunner_add_suite(sr, config_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,13 @@
+/*
+ * suites.h -- every libcheck suite of the unit tests; check_dotsec.c runs
+ * them all.  One suite per module, defined in tests/unit/check_<module>.c.
+ */
+#ifndef DS_SUITES_H
+#define DS_SUITES_H
+
+#include <check.h>
+
+Suite *dnsmsg_suite(void);
+Suite *config_suite(void);
+
+#endif /* DS_SUITES_H */
