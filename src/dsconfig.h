@@ -1,0 +1,101 @@
+/*
+ * dsconfig.h -- the configuration of dotsecd: a YAML file with Stubby's key
+ * names where the two overlap, plus dotsec's own keys.
+ *
+ * Contract:
+ *   - config_default() gives the built-in defaults (see conf/dotsecd.yml).
+ *   - config_load()/config_parse() read a file or a buffer.  Every error is
+ *     reported through the error callback as one line "FILE:LINE: message"
+ *     (the line of the offending key or value, 1-based), and parsing goes on
+ *     so that all errors of a file are reported in one run.  They return NULL
+ *     when there was at least one error.
+ *   - Unknown keys and values of the wrong type are errors naming the key.
+ *   - Every returned config is freed with config_free(), which takes NULL.
+ */
+#ifndef DS_DSCONFIG_H
+#define DS_DSCONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+/* One SPKI pin: digest is always "sha256", value is the base64 text. */
+struct ds_pin {
+	char *digest;
+	char *value;
+};
+
+struct ds_upstream {
+	char *address;		/* numeric IPv4 or IPv6 address, as written */
+	struct sockaddr_storage addr;	/* address and tls_port */
+	socklen_t addrlen;
+	unsigned port;		/* tls_port, default 853 */
+	char *auth_name;	/* tls_auth_name, NULL when absent */
+	struct ds_pin *pins;	/* tls_pubkey_pinset */
+	size_t npins;
+};
+
+struct ds_listen {
+	char *spec;		/* as written: "127.0.0.1@53", "0::1" */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
+struct ds_config {
+	char *path;			/* file it came from, or "(defaults)" */
+
+	struct ds_listen *listen;	/* listen_addresses */
+	size_t nlisten;
+	struct ds_upstream *upstreams;	/* upstream_recursive_servers */
+	size_t nupstreams;
+
+	bool round_robin;		/* round_robin_upstreams, default 1 */
+	unsigned padding_blocksize;	/* tls_query_padding_blocksize, 128 */
+	unsigned idle_timeout_ms;	/* idle_timeout (upstream), 10000 */
+	unsigned timeout_ms;		/* timeout per query, 5000 */
+	unsigned tls_backoff_time;	/* seconds, default 10 */
+	unsigned tls_connection_retries;	/* default 2 */
+	unsigned limit_outstanding_queries;	/* per worker, default 1000 */
+	char *tls_ca_file;		/* NULL: the system's CA store */
+	char *tls_ca_path;
+	char *tls_min_version;		/* NULL, "GETDNS_TLS1_2" or "..1_3" */
+
+	char *trust_anchor_file;	/* default DS_DATADIR "/root.key" */
+	enum ds_log_level log_level;	/* log_level, default notice */
+	unsigned edns_udp_size;		/* edns_udp_size, 1232 (512..4096) */
+	unsigned workers;		/* 0: one per online CPU */
+
+	unsigned tcp_idle_timeout_ms;	/* client TCP idle, default 10000 */
+	unsigned tcp_max_connections;	/* per worker, default 1000 */
+	unsigned tcp_max_inflight;	/* per TCP connection, default 100 */
+};
+
+/* Called once per error; line is "FILE:LINE: message" without newline. */
+typedef void (*ds_config_err_fn)(void *arg, const char *line);
+
+/* The built-in defaults.  Returns NULL only on allocation failure. */
+struct ds_config *config_default(void);
+
+/* Read and check the YAML file at path.  Keys that are absent keep their
+ * defaults; listen_addresses and upstream_recursive_servers, when present,
+ * replace the default lists.  Returns NULL after reporting every error
+ * (including "cannot open FILE: strerror") through err. */
+struct ds_config *config_load(const char *path, ds_config_err_fn err,
+    void *arg);
+
+/* The same for a buffer; name is used in error lines in place of a file
+ * name.  The buffer need not be NUL-terminated. */
+struct ds_config *config_parse(const char *text, size_t len, const char *name,
+    ds_config_err_fn err, void *arg);
+
+void config_free(struct ds_config *cfg);
+
+/* Parse "ADDR", "ADDR@PORT" or "ADDR#PORT" (IPv4 or IPv6, numeric only)
+ * into ss.  Returns 0, or -1 when the text is not such an address or the
+ * port is out of 1..65535. */
+int config_parse_addr(const char *text, unsigned default_port,
+    struct sockaddr_storage *ss, socklen_t *len);
+
+#endif /* DS_DSCONFIG_H */
