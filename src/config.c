@@ -1,0 +1,1211 @@
+/*
+ * config.c -- read and check dotsecd's YAML configuration (see dsconfig.h).
+ *
+ * The file is loaded whole with libyaml's document API and then walked once.
+ * Every check reports through the caller's callback and carries on, so that
+ * one run shows every mistake of a file; the config is thrown away at the
+ * end if anything was wrong.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "dsconfig.h"
+#include "log.h"
+
+#ifndef DS_DATADIR
+#define DS_DATADIR "/usr/share/dotsec"
+#endif
+
+/* A configuration file is a page of text; anything much larger is the
+ * wrong file, and reading it whole must not exhaust memory. */
+#define CONFIG_MAX_SIZE		(1024 * 1024)
+
+/* Longest value quoted back in an error message: enough to recognise it,
+ * short enough that the line stays readable. */
+#define QUOTE_MAX		64
+
+#define DEFAULT_PORT		53
+#define DEFAULT_TLS_PORT	853
+#define PIN_SHA256_LEN		32
+
+static const char *const default_listen[] = {
+	"127.0.0.1@53",
+	"::1@53"
+};
+
+/* Two operators, each over IPv4 and IPv6, so that one outage or one broken
+ * address family does not stop resolution. */
+static const struct {
+	const char *address;
+	const char *auth_name;
+} default_upstreams[] = {
+	{ "9.9.9.9", "dns.quad9.net" },
+	{ "2620:fe::fe", "dns.quad9.net" },
+	{ "1.1.1.1", "cloudflare-dns.com" },
+	{ "2606:4700:4700::1111", "cloudflare-dns.com" }
+};
+
+#define NELEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* State of one parse: where errors go and how many there were. */
+struct ctx {
+	const char *name;
+	ds_config_err_fn err;
+	void *arg;
+	unsigned nerr;
+	yaml_document_t *doc;
+};
+
+static void report(struct ctx *c, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void report_raw(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Error reporting.
+ */
+
+static void
+deliver(struct ctx *c, const char *text)
+{
+	c->nerr++;
+	/* A caller without a callback still deserves to see why. */
+	if (c->err != NULL)
+		c->err(c->arg, text);
+	else
+		ds_err("%s", text);
+}
+
+static void
+report_raw(struct ctx *c, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	deliver(c, text);
+}
+
+/* line is 1-based. */
+static void
+report(struct ctx *c, size_t line, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(text, sizeof(text), "%s:%zu: ", c->name, line);
+	if (n < 0 || (size_t)n >= sizeof(text)) {
+		deliver(c, text);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
+	va_end(ap);
+	deliver(c, text);
+}
+
+static size_t
+line_of(const yaml_node_t *node)
+{
+	return node->start_mark.line + 1;
+}
+
+/*
+ * Addresses.
+ */
+
+/* Parse a decimal port, 1..65535, with nothing around it. */
+static int
+parse_port(const char *text, unsigned *port)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (*text == '\0' || strlen(text) > 5)
+		return -1;
+	for (p = text; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* An IPv6 scope is an interface name or index; 0 means "no such one". */
+static unsigned
+parse_scope(const char *text)
+{
+	unsigned long v;
+	char *end;
+
+	if (*text >= '0' && *text <= '9') {
+		errno = 0;
+		v = strtoul(text, &end, 10);
+		if (errno != 0 || *end != '\0' || v > UINT_MAX)
+			return 0;
+		return (unsigned)v;
+	}
+	return if_nametoindex(text);
+}
+
+/*
+ * The numeric address text[0..len) with port into *ss.  inet_pton and not
+ * getaddrinfo: the latter also takes "127.1" and "0x7f.1", which in a
+ * configuration file are far more likely typos than intent.
+ */
+static int
+parse_ip(const char *text, size_t len, unsigned port,
+    struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
+	struct sockaddr_storage tmp;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&tmp;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&tmp;
+	char *scope;
+
+	if (len == 0 || len >= sizeof(buf) || port < 1 || port > 65535)
+		return -1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+
+	/* Zeroed so that equal addresses compare equal with memcmp(). */
+	memset(&tmp, 0, sizeof(tmp));
+	if (inet_pton(AF_INET, buf, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*ss = tmp;
+		*sslen = sizeof(*sin);
+		return 0;
+	}
+
+	memset(&tmp, 0, sizeof(tmp));
+	scope = strchr(buf, '%');
+	if (scope != NULL)
+		*scope++ = '\0';
+	if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1)
+		return -1;
+	if (scope != NULL) {
+		sin6->sin6_scope_id = parse_scope(scope);
+		if (sin6->sin6_scope_id == 0)
+			return -1;
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons((uint16_t)port);
+	*ss = tmp;
+	*sslen = sizeof(*sin6);
+	return 0;
+}
+
+int
+config_parse_addr(const char *text, unsigned default_port,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	unsigned port = default_port;
+	size_t n;
+
+	if (text == NULL)
+		return -1;
+	/* Neither '@' nor '#' can occur in a numeric address, so the first
+	 * one is the separator, IPv6 included. */
+	n = strcspn(text, "@#");
+	if (text[n] != '\0' && parse_port(text + n + 1, &port) != 0)
+		return -1;
+	return parse_ip(text, n, port, ss, len);
+}
+
+/*
+ * Base64 (RFC 4648, standard alphabet, padded): only the length of what a
+ * pin decodes to matters here; the daemon decodes it when it needs it.
+ */
+
+static int
+b64_value(int ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/* The number of bytes text decodes to, or -1 when it is not base64. */
+static long
+b64_decoded_len(const char *text)
+{
+	size_t len = strlen(text), i;
+	unsigned pad = 0;
+
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (text[i] == '=') {
+			/* Padding only in the last two places of the text. */
+			if (i + 2 < len)
+				return -1;
+			pad++;
+		} else if (pad > 0 || b64_value((unsigned char)text[i]) < 0) {
+			return -1;
+		}
+	}
+	return (long)(len / 4 * 3 - pad);
+}
+
+/*
+ * Scalars.
+ */
+
+/* A plain scalar that YAML reads as null, as in "key:" with no value. */
+static bool
+is_null(const yaml_node_t *node)
+{
+	const char *v;
+
+	if (node->type != YAML_SCALAR_NODE ||
+	    node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	v = (const char *)node->data.scalar.value;
+	return strcmp(v, "") == 0 || strcmp(v, "~") == 0 ||
+	    strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+	    strcmp(v, "NULL") == 0;
+}
+
+static const char *
+type_name(const yaml_node_t *node)
+{
+	switch (node->type) {
+	case YAML_MAPPING_NODE:
+		return "a map";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a scalar";
+	}
+}
+
+/*
+ * The text of a scalar value of key, or NULL after reporting why there is
+ * none.  keyline is used for an absent value: libyaml places an empty
+ * scalar wherever the next token starts.  what says what was expected,
+ * e.g. "a string".
+ */
+static const char *
+scalar(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node,
+    const char *what)
+{
+	const char *v;
+
+	if (node->type != YAML_SCALAR_NODE) {
+		report(c, line_of(node), "'%s' must be %s, not %s", key, what,
+		    type_name(node));
+		return NULL;
+	}
+	if (is_null(node)) {
+		report(c, keyline, "'%s' needs a value (%s)", key, what);
+		return NULL;
+	}
+	v = (const char *)node->data.scalar.value;
+	/* A double-quoted "\0" would silently cut the value short. */
+	if (strlen(v) != node->data.scalar.length) {
+		report(c, line_of(node), "'%s' contains a NUL character", key);
+		return NULL;
+	}
+	if (*v == '\0') {
+		report(c, line_of(node), "'%s' must not be empty", key);
+		return NULL;
+	}
+	return v;
+}
+
+/* Decimal digits only: YAML's octal, hex and sign forms are refused, as
+ * they are far more likely typos than intent in a configuration. */
+static int
+get_uint(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node,
+    unsigned long min, unsigned long max, unsigned *out)
+{
+	const char *v, *p;
+	unsigned long n = 0;
+
+	if ((v = scalar(c, key, keyline, node, "a number")) == NULL)
+		return -1;
+	for (p = v; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			break;
+		/* Saturate: anything that large is out of range anyway. */
+		if (n > (ULONG_MAX - 9) / 10)
+			n = ULONG_MAX;
+		else
+			n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (*p != '\0' || n < min || n > max) {
+		report(c, line_of(node),
+		    "'%s' must be a whole number in %lu..%lu, not '%.*s'",
+		    key, min, max, QUOTE_MAX, v);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* A copy of the scalar value of key into *out, replacing what was there. */
+static int
+get_string(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node,
+    char **out)
+{
+	const char *v;
+	char *copy;
+
+	if ((v = scalar(c, key, keyline, node, "a string")) == NULL)
+		return -1;
+	if ((copy = strdup(v)) == NULL) {
+		report(c, line_of(node), "out of memory");
+		return -1;
+	}
+	free(*out);
+	*out = copy;
+	return 0;
+}
+
+/*
+ * Maps.  The walkers below see every pair; keys must be plain text.
+ */
+
+static const char *
+key_text(struct ctx *c, yaml_node_t *key)
+{
+	const char *k;
+
+	if (key->type != YAML_SCALAR_NODE) {
+		report(c, line_of(key), "a key must be a name, not %s",
+		    type_name(key));
+		return NULL;
+	}
+	k = (const char *)key->data.scalar.value;
+	if (strlen(k) != key->data.scalar.length || *k == '\0') {
+		report(c, line_of(key), "a key must be a name");
+		return NULL;
+	}
+	return k;
+}
+
+/* Index of key in names[], -1 when it is not there. */
+static int
+lookup(const char *key, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(key, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* True the first time; a later copy of the key is reported, because YAML
+ * would silently let the last one win. */
+static bool
+first_time(struct ctx *c, bool *seen, const char *key, size_t line)
+{
+	if (*seen) {
+		report(c, line, "duplicate key '%s'", key);
+		return false;
+	}
+	*seen = true;
+	return true;
+}
+
+/*
+ * tls_pubkey_pinset: [{digest: sha256, value: BASE64}, ...]
+ */
+
+static const char *const pin_keys[] = { "digest", "value" };
+
+static void
+parse_pin(struct ctx *c, yaml_node_t *node, struct ds_pin *pin)
+{
+	bool seen[NELEMS(pin_keys)] = { false };
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+	const char *key, *text;
+	long n;
+	int i;
+
+	if (node->type != YAML_MAPPING_NODE) {
+		report(c, line_of(node), "a pin in 'tls_pubkey_pinset' must "
+		    "be a map of 'digest' and 'value', not %s",
+		    type_name(node));
+		return;
+	}
+	for (pair = node->data.mapping.pairs.start;
+	    pair < node->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(c->doc, pair->key);
+		v = yaml_document_get_node(c->doc, pair->value);
+		if ((key = key_text(c, k)) == NULL)
+			continue;
+		if ((i = lookup(key, pin_keys, NELEMS(pin_keys))) < 0) {
+			report(c, line_of(k), "unknown key '%s' in a pin of "
+			    "'tls_pubkey_pinset'", key);
+			continue;
+		}
+		if (!first_time(c, &seen[i], key, line_of(k)))
+			continue;
+		if (i == 0) {
+			if ((text = scalar(c, key, line_of(k), v,
+			    "a digest name")) == NULL)
+				continue;
+			if (strcmp(text, "sha256") != 0) {
+				report(c, line_of(v), "unsupported pin digest "
+				    "'%.*s': only sha256 is supported",
+				    QUOTE_MAX, text);
+				continue;
+			}
+			get_string(c, key, line_of(k), v, &pin->digest);
+		} else {
+			if ((text = scalar(c, key, line_of(k), v,
+			    "a base64 SHA-256 digest")) == NULL)
+				continue;
+			if ((n = b64_decoded_len(text)) < 0) {
+				report(c, line_of(v), "pin value '%.*s' is "
+				    "not base64", QUOTE_MAX, text);
+				continue;
+			}
+			if (n != PIN_SHA256_LEN) {
+				report(c, line_of(v), "pin value '%.*s' "
+				    "decodes to %ld bytes, but a SHA-256 "
+				    "digest has %d", QUOTE_MAX, text, n,
+				    PIN_SHA256_LEN);
+				continue;
+			}
+			get_string(c, key, line_of(k), v, &pin->value);
+		}
+	}
+	if (!seen[0])
+		report(c, line_of(node), "a pin needs 'digest: sha256'");
+	if (!seen[1])
+		report(c, line_of(node), "a pin needs a 'value'");
+}
+
+static void
+parse_pinset(struct ctx *c, size_t keyline, yaml_node_t *node,
+    struct ds_upstream *up)
+{
+	yaml_node_item_t *item;
+	size_t n;
+
+	if (node->type != YAML_SEQUENCE_NODE) {
+		if (is_null(node))
+			report(c, keyline, "'tls_pubkey_pinset' needs a list "
+			    "of pins");
+		else
+			report(c, line_of(node), "'tls_pubkey_pinset' must "
+			    "be a list of pins, not %s", type_name(node));
+		return;
+	}
+	n = (size_t)(node->data.sequence.items.top -
+	    node->data.sequence.items.start);
+	if (n == 0)
+		return;
+	if ((up->pins = calloc(n, sizeof(*up->pins))) == NULL) {
+		report(c, line_of(node), "out of memory");
+		return;
+	}
+	/* Counted at once: calloc's zeroed pins are safe to free. */
+	up->npins = n;
+	for (item = node->data.sequence.items.start, n = 0;
+	    item < node->data.sequence.items.top; item++, n++)
+		parse_pin(c, yaml_document_get_node(c->doc, *item),
+		    &up->pins[n]);
+}
+
+/*
+ * upstream_recursive_servers: [{address_data, tls_port, tls_auth_name,
+ * tls_pubkey_pinset}, ...]
+ */
+
+enum { UP_ADDRESS, UP_PORT, UP_AUTH_NAME, UP_PINSET };
+static const char *const upstream_keys[] = {
+	"address_data", "tls_port", "tls_auth_name", "tls_pubkey_pinset"
+};
+
+static void
+parse_upstream(struct ctx *c, yaml_node_t *node, struct ds_upstream *up)
+{
+	bool seen[NELEMS(upstream_keys)] = { false };
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v, *addr_node = NULL;
+	const char *key;
+	int i;
+
+	up->port = DEFAULT_TLS_PORT;
+	if (node->type != YAML_MAPPING_NODE) {
+		report(c, line_of(node), "an entry of "
+		    "'upstream_recursive_servers' must be a map with "
+		    "'address_data', not %s", type_name(node));
+		return;
+	}
+	for (pair = node->data.mapping.pairs.start;
+	    pair < node->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(c->doc, pair->key);
+		v = yaml_document_get_node(c->doc, pair->value);
+		if ((key = key_text(c, k)) == NULL)
+			continue;
+		i = lookup(key, upstream_keys, NELEMS(upstream_keys));
+		if (i < 0) {
+			report(c, line_of(k), "unknown key '%s' in "
+			    "'upstream_recursive_servers'", key);
+			continue;
+		}
+		if (!first_time(c, &seen[i], key, line_of(k)))
+			continue;
+		switch (i) {
+		case UP_ADDRESS:
+			if (get_string(c, key, line_of(k), v,
+			    &up->address) == 0)
+				addr_node = v;
+			break;
+		case UP_PORT:
+			get_uint(c, key, line_of(k), v, 1, 65535, &up->port);
+			break;
+		case UP_AUTH_NAME:
+			get_string(c, key, line_of(k), v, &up->auth_name);
+			break;
+		case UP_PINSET:
+			parse_pinset(c, line_of(k), v, up);
+			break;
+		}
+	}
+
+	if (!seen[UP_ADDRESS]) {
+		report(c, line_of(node), "an upstream needs 'address_data'");
+	} else if (addr_node != NULL) {
+		/* Only now: tls_port may come after address_data. */
+		if (parse_ip(up->address, strlen(up->address), up->port,
+		    &up->addr, &up->addrlen) != 0)
+			report(c, line_of(addr_node), "'address_data' must be "
+			    "a numeric IPv4 or IPv6 address, not '%.*s'",
+			    QUOTE_MAX, up->address);
+	}
+	if (!seen[UP_AUTH_NAME] && !seen[UP_PINSET])
+		report(c, line_of(node), "an upstream needs 'tls_auth_name' "
+		    "or 'tls_pubkey_pinset': dotsec only talks to upstreams "
+		    "it can authenticate");
+	else if (!seen[UP_AUTH_NAME] && up->npins == 0)
+		report(c, line_of(node), "an upstream without "
+		    "'tls_auth_name' needs at least one pin: dotsec only "
+		    "talks to upstreams it can authenticate");
+}
+
+static void
+free_upstreams(struct ds_upstream *ups, size_t n)
+{
+	size_t i, j;
+
+	if (ups == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(ups[i].address);
+		free(ups[i].auth_name);
+		if (ups[i].pins != NULL) {
+			for (j = 0; j < ups[i].npins; j++) {
+				free(ups[i].pins[j].digest);
+				free(ups[i].pins[j].value);
+			}
+			free(ups[i].pins);
+		}
+	}
+	free(ups);
+}
+
+static void
+free_listen(struct ds_listen *ls, size_t n)
+{
+	size_t i;
+
+	if (ls == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(ls[i].spec);
+	free(ls);
+}
+
+/* A list value of key with at least one item, or -1 after an error. */
+static int
+nonempty_list(struct ctx *c, const char *key, size_t keyline,
+    yaml_node_t *node, const char *what, size_t *n)
+{
+	if (node->type != YAML_SEQUENCE_NODE) {
+		if (is_null(node))
+			report(c, keyline, "'%s' needs a list of %s", key,
+			    what);
+		else
+			report(c, line_of(node), "'%s' must be a list of %s, "
+			    "not %s", key, what, type_name(node));
+		return -1;
+	}
+	*n = (size_t)(node->data.sequence.items.top -
+	    node->data.sequence.items.start);
+	if (*n == 0) {
+		report(c, line_of(node), "'%s' needs at least one entry",
+		    key);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+parse_upstreams(struct ctx *c, const char *key, size_t keyline,
+    yaml_node_t *node, struct ds_config *cfg)
+{
+	yaml_node_item_t *item;
+	size_t n;
+
+	if (nonempty_list(c, key, keyline, node, "upstreams", &n) != 0)
+		return;
+	/* The list replaces the defaults rather than adding to them. */
+	free_upstreams(cfg->upstreams, cfg->nupstreams);
+	cfg->nupstreams = 0;
+	if ((cfg->upstreams = calloc(n, sizeof(*cfg->upstreams))) == NULL) {
+		report(c, line_of(node), "out of memory");
+		return;
+	}
+	cfg->nupstreams = n;
+	for (item = node->data.sequence.items.start, n = 0;
+	    item < node->data.sequence.items.top; item++, n++)
+		parse_upstream(c, yaml_document_get_node(c->doc, *item),
+		    &cfg->upstreams[n]);
+}
+
+static void
+parse_listen(struct ctx *c, const char *key, size_t keyline,
+    yaml_node_t *node, struct ds_config *cfg)
+{
+	yaml_node_item_t *item;
+	yaml_node_t *v;
+	struct ds_listen *l;
+	const char *text;
+	size_t n, i;
+
+	if (nonempty_list(c, key, keyline, node, "addresses", &n) != 0)
+		return;
+	free_listen(cfg->listen, cfg->nlisten);
+	cfg->nlisten = 0;
+	if ((cfg->listen = calloc(n, sizeof(*cfg->listen))) == NULL) {
+		report(c, line_of(node), "out of memory");
+		return;
+	}
+	for (item = node->data.sequence.items.start;
+	    item < node->data.sequence.items.top; item++) {
+		v = yaml_document_get_node(c->doc, *item);
+		/* Entries are counted only once complete, so that the
+		 * duplicate check below compares real addresses. */
+		l = &cfg->listen[cfg->nlisten];
+		if ((text = scalar(c, key, line_of(v), v,
+		    "an address such as 127.0.0.1@53")) == NULL)
+			continue;
+		if (config_parse_addr(text, DEFAULT_PORT, &l->addr,
+		    &l->addrlen) != 0) {
+			report(c, line_of(v), "'%.*s' in '%s' is not a "
+			    "numeric address with an optional @PORT or "
+			    "#PORT in 1..65535", QUOTE_MAX, text, key);
+			continue;
+		}
+		for (i = 0; i < cfg->nlisten; i++)
+			if (cfg->listen[i].addrlen == l->addrlen &&
+			    memcmp(&cfg->listen[i].addr, &l->addr,
+			    l->addrlen) == 0)
+				break;
+		if (i < cfg->nlisten) {
+			/* The second bind() would fail; say so now. */
+			report(c, line_of(v), "'%.*s' in '%s' is the same "
+			    "address as '%.*s'", QUOTE_MAX, text, key,
+			    QUOTE_MAX, cfg->listen[i].spec);
+			continue;
+		}
+		if ((l->spec = strdup(text)) == NULL) {
+			report(c, line_of(v), "out of memory");
+			continue;
+		}
+		cfg->nlisten++;
+	}
+}
+
+/*
+ * The top level.
+ */
+
+enum key_kind {
+	K_UINT,		/* unsigned in min..max */
+	K_BOOL,		/* 0, 1, true, false */
+	K_STRING,	/* non-empty string */
+	K_TLS_VERSION,
+	K_LOG_LEVEL,
+	K_LISTEN,
+	K_UPSTREAMS,
+	K_FIXED,	/* Stubby key with the one value dotsec allows */
+	K_TRANSPORTS,	/* dns_transport_list: TLS and nothing else */
+	K_IGNORED,	/* Stubby key without meaning here: warn */
+	K_REFUSED	/* Stubby key replaced by another: error */
+};
+
+struct key_desc {
+	const char *name;
+	enum key_kind kind;
+	size_t offset;		/* of the field in struct ds_config */
+	unsigned long min, max;	/* K_UINT */
+	const char *value;	/* K_FIXED: the value accepted */
+	const char *why;	/* K_FIXED, K_TRANSPORTS, K_IGNORED,
+				 * K_REFUSED: said in the message */
+};
+
+#define FIELD(f)	offsetof(struct ds_config, f)
+#define UINT_KEY(n, f, lo, hi)	{ n, K_UINT, FIELD(f), lo, hi, NULL, NULL }
+#define KEY(n, k, f)		{ n, k, FIELD(f), 0, 0, NULL, NULL }
+#define FIXED_KEY(n, v, why)	{ n, K_FIXED, 0, 0, 0, v, why }
+#define OTHER_KEY(n, k, why)	{ n, k, 0, 0, 0, NULL, why }
+
+/* Timeouts are capped at an hour: a larger one is a mistake in units. */
+static const struct key_desc top_keys[] = {
+	KEY("listen_addresses", K_LISTEN, listen),
+	KEY("upstream_recursive_servers", K_UPSTREAMS, upstreams),
+	KEY("round_robin_upstreams", K_BOOL, round_robin),
+	UINT_KEY("tls_query_padding_blocksize", padding_blocksize, 0, 512),
+	UINT_KEY("idle_timeout", idle_timeout_ms, 0, 3600000),
+	UINT_KEY("timeout", timeout_ms, 1, 60000),
+	UINT_KEY("tls_backoff_time", tls_backoff_time, 0, 86400),
+	UINT_KEY("tls_connection_retries", tls_connection_retries, 0, 100),
+	/* At least 1: dotsec always bounds its queue, unlike Stubby's 0. */
+	UINT_KEY("limit_outstanding_queries", limit_outstanding_queries,
+	    1, 1000000),
+	KEY("tls_ca_file", K_STRING, tls_ca_file),
+	KEY("tls_ca_path", K_STRING, tls_ca_path),
+	KEY("tls_min_version", K_TLS_VERSION, tls_min_version),
+	KEY("trust_anchor_file", K_STRING, trust_anchor_file),
+	KEY("log_level", K_LOG_LEVEL, log_level),
+	UINT_KEY("edns_udp_size", edns_udp_size, 512, 4096),
+	UINT_KEY("workers", workers, 0, 64),
+	UINT_KEY("tcp_idle_timeout", tcp_idle_timeout_ms, 1, 3600000),
+	UINT_KEY("tcp_max_connections", tcp_max_connections, 1, 65535),
+	UINT_KEY("tcp_max_inflight", tcp_max_inflight, 1, 65535),
+
+	FIXED_KEY("resolution_type", "GETDNS_RESOLUTION_STUB",
+	    "dotsec is a stub: its upstreams do the recursion"),
+	FIXED_KEY("tls_authentication", "GETDNS_AUTHENTICATION_REQUIRED",
+	    "dotsec always authenticates its upstreams"),
+	OTHER_KEY("dns_transport_list", K_TRANSPORTS,
+	    "dotsec never sends queries in clear text"),
+
+	OTHER_KEY("edns_client_subnet_private", K_IGNORED,
+	    "not used by dotsec"),
+	OTHER_KEY("appdata_dir", K_IGNORED, "not used by dotsec"),
+	OTHER_KEY("dnssec", K_IGNORED, "dotsec always validates DNSSEC"),
+	OTHER_KEY("dnssec_return_status", K_IGNORED,
+	    "dotsec always validates DNSSEC"),
+	OTHER_KEY("trust_anchors_backoff_time", K_IGNORED,
+	    "dotsec reads its trust anchors from 'trust_anchor_file'"),
+	OTHER_KEY("dnssec_trust_anchors", K_REFUSED,
+	    "use 'trust_anchor_file' to name the file of root trust anchors"),
+};
+
+static void
+set_bool(struct ctx *c, const struct key_desc *kd, size_t keyline,
+    yaml_node_t *v, struct ds_config *cfg)
+{
+	bool *field = (bool *)((char *)cfg + kd->offset);
+	const char *text;
+
+	if ((text = scalar(c, kd->name, keyline, v, "0, 1, true or false"))
+	    == NULL)
+		return;
+	if (strcmp(text, "1") == 0 || strcmp(text, "true") == 0 ||
+	    strcmp(text, "True") == 0 || strcmp(text, "TRUE") == 0)
+		*field = true;
+	else if (strcmp(text, "0") == 0 || strcmp(text, "false") == 0 ||
+	    strcmp(text, "False") == 0 || strcmp(text, "FALSE") == 0)
+		*field = false;
+	else
+		report(c, line_of(v), "'%s' must be 0, 1, true or false, "
+		    "not '%.*s'", kd->name, QUOTE_MAX, text);
+}
+
+static void
+set_tls_version(struct ctx *c, const struct key_desc *kd, size_t keyline,
+    yaml_node_t *v, struct ds_config *cfg)
+{
+	const char *text;
+
+	if ((text = scalar(c, kd->name, keyline, v, "a TLS version")) == NULL)
+		return;
+	if (strcmp(text, "GETDNS_TLS1_2") != 0 &&
+	    strcmp(text, "GETDNS_TLS1_3") != 0) {
+		report(c, line_of(v), "'%s' must be GETDNS_TLS1_2 or "
+		    "GETDNS_TLS1_3, not '%.*s'", kd->name, QUOTE_MAX, text);
+		return;
+	}
+	get_string(c, kd->name, keyline, v, &cfg->tls_min_version);
+}
+
+static void
+set_log_level(struct ctx *c, const struct key_desc *kd, size_t keyline,
+    yaml_node_t *v, struct ds_config *cfg)
+{
+	enum ds_log_level level;
+	const char *text;
+
+	if ((text = scalar(c, kd->name, keyline, v, "a log level")) == NULL)
+		return;
+	if (ds_log_level_parse(text, &level) != 0) {
+		report(c, line_of(v), "'%s' must be error, warning, notice, "
+		    "info or debug, not '%.*s'", kd->name, QUOTE_MAX, text);
+		return;
+	}
+	cfg->log_level = level;
+}
+
+static void
+check_fixed(struct ctx *c, const struct key_desc *kd, size_t keyline,
+    yaml_node_t *v)
+{
+	const char *text;
+
+	if ((text = scalar(c, kd->name, keyline, v, kd->value)) == NULL)
+		return;
+	if (strcmp(text, kd->value) != 0)
+		report(c, line_of(v), "'%s' must be %s, not '%.*s': %s",
+		    kd->name, kd->value, QUOTE_MAX, text, kd->why);
+}
+
+static void
+check_transports(struct ctx *c, const struct key_desc *kd, size_t keyline,
+    yaml_node_t *v)
+{
+	yaml_node_t *item;
+	const char *text;
+
+	if (v->type == YAML_SEQUENCE_NODE &&
+	    v->data.sequence.items.top - v->data.sequence.items.start == 1) {
+		item = yaml_document_get_node(c->doc,
+		    *v->data.sequence.items.start);
+		if (item->type == YAML_SCALAR_NODE) {
+			text = (const char *)item->data.scalar.value;
+			if (strcmp(text, "GETDNS_TRANSPORT_TLS") == 0)
+				return;
+		}
+	}
+	report(c, is_null(v) ? keyline : line_of(v), "'%s' must be "
+	    "[GETDNS_TRANSPORT_TLS]: %s", kd->name, kd->why);
+}
+
+static void
+parse_top(struct ctx *c, yaml_node_t *root, struct ds_config *cfg)
+{
+	bool seen[NELEMS(top_keys)] = { false };
+	const struct key_desc *kd;
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+	const char *key;
+	size_t i, keyline;
+
+	for (pair = root->data.mapping.pairs.start;
+	    pair < root->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(c->doc, pair->key);
+		v = yaml_document_get_node(c->doc, pair->value);
+		if ((key = key_text(c, k)) == NULL)
+			continue;
+		keyline = line_of(k);
+		for (i = 0; i < NELEMS(top_keys); i++)
+			if (strcmp(key, top_keys[i].name) == 0)
+				break;
+		if (i == NELEMS(top_keys)) {
+			report(c, keyline, "unknown key '%.*s'", QUOTE_MAX,
+			    key);
+			continue;
+		}
+		if (!first_time(c, &seen[i], key, keyline))
+			continue;
+		kd = &top_keys[i];
+		switch (kd->kind) {
+		case K_UINT:
+			get_uint(c, key, keyline, v, kd->min, kd->max,
+			    (unsigned *)((char *)cfg + kd->offset));
+			break;
+		case K_BOOL:
+			set_bool(c, kd, keyline, v, cfg);
+			break;
+		case K_STRING:
+			get_string(c, key, keyline, v,
+			    (char **)((char *)cfg + kd->offset));
+			break;
+		case K_TLS_VERSION:
+			set_tls_version(c, kd, keyline, v, cfg);
+			break;
+		case K_LOG_LEVEL:
+			set_log_level(c, kd, keyline, v, cfg);
+			break;
+		case K_LISTEN:
+			parse_listen(c, key, keyline, v, cfg);
+			break;
+		case K_UPSTREAMS:
+			parse_upstreams(c, key, keyline, v, cfg);
+			break;
+		case K_FIXED:
+			check_fixed(c, kd, keyline, v);
+			break;
+		case K_TRANSPORTS:
+			check_transports(c, kd, keyline, v);
+			break;
+		case K_IGNORED:
+			/* Not an error: Stubby's files must load as they
+			 * are. */
+			ds_warn("%s:%zu: ignoring '%s': %s", c->name,
+			    keyline, key, kd->why);
+			break;
+		case K_REFUSED:
+			report(c, keyline, "'%s' is not supported: %s", key,
+			    kd->why);
+			break;
+		}
+	}
+}
+
+/*
+ * Public functions.
+ */
+
+struct ds_config *
+config_default(void)
+{
+	struct ds_config *cfg;
+	struct ds_upstream *up;
+	size_t i;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return NULL;
+	cfg->round_robin = true;
+	cfg->padding_blocksize = 128;
+	cfg->idle_timeout_ms = 10000;
+	cfg->timeout_ms = 5000;
+	cfg->tls_backoff_time = 10;
+	cfg->tls_connection_retries = 2;
+	cfg->limit_outstanding_queries = 1000;
+	cfg->log_level = DS_LOG_NOTICE;
+	cfg->edns_udp_size = 1232;
+	cfg->workers = 0;
+	cfg->tcp_idle_timeout_ms = 10000;
+	cfg->tcp_max_connections = 1000;
+	cfg->tcp_max_inflight = 100;
+	if ((cfg->path = strdup("(defaults)")) == NULL ||
+	    (cfg->trust_anchor_file = strdup(DS_DATADIR "/root.key")) == NULL)
+		goto fail;
+
+	cfg->listen = calloc(NELEMS(default_listen), sizeof(*cfg->listen));
+	if (cfg->listen == NULL)
+		goto fail;
+	for (i = 0; i < NELEMS(default_listen); i++) {
+		if ((cfg->listen[i].spec = strdup(default_listen[i])) == NULL)
+			goto fail;
+		cfg->nlisten++;
+		if (config_parse_addr(default_listen[i], DEFAULT_PORT,
+		    &cfg->listen[i].addr, &cfg->listen[i].addrlen) != 0)
+			goto fail;
+	}
+
+	cfg->upstreams = calloc(NELEMS(default_upstreams),
+	    sizeof(*cfg->upstreams));
+	if (cfg->upstreams == NULL)
+		goto fail;
+	cfg->nupstreams = NELEMS(default_upstreams);
+	for (i = 0; i < NELEMS(default_upstreams); i++) {
+		up = &cfg->upstreams[i];
+		up->port = DEFAULT_TLS_PORT;
+		if ((up->address = strdup(default_upstreams[i].address))
+		    == NULL || (up->auth_name =
+		    strdup(default_upstreams[i].auth_name)) == NULL)
+			goto fail;
+		if (parse_ip(up->address, strlen(up->address), up->port,
+		    &up->addr, &up->addrlen) != 0)
+			goto fail;
+	}
+	return cfg;
+
+fail:
+	config_free(cfg);
+	return NULL;
+}
+
+/* Report libyaml's complaint at the line where it found it. */
+static void
+yaml_problem(struct ctx *c, const yaml_parser_t *parser, const char *text,
+    size_t len)
+{
+	size_t line, i;
+
+	if (parser->error == YAML_MEMORY_ERROR) {
+		report_raw(c, "%s: out of memory", c->name);
+		return;
+	}
+	if (parser->error == YAML_READER_ERROR) {
+		/* The reader has only a byte offset. */
+		line = 1;
+		for (i = 0; i < parser->problem_offset && i < len; i++)
+			if (text[i] == '\n')
+				line++;
+	} else {
+		line = parser->problem_mark.line + 1;
+	}
+	report(c, line, "%s", parser->problem != NULL ? parser->problem :
+	    "invalid YAML");
+}
+
+struct ds_config *
+config_parse(const char *text, size_t len, const char *name,
+    ds_config_err_fn err, void *arg)
+{
+	struct ctx c;
+	struct ds_config *cfg;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+
+	memset(&c, 0, sizeof(c));
+	c.name = name != NULL ? name : "(config)";
+	c.err = err;
+	c.arg = arg;
+	c.doc = &doc;
+	if (text == NULL)
+		len = 0;
+
+	if ((cfg = config_default()) == NULL) {
+		report_raw(&c, "%s: out of memory", c.name);
+		return NULL;
+	}
+	free(cfg->path);
+	if ((cfg->path = strdup(c.name)) == NULL) {
+		report_raw(&c, "%s: out of memory", c.name);
+		config_free(cfg);
+		return NULL;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		report_raw(&c, "%s: out of memory", c.name);
+		config_free(cfg);
+		return NULL;
+	}
+	yaml_parser_set_input_string(&parser,
+	    (const unsigned char *)(len > 0 ? text : ""), len);
+
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_problem(&c, &parser, text, len);
+		goto done;
+	}
+	root = yaml_document_get_root_node(&doc);
+	/* No document, or an empty one: every default stands. */
+	if (root != NULL && !is_null(root)) {
+		if (root->type != YAML_MAPPING_NODE)
+			report(&c, line_of(root), "the top level must be a "
+			    "map of keys, not %s", type_name(root));
+		else
+			parse_top(&c, root, cfg);
+	}
+	yaml_document_delete(&doc);
+
+	/* A second document would be ignored silently; refuse it. */
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_problem(&c, &parser, text, len);
+		goto done;
+	}
+	if ((root = yaml_document_get_root_node(&doc)) != NULL)
+		report(&c, line_of(root), "only one YAML document is allowed");
+	yaml_document_delete(&doc);
+
+done:
+	yaml_parser_delete(&parser);
+	if (c.nerr > 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct ds_config *
+config_load(const char *path, ds_config_err_fn err, void *arg)
+{
+	struct ctx c;
+	struct ds_config *cfg;
+	FILE *f;
+	char *buf;
+	size_t len;
+
+	memset(&c, 0, sizeof(c));
+	c.name = path;
+	c.err = err;
+	c.arg = arg;
+	if (path == NULL) {
+		report_raw(&c, "no configuration file given");
+		return NULL;
+	}
+	if ((f = fopen(path, "rb")) == NULL) {
+		report_raw(&c, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* One byte more than allowed, to tell a full file from a cut one. */
+	if ((buf = malloc(CONFIG_MAX_SIZE + 1)) == NULL) {
+		report_raw(&c, "%s: out of memory", path);
+		fclose(f);
+		return NULL;
+	}
+	len = fread(buf, 1, CONFIG_MAX_SIZE + 1, f);
+	if (ferror(f)) {
+		report_raw(&c, "cannot read %s: %s", path, strerror(errno));
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	if (len > CONFIG_MAX_SIZE) {
+		report_raw(&c, "%s: larger than %d bytes; is this the "
+		    "configuration file?", path, CONFIG_MAX_SIZE);
+		free(buf);
+		return NULL;
+	}
+	cfg = config_parse(buf, len, path, err, arg);
+	free(buf);
+	return cfg;
+}
+
+void
+config_free(struct ds_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free_listen(cfg->listen, cfg->nlisten);
+	free_upstreams(cfg->upstreams, cfg->nupstreams);
+	free(cfg->tls_ca_file);
+	free(cfg->tls_ca_path);
+	free(cfg->tls_min_version);
+	free(cfg->trust_anchor_file);
+	free(cfg);
+}
