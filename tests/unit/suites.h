@@ -9,5 +9,6 @@
 
 Suite *dnsmsg_suite(void);
 Suite *config_suite(void);
+Suite *validator_suite(void);
 
 #endif /* DS_SUITES_H */

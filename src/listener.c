@@ -1,0 +1,460 @@
+/*
+ * listener.c -- DNS over UDP and TCP on a libevent loop.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "listener.h"
+#include "log.h"
+
+/* A client that does not read its replies may hold this much. */
+#define CONN_MAX_OUTPUT	(256 * 1024)
+/* Datagrams read per wake-up before giving other events a turn. */
+#define UDP_BATCH	64
+
+struct listener {
+	struct event_base *base;
+	int fd;
+	enum ds_transport transport;
+	struct listener_opts opts;
+	listener_query_fn cb;
+	void *arg;
+	struct event *ev;
+	unsigned nconns;
+	unsigned pending;	/* requests not yet given back */
+	bool closed;		/* deleted; freed when pending is 0 */
+	struct conn *conns;	/* TCP connections */
+};
+
+struct conn {
+	struct listener *l;
+	struct bufferevent *bev;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	unsigned inflight;
+	bool paused;		/* reading stopped at tcp_max_inflight */
+	bool eof;		/* the client closed its side */
+	bool dead;		/* to be closed from the loop */
+	struct ds_req *reqs;
+	struct conn *next, *prev;
+};
+
+static void udp_read(evutil_socket_t, short, void *);
+static void tcp_accept(evutil_socket_t, short, void *);
+static void conn_read(struct bufferevent *, void *);
+static void conn_write(struct bufferevent *, void *);
+static void conn_event(struct bufferevent *, short, void *);
+static void conn_close(struct conn *);
+static void req_free(struct ds_req *);
+
+const char *
+listener_addr_str(const struct sockaddr *addr, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)addr;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+	} else if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)addr;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+	}
+	snprintf(buf, len, "%s@%u", host, port);
+	return buf;
+}
+
+int
+listener_bind(const struct sockaddr *addr, socklen_t len,
+    enum ds_transport transport, bool reuseport)
+{
+	char name[64];
+	int fd, one = 1;
+
+	listener_addr_str(addr, name, sizeof(name));
+	fd = socket(addr->sa_family, (transport == DS_TCP ? SOCK_STREAM :
+	    SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ds_err("socket for %s/%s: %s", name,
+		    transport == DS_TCP ? "tcp" : "udp", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) != 0)
+		ds_warn("SO_REUSEPORT on %s: %s", name, strerror(errno));
+	if (addr->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, addr, len) != 0) {
+		ds_err("cannot bind %s/%s: %s", name,
+		    transport == DS_TCP ? "tcp" : "udp", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (transport == DS_TCP && listen(fd, 256) != 0) {
+		ds_err("cannot listen on %s/tcp: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct listener *
+listener_create(struct event_base *base, int fd, enum ds_transport transport,
+    const struct listener_opts *opts, listener_query_fn cb, void *arg)
+{
+	struct listener *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		ds_err("listener: out of memory");
+		return NULL;
+	}
+	l->base = base;
+	l->fd = fd;
+	l->transport = transport;
+	l->opts = *opts;
+	l->cb = cb;
+	l->arg = arg;
+	if (evutil_make_socket_nonblocking(fd) != 0 ||
+	    (l->ev = event_new(base, fd, EV_READ | EV_PERSIST,
+	    transport == DS_TCP ? tcp_accept : udp_read, l)) == NULL ||
+	    event_add(l->ev, NULL) != 0) {
+		ds_err("listener: cannot watch socket %d", fd);
+		if (l->ev)
+			event_free(l->ev);
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+static void
+listener_free_if_done(struct listener *l)
+{
+	if (l->closed && l->pending == 0 && l->conns == NULL)
+		free(l);
+}
+
+void
+listener_delete(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	event_free(l->ev);
+	l->ev = NULL;
+	close(l->fd);
+	l->fd = -1;
+	l->closed = true;
+	while (l->conns)
+		conn_close(l->conns);
+	listener_free_if_done(l);
+}
+
+static struct ds_req *
+req_new(struct listener *l, const uint8_t *pkt, size_t len)
+{
+	struct ds_req *req;
+
+	/* One allocation holds the request and its bytes. */
+	if ((req = calloc(1, sizeof(*req) + len)) == NULL)
+		return NULL;
+	req->pkt = (uint8_t *)(req + 1);
+	memcpy(req->pkt, pkt, len);
+	req->len = len;
+	req->l = l;
+	req->transport = l->transport;
+	l->pending++;
+	return req;
+}
+
+static void
+req_free(struct ds_req *req)
+{
+	struct listener *l = req->l;
+	struct conn *c = req->conn;
+
+	if (c) {
+		if (req->prev)
+			req->prev->next = req->next;
+		else
+			c->reqs = req->next;
+		if (req->next)
+			req->next->prev = req->prev;
+		c->inflight--;
+		/* Never read or close from here: the handler may be inside
+		 * conn_read.  Both continue from the loop instead. */
+		if (c->paused && c->inflight < l->opts.tcp_max_inflight) {
+			c->paused = false;
+			bufferevent_enable(c->bev, EV_READ);
+			/* Frames may already wait in the input buffer. */
+			bufferevent_trigger(c->bev, EV_READ,
+			    BEV_TRIG_IGNORE_WATERMARKS |
+			    BEV_TRIG_DEFER_CALLBACKS);
+		} else if (c->eof && c->inflight == 0)
+			bufferevent_trigger(c->bev, EV_WRITE,
+			    BEV_TRIG_IGNORE_WATERMARKS |
+			    BEV_TRIG_DEFER_CALLBACKS);
+	}
+	free(req);
+	l->pending--;
+	listener_free_if_done(l);
+}
+
+static void
+udp_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+	uint8_t buf[65536];
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	ssize_t n;
+	int i;
+
+	(void)what;
+	for (i = 0; i < UDP_BATCH; i++) {
+		struct ds_req *req;
+
+		plen = sizeof(peer);
+		n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&peer, &plen);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				ds_warn("udp recvfrom: %s", strerror(errno));
+			return;
+		}
+		if (l->opts.accept && !l->opts.accept(l->opts.accept_arg,
+		    (struct sockaddr *)&peer, plen))
+			continue;
+		if ((req = req_new(l, buf, (size_t)n)) == NULL) {
+			ds_err("udp: out of memory, query dropped");
+			continue;
+		}
+		memcpy(&req->peer, &peer, plen);
+		req->peerlen = plen;
+		l->cb(l->arg, req);
+		/* The handler may have deleted the listener. */
+		if (l->closed)
+			return;
+	}
+}
+
+static void
+tcp_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct listener *l = arg;
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	struct conn *c;
+	struct timeval tv;
+	int fd;
+
+	(void)what;
+	for (;;) {
+		char name[64];
+
+		plen = sizeof(peer);
+		fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				ds_warn("tcp accept: %s", strerror(errno));
+			return;
+		}
+		if (l->opts.accept && !l->opts.accept(l->opts.accept_arg,
+		    (struct sockaddr *)&peer, plen)) {
+			close(fd);
+			continue;
+		}
+		if (l->nconns >= l->opts.tcp_max_connections) {
+			ds_info("tcp: %u connections open, refusing %s",
+			    l->nconns, listener_addr_str(
+			    (struct sockaddr *)&peer, name, sizeof(name)));
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->bev = bufferevent_socket_new(l->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+			ds_err("tcp: out of memory, connection closed");
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->l = l;
+		memcpy(&c->peer, &peer, plen);
+		c->peerlen = plen;
+		c->next = l->conns;
+		if (l->conns)
+			l->conns->prev = c;
+		l->conns = c;
+		l->nconns++;
+		tv.tv_sec = l->opts.tcp_idle_timeout_ms / 1000;
+		tv.tv_usec = (l->opts.tcp_idle_timeout_ms % 1000) * 1000;
+		bufferevent_set_timeouts(c->bev, &tv, NULL);
+		bufferevent_setcb(c->bev, conn_read, conn_write, conn_event,
+		    c);
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	}
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct listener *l = c->l;
+	struct ds_req *r;
+
+	/* Requests still in the handler's hands outlive the connection:
+	 * detach them so that their replies are discarded. */
+	for (r = c->reqs; r; r = r->next)
+		r->conn = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	l->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+	listener_free_if_done(l);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct listener *l = c->l;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	while (!c->paused && !c->dead) {
+		uint8_t hdr[2];
+		size_t mlen;
+		struct ds_req *req;
+		uint8_t *pkt;
+
+		if (evbuffer_copyout(in, hdr, 2) < 2)
+			return;
+		mlen = (size_t)hdr[0] << 8 | hdr[1];
+		if (evbuffer_get_length(in) < mlen + 2)
+			return;
+		if (mlen == 0) {
+			/* No query is that short: the stream is garbage. */
+			conn_close(c);
+			return;
+		}
+		if ((pkt = evbuffer_pullup(in, (ev_ssize_t)(mlen + 2))) ==
+		    NULL || (req = req_new(l, pkt + 2, mlen)) == NULL) {
+			ds_err("tcp: out of memory, connection closed");
+			conn_close(c);
+			return;
+		}
+		evbuffer_drain(in, mlen + 2);
+		memcpy(&req->peer, &c->peer, c->peerlen);
+		req->peerlen = c->peerlen;
+		req->conn = c;
+		req->next = c->reqs;
+		if (c->reqs)
+			c->reqs->prev = req;
+		c->reqs = req;
+		c->inflight++;
+		if (c->inflight >= l->opts.tcp_max_inflight) {
+			c->paused = true;
+			bufferevent_disable(bev, EV_READ);
+		}
+		/* The reply may come back at once; c stays alive (see
+		 * req_free). */
+		l->cb(l->arg, req);
+	}
+}
+
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	/* The output buffer drained: a client that closed its side gets
+	 * its connection closed once every query has been answered. */
+	if (c->dead || (c->eof && c->inflight == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0))
+		conn_close(c);
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		/* RFC 7766 6.2.4: a client may half-close after its last
+		 * query; its answers are still owed. */
+		c->eof = true;
+		bufferevent_disable(bev, EV_READ);
+		if (c->inflight == 0)
+			conn_write(bev, c);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    c->inflight > 0) {
+		/* Idle only counts when nothing is owed to the client. */
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	conn_close(c);
+}
+
+void
+listener_reply(struct ds_req *req, const uint8_t *buf, size_t len)
+{
+	struct listener *l = req->l;
+
+	if (req->transport == DS_UDP) {
+		if (!l->closed && sendto(l->fd, buf, len, 0,
+		    (struct sockaddr *)&req->peer, req->peerlen) < 0) {
+			char name[64];
+			ds_info("udp reply to %s: %s", listener_addr_str(
+			    (struct sockaddr *)&req->peer, name,
+			    sizeof(name)), strerror(errno));
+		}
+	} else if (req->conn != NULL && len <= 65535) {
+		struct conn *c = req->conn;
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+
+		if (evbuffer_get_length(out) > CONN_MAX_OUTPUT) {
+			/* The client does not read: stop serving it, from
+			 * the loop (we may be inside conn_read). */
+			c->dead = true;
+			bufferevent_disable(c->bev, EV_READ);
+			bufferevent_trigger(c->bev, EV_WRITE,
+			    BEV_TRIG_IGNORE_WATERMARKS |
+			    BEV_TRIG_DEFER_CALLBACKS);
+		} else if (evbuffer_add(out, hdr, 2) != 0 ||
+		    evbuffer_add(out, buf, len) != 0)
+			ds_err("tcp: out of memory, reply lost");
+	}
+	req_free(req);
+}
+
+void
+listener_drop(struct ds_req *req)
+{
+	req_free(req);
+}

@@ -1,0 +1,87 @@
+/*
+ * listener.h -- DNS over UDP and TCP sockets on a libevent loop: receive
+ * queries, hand each to a callback as a request, send the reply back.
+ * Serves clients and, on loopback, the relay.
+ *
+ * TCP follows RFC 7766: several queries may be in flight on one
+ * connection and are answered as they complete, in any order; the 2-byte
+ * framing survives partial reads and writes; an idle connection is closed;
+ * connections and in-flight queries per connection are capped.
+ */
+#ifndef DS_LISTENER_H
+#define DS_LISTENER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct listener;
+struct conn;
+
+enum ds_transport { DS_UDP = 0, DS_TCP = 1 };
+
+/* One query in flight.  The listener owns it until the handler gives it
+ * back with listener_reply() or listener_drop(), exactly once. */
+struct ds_req {
+	uint8_t *pkt;			/* the query bytes */
+	size_t len;
+	enum ds_transport transport;
+	struct sockaddr_storage peer;	/* who asked */
+	socklen_t peerlen;
+	/* private */
+	struct listener *l;
+	struct conn *conn;		/* TCP; NULL once the client left */
+	struct ds_req *next, *prev;	/* the connection's requests */
+};
+
+/*
+ * Called for each query received, from the loop.  The handler owns req and
+ * must give it back, now or later, with listener_reply() or
+ * listener_drop().
+ */
+typedef void (*listener_query_fn)(void *arg, struct ds_req *req);
+
+/* Decide whether a peer may talk to this listener; NULL accepts all. */
+typedef bool (*listener_accept_fn)(void *arg, const struct sockaddr *peer,
+    socklen_t len);
+
+struct listener_opts {
+	unsigned tcp_idle_timeout_ms;	/* close an idle TCP connection */
+	unsigned tcp_max_connections;	/* per listener */
+	unsigned tcp_max_inflight;	/* per connection; reading pauses */
+	listener_accept_fn accept;
+	void *accept_arg;
+};
+
+/* Serve DNS on fd, a bound UDP socket or a listening TCP socket (the
+ * listener takes it over, sets it non-blocking and closes it in
+ * listener_delete).  Returns NULL after logging on failure. */
+struct listener *listener_create(struct event_base *base, int fd,
+    enum ds_transport transport, const struct listener_opts *opts,
+    listener_query_fn cb, void *arg);
+
+/* Close every socket and connection; requests still held by the handler
+ * stay valid and must still be given back.  Takes NULL. */
+void listener_delete(struct listener *l);
+
+/* Send the reply for req (over TCP with its length prefix; over UDP as one
+ * datagram) and free req.  A reply to a client that already left is
+ * discarded. */
+void listener_reply(struct ds_req *req, const uint8_t *buf, size_t len);
+
+/* Free req without answering. */
+void listener_drop(struct ds_req *req);
+
+/* Open a socket of the given transport bound to addr (SO_REUSEADDR, and
+ * SO_REUSEPORT when reuseport is set, IPV6_V6ONLY for IPv6, listening for
+ * TCP).  Returns the fd, or -1 after logging with the address. */
+int listener_bind(const struct sockaddr *addr, socklen_t len,
+    enum ds_transport transport, bool reuseport);
+
+/* Format addr as "ADDR@PORT" into buf. */
+const char *listener_addr_str(const struct sockaddr *addr, char *buf,
+    size_t len);
+
+#endif /* DS_LISTENER_H */

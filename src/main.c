@@ -1,0 +1,240 @@
+/*
+ * main.c -- dotsecd: command line, start-up order, life of the daemon.
+ *
+ * Start-up order: read and check the configuration; bind every listen
+ * socket (one set per worker, SO_REUSEPORT when there are several); build
+ * each worker (getdns, relay, libunbound); start the workers; wait for a
+ * signal; stop the workers and free everything.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "dsconfig.h"
+#include "listener.h"
+#include "log.h"
+#include "worker.h"
+
+#define DS_DEFAULT_CONFIG DS_SYSCONFDIR "/dotsecd.yml"
+#define DS_MAX_WORKERS 64
+
+static void usage(FILE *);
+static void config_error(void *, const char *);
+static int check_anchor_file(const char *);
+static void signal_cb(evutil_socket_t, short, void *);
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: dotsecd [-t] [-c FILE] [-h] [-V]\n"
+	    "  -c, -C FILE  configuration file (default %s)\n"
+	    "  -t           check the configuration and exit (0: valid)\n"
+	    "  -h, --help   this text\n"
+	    "  -V, --version\n", DS_DEFAULT_CONFIG);
+}
+
+static void
+config_error(void *arg, const char *line)
+{
+	int *n = arg;
+
+	fprintf(stderr, "%s\n", line);
+	(*n)++;
+}
+
+/* The trust anchor file must exist and hold at least one DS or DNSKEY
+ * record: libunbound would only find out at the first query. */
+static int
+check_anchor_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int found = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "trust_anchor_file %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *c = strchr(line, ';');
+
+		if (c)
+			*c = '\0';
+		if (strstr(line, " DS ") || strstr(line, "\tDS\t") ||
+		    strstr(line, " DNSKEY ") || strstr(line, "\tDNSKEY\t"))
+			found++;
+	}
+	fclose(f);
+	if (found == 0) {
+		fprintf(stderr, "trust_anchor_file %s: no DS or DNSKEY "
+		    "record\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		ds_notice("SIGHUP: reloading is not supported yet; "
+		    "restart dotsecd to apply a new configuration");
+		return;
+	}
+	ds_notice("signal %d: stopping", (int)sig);
+	event_base_loopbreak(base);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL;
+	struct ds_config *cfg;
+	struct worker *workers[DS_MAX_WORKERS];
+	struct event_base *base = NULL;
+	struct event *sigs[3] = { NULL, NULL, NULL };
+	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	unsigned nworkers, i, j;
+	int ch, check_only = 0, nerr = 0, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "c:C:thV", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+		case 'C':
+			path = optarg;
+			break;
+		case 't':
+			check_only = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("dotsecd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (path == NULL && access(DS_DEFAULT_CONFIG, F_OK) == 0)
+		path = DS_DEFAULT_CONFIG;
+	cfg = path ? config_load(path, config_error, &nerr) :
+	    config_default();
+	if (cfg != NULL && check_anchor_file(cfg->trust_anchor_file) != 0)
+		nerr++;
+	if (cfg == NULL || nerr > 0) {
+		fprintf(stderr, "dotsecd: %s: configuration not valid\n",
+		    path ? path : "(defaults)");
+		config_free(cfg);
+		return 1;
+	}
+	if (check_only) {
+		printf("dotsecd: %s: configuration valid\n",
+		    path ? path : "(defaults)");
+		config_free(cfg);
+		return 0;
+	}
+	ds_log_set_level(cfg->log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() != 0)
+		ds_fatal("libevent: no thread support");
+
+	nworkers = cfg->workers;
+	if (nworkers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		nworkers = n > 0 ? (unsigned)n : 1;
+	}
+	if (nworkers > DS_MAX_WORKERS)
+		nworkers = DS_MAX_WORKERS;
+
+	memset(workers, 0, sizeof(workers));
+	for (i = 0; i < nworkers; i++) {
+		int fds[2 * 64];
+		unsigned nfds = 0;
+
+		if (cfg->nlisten > 64)
+			ds_fatal("%s: at most 64 listen_addresses", cfg->path);
+		for (j = 0; j < cfg->nlisten; j++) {
+			const struct ds_listen *ls = &cfg->listen[j];
+			int u, t;
+
+			u = listener_bind((struct sockaddr *)&ls->addr,
+			    ls->addrlen, DS_UDP, nworkers > 1);
+			t = u < 0 ? -1 : listener_bind(
+			    (struct sockaddr *)&ls->addr, ls->addrlen,
+			    DS_TCP, nworkers > 1);
+			if (u < 0 || t < 0) {
+				if (u >= 0)
+					close(u);
+				while (nfds > 0)
+					close(fds[--nfds]);
+				goto out;
+			}
+			fds[nfds++] = u;
+			fds[nfds++] = t;
+			if (i == 0)
+				ds_notice("listening on %s (udp, tcp)",
+				    ls->spec);
+		}
+		if ((workers[i] = worker_create(cfg, i, fds, nfds)) == NULL)
+			goto out;
+	}
+
+	if ((base = event_base_new()) == NULL)
+		ds_fatal("libevent: cannot create the main loop");
+	for (i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(base, signums[i], signal_cb, base);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
+			ds_fatal("libevent: cannot watch signal %d",
+			    signums[i]);
+	}
+	for (i = 0; i < nworkers; i++)
+		if (worker_start(workers[i]) != 0)
+			goto out;
+	ds_notice("dotsecd %s started: %u worker%s, %zu upstream%s, "
+	    "trust anchor %s", PACKAGE_VERSION, nworkers,
+	    nworkers == 1 ? "" : "s", cfg->nupstreams,
+	    cfg->nupstreams == 1 ? "" : "s", cfg->trust_anchor_file);
+	event_base_dispatch(base);
+	rc = 0;
+out:
+	for (i = 0; i < nworkers; i++)
+		if (workers[i])
+			worker_stop(workers[i]);
+	for (i = 0; i < nworkers; i++)
+		worker_delete(workers[i]);
+	for (i = 0; i < 3; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	if (base)
+		event_base_free(base);
+	config_free(cfg);
+	if (rc == 0)
+		ds_notice("stopped");
+	return rc;
+}

@@ -1,0 +1,324 @@
+/*
+ * relay.c -- loopback endpoint between libunbound and getdns.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "dnsmsg.h"
+#include "listener.h"
+#include "log.h"
+#include "relay.h"
+#include "resolver.h"
+
+struct rrq;
+
+struct relay {
+	struct resolver *res;
+	struct listener *udp, *tcp;
+	struct in_addr addr;
+	char ip[INET_ADDRSTRLEN];
+	unsigned port;
+	uint16_t edns_size;
+	unsigned max_inflight, inflight;
+	struct rrq *rqs;	/* in flight, for cancellation */
+	uint64_t nqueries, nfailures;
+	time_t last_failure;
+	char last_failure_text[256];
+};
+
+/* One libunbound query on its way to the upstream. */
+struct rrq {
+	struct relay *rl;
+	struct ds_req *req;
+	struct dnsmsg_query q;
+	uint64_t id;
+	bool submitting;	/* inside resolver_query */
+	bool done;		/* relay_done ran */
+	struct rrq *next, *prev;
+};
+
+static bool relay_accept(void *, const struct sockaddr *, socklen_t);
+static void relay_query(void *, struct ds_req *);
+static void relay_done(void *, int, const uint8_t *, size_t, const char *);
+
+static bool
+relay_accept(void *arg, const struct sockaddr *peer, socklen_t len)
+{
+	struct relay *rl = arg;
+	const struct sockaddr_in *s4 = (const void *)peer;
+
+	/* Only libunbound, bound to the relay's own address, may ask. */
+	return len >= sizeof(*s4) && peer->sa_family == AF_INET &&
+	    s4->sin_addr.s_addr == rl->addr.s_addr;
+}
+
+static void
+relay_error(struct relay *rl, struct ds_req *req,
+    const struct dnsmsg_query *q, int rcode)
+{
+	uint8_t out[512];
+	int n;
+
+	n = dnsmsg_error(q, rcode, DNS_EDE_NONE, NULL, rl->edns_size, out,
+	    sizeof(out));
+	if (n > 0)
+		listener_reply(req, out, (size_t)n);
+	else
+		listener_drop(req);
+}
+
+static void
+rrq_unlink(struct rrq *r)
+{
+	struct relay *rl = r->rl;
+
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		rl->rqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	rl->inflight--;
+}
+
+static void
+relay_query(void *arg, struct ds_req *req)
+{
+	struct relay *rl = arg;
+	struct rrq *r;
+	char name[4 * DNS_MAX_NAME + 2];
+	int rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		ds_err("relay: out of memory");
+		listener_drop(req);
+		return;
+	}
+	rc = dnsmsg_parse_query(req->pkt, req->len, &r->q);
+	if (rc < 0) {
+		listener_drop(req);
+		free(r);
+		return;
+	}
+	if (rc > 0) {
+		relay_error(rl, req, &r->q, rc);
+		free(r);
+		return;
+	}
+	if (rl->inflight >= rl->max_inflight) {
+		ds_warn("relay: %u upstream queries in flight, refusing more",
+		    rl->inflight);
+		relay_error(rl, req, &r->q, DNS_RCODE_SERVFAIL);
+		free(r);
+		return;
+	}
+	if (dnsmsg_name_to_str(r->q.qname, r->q.qname_len, name,
+	    sizeof(name)) < 0) {
+		relay_error(rl, req, &r->q, DNS_RCODE_FORMERR);
+		free(r);
+		return;
+	}
+	r->rl = rl;
+	r->req = req;
+	r->next = rl->rqs;
+	if (rl->rqs)
+		rl->rqs->prev = r;
+	rl->rqs = r;
+	rl->inflight++;
+	rl->nqueries++;
+	ds_debug("relay: %s %u -> upstream", name, r->q.qtype);
+	/* getdns may answer before resolver_query returns: r lives on
+	 * until then (see relay_done). */
+	r->submitting = true;
+	rc = resolver_query(rl->res, name, r->q.qtype, relay_done, r, &r->id);
+	r->submitting = false;
+	if (rc != 0) {
+		rrq_unlink(r);
+		relay_error(rl, req, &r->q, DNS_RCODE_SERVFAIL);
+		free(r);
+	} else if (r->done)
+		free(r);
+}
+
+static void
+relay_done(void *arg, int status, const uint8_t *reply, size_t len,
+    const char *why)
+{
+	struct rrq *r = arg;
+	struct relay *rl = r->rl;
+	struct dnsmsg_shape_opts o;
+	uint8_t out[DNS_MAX_MSG];
+	int n = -1;
+
+	rrq_unlink(r);
+	if (status == 0) {
+		memset(&o, 0, sizeof(o));
+		o.ad = false;
+		o.keep_dnssec = true;
+		o.max_size = r->req->transport == DS_UDP ?
+		    dnsmsg_udp_limit(&r->q, rl->edns_size) : DNS_MAX_MSG;
+		o.edns_size = rl->edns_size;
+		o.ede_code = DNS_EDE_NONE;
+		n = dnsmsg_shape(&r->q, reply, len, &o, out, sizeof(out));
+		if (n < 0) {
+			why = "malformed reply or reply to another question";
+			ds_warn("relay: upstream reply rejected: %s (%s)", why,
+			    resolver_upstreams_str(rl->res));
+		}
+	}
+	if (n < 0) {
+		rl->nfailures++;
+		rl->last_failure = time(NULL);
+		snprintf(rl->last_failure_text, sizeof(rl->last_failure_text),
+		    "%s", why ? why : "upstream failed");
+		ds_info("relay: %s", rl->last_failure_text);
+		relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
+	} else
+		listener_reply(r->req, out, (size_t)n);
+	r->done = true;
+	if (!r->submitting)
+		free(r);
+}
+
+static int
+relay_bind(struct relay *rl, int *ufd, int *tfd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	uint8_t rnd[3];
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			return -1;
+		/* 127.X.Y.Z, avoiding 127.0.0.0/16 where other services
+		 * usually live, and .0/.255 host bytes. */
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(0x7f000000u |
+		    (uint32_t)(rnd[0] % 254 + 1) << 16 |
+		    (uint32_t)rnd[1] << 8 | (uint32_t)(rnd[2] % 254 + 1));
+		sin.sin_port = 0;
+		if ((*ufd = listener_bind((struct sockaddr *)&sin,
+		    sizeof(sin), DS_UDP, false)) < 0)
+			continue;
+		if (getsockname(*ufd, (struct sockaddr *)&sin, &len) != 0) {
+			close(*ufd);
+			continue;
+		}
+		if ((*tfd = listener_bind((struct sockaddr *)&sin,
+		    sizeof(sin), DS_TCP, false)) < 0) {
+			close(*ufd);
+			continue;
+		}
+		rl->addr = sin.sin_addr;
+		rl->port = ntohs(sin.sin_port);
+		inet_ntop(AF_INET, &rl->addr, rl->ip, sizeof(rl->ip));
+		return 0;
+	}
+	return -1;
+}
+
+struct relay *
+relay_create(struct event_base *base, struct resolver *res,
+    uint16_t edns_size, unsigned max_inflight)
+{
+	struct relay *rl;
+	struct listener_opts lo;
+	int ufd = -1, tfd = -1;
+
+	if ((rl = calloc(1, sizeof(*rl))) == NULL) {
+		ds_err("relay: out of memory");
+		return NULL;
+	}
+	rl->res = res;
+	rl->edns_size = edns_size;
+	rl->max_inflight = max_inflight;
+	if (relay_bind(rl, &ufd, &tfd) != 0) {
+		ds_err("relay: cannot bind a loopback address");
+		free(rl);
+		return NULL;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.tcp_idle_timeout_ms = 30000;
+	lo.tcp_max_connections = 256;
+	lo.tcp_max_inflight = max_inflight;
+	lo.accept = relay_accept;
+	lo.accept_arg = rl;
+	rl->udp = listener_create(base, ufd, DS_UDP, &lo, relay_query, rl);
+	if (rl->udp == NULL) {
+		close(ufd);
+		close(tfd);
+		free(rl);
+		return NULL;
+	}
+	rl->tcp = listener_create(base, tfd, DS_TCP, &lo, relay_query, rl);
+	if (rl->tcp == NULL) {
+		close(tfd);
+		relay_delete(rl);
+		return NULL;
+	}
+	ds_notice("relay listening on %s@%u", rl->ip, rl->port);
+	return rl;
+}
+
+void
+relay_delete(struct relay *rl)
+{
+	if (rl == NULL)
+		return;
+	listener_delete(rl->udp);
+	listener_delete(rl->tcp);
+	while (rl->rqs) {
+		struct rrq *r = rl->rqs;
+
+		rrq_unlink(r);
+		resolver_cancel(rl->res, r->id);
+		listener_drop(r->req);
+		free(r);
+	}
+	free(rl);
+}
+
+const char *
+relay_ip(const struct relay *rl)
+{
+	return rl->ip;
+}
+
+unsigned
+relay_port(const struct relay *rl)
+{
+	return rl->port;
+}
+
+const char *
+relay_last_failure(const struct relay *rl, time_t max_age)
+{
+	if (rl->last_failure == 0 || time(NULL) - rl->last_failure > max_age)
+		return NULL;
+	return rl->last_failure_text;
+}
+
+uint64_t
+relay_queries(const struct relay *rl)
+{
+	return rl->nqueries;
+}
+
+uint64_t
+relay_failures(const struct relay *rl)
+{
+	return rl->nfailures;
+}

@@ -1,0 +1,42 @@
+/*
+ * relay.h -- the loopback endpoint libunbound forwards to.  Debian's
+ * libunbound has no TLS, so it speaks clear DNS to this relay inside
+ * dotsecd, which sends every query on through the worker's resolver
+ * (getdns, strict DoT) with DO and CD, and returns the raw upstream reply
+ * with the query's own ID and without the upstream's OPT options (padding).
+ *
+ * The relay listens on UDP and TCP on a random 127/8 address and port,
+ * and accepts packets only from that same address (libunbound's
+ * outgoing-interface), so that other local users cannot use it.
+ */
+#ifndef DS_RELAY_H
+#define DS_RELAY_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct event_base;
+struct resolver;
+struct relay;
+
+/* Start a relay on base in front of res (not owned).  edns_size is the
+ * UDP size the relay advertises.  Returns NULL after logging. */
+struct relay *relay_create(struct event_base *base, struct resolver *res,
+    uint16_t edns_size, unsigned max_inflight);
+
+/* Close the relay; queries in flight are cancelled.  Takes NULL. */
+void relay_delete(struct relay *rl);
+
+/* The relay's address ("127.a.b.c") and port. */
+const char *relay_ip(const struct relay *rl);
+unsigned relay_port(const struct relay *rl);
+
+/* The last upstream failure the relay saw, if it is at most max_age
+ * seconds old: its text; else NULL. */
+const char *relay_last_failure(const struct relay *rl, time_t max_age);
+
+/* Number of upstream queries sent, and failed, since start. */
+uint64_t relay_queries(const struct relay *rl);
+uint64_t relay_failures(const struct relay *rl);
+
+#endif /* DS_RELAY_H */

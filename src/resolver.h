@@ -1,0 +1,51 @@
+/*
+ * resolver.h -- the only way out of the host: one getdns context per worker
+ * in stub mode, transport list TLS alone, authentication REQUIRED, bound to
+ * the worker's libevent loop.  Every query carries DO and CD, so the
+ * upstream returns DNSSEC data and cannot hide bogus answers behind its own
+ * validation.
+ */
+#ifndef DS_RESOLVER_H
+#define DS_RESOLVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct ds_config;
+struct resolver;
+
+/*
+ * Called once per resolver_query() that was not cancelled, from the
+ * worker's event loop.  On success status is 0 and reply/len hold the
+ * upstream's raw reply; they are valid only until the callback returns.
+ * On failure status is -1, reply is NULL, and why says what failed
+ * (upstream unreachable, TLS authentication failed, timeout).
+ */
+typedef void (*resolver_done_fn)(void *arg, int status, const uint8_t *reply,
+    size_t len, const char *why);
+
+/* Create a context for cfg on base (cfg is read, not kept).  Returns NULL
+ * after logging the getdns error on failure. */
+struct resolver *resolver_create(struct event_base *base,
+    const struct ds_config *cfg);
+
+/* Free r; pending queries are cancelled without their callbacks.  Takes
+ * NULL. */
+void resolver_delete(struct resolver *r);
+
+/* Ask the upstreams for name (presentation format, fully qualified) and
+ * qtype, class IN, with DO and CD set.  Returns 0 and sets *id, or -1 after
+ * logging (cb is then never called).  getdns may call cb before
+ * resolver_query returns; *id is written after that. */
+int resolver_query(struct resolver *r, const char *name, uint16_t qtype,
+    resolver_done_fn cb, void *arg, uint64_t *id);
+
+/* Cancel a query: its callback will not be called. */
+void resolver_cancel(struct resolver *r, uint64_t id);
+
+/* Text describing the upstreams, e.g. "127.0.0.1@853#dns.test", for logs
+ * and EDE text. */
+const char *resolver_upstreams_str(const struct resolver *r);
+
+#endif /* DS_RESOLVER_H */

@@ -1,0 +1,268 @@
+/*
+ * validator.c -- libunbound in event mode, forwarding to the relay.
+ *
+ * Deliberate answers to libunbound 1.17.1 on Debian:
+ *   - every non-zero return of a ub_ctx_* call is fatal: a rejected
+ *     forwarder would leave libunbound recursing from its root hints;
+ *   - do-not-query-localhost: no, or it refuses to forward to 127/8;
+ *   - outgoing-interface is the relay's own address, the only source the
+ *     relay accepts;
+ *   - outbound-msg-retry: 0, accepted only from a config file, so that a
+ *     failing upstream makes a query fail in milliseconds, not seconds;
+ *   - trust-anchor-signaling: no, so no _ta-XXXX queries leave the host.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <unbound.h>
+#include <unbound-event.h>
+
+#include "dnsmsg.h"
+#include "dsconfig.h"
+#include "log.h"
+#include "validator.h"
+
+struct vq;
+
+struct validator {
+	struct ub_ctx *ctx;
+	struct vq *vqs;		/* in flight, freed on delete */
+};
+
+struct vq {
+	struct validator *v;
+	validator_done_fn cb;
+	void *arg;
+	struct vq *next, *prev;
+};
+
+static void validator_done(void *, int, void *, int, int, char *, int);
+
+static void
+vq_unlink(struct vq *q)
+{
+	struct validator *v = q->v;
+
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		v->vqs = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+}
+
+static int
+set_opt(struct ub_ctx *ctx, const char *opt, const char *val)
+{
+	int rc = ub_ctx_set_option(ctx, opt, val);
+
+	if (rc != 0) {
+		ds_err("libunbound: cannot set %s %s: %s", opt, val,
+		    ub_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Options libunbound takes only from a file. */
+static int
+load_file_options(struct ub_ctx *ctx)
+{
+	static const char text[] = "server:\n\toutbound-msg-retry: 0\n";
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/dotsecd-ub.XXXXXX",
+	    dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(path)) < 0) {
+		ds_err("libunbound: cannot create %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1)) {
+		ds_err("libunbound: cannot write %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	rc = ub_ctx_config(ctx, path);
+	unlink(path);
+	if (rc != 0) {
+		ds_err("libunbound: cannot load options: %s", ub_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct validator *
+validator_create(struct event_base *base, const struct ds_config *cfg,
+    const char *relay_ip, unsigned relay_port)
+{
+	struct validator *v;
+	char fwd[128];
+	int rc;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL) {
+		ds_err("validator: out of memory");
+		return NULL;
+	}
+	if ((v->ctx = ub_ctx_create_event(base)) == NULL) {
+		ds_err("libunbound: cannot create an event context");
+		goto fail;
+	}
+	snprintf(fwd, sizeof(fwd), "%s@%u", relay_ip, relay_port);
+	if (load_file_options(v->ctx) != 0 ||
+	    set_opt(v->ctx, "do-not-query-localhost:", "no") != 0 ||
+	    set_opt(v->ctx, "outgoing-interface:", relay_ip) != 0 ||
+	    set_opt(v->ctx, "trust-anchor-signaling:", "no") != 0 ||
+	    set_opt(v->ctx, "aggressive-nsec:", "yes") != 0 ||
+	    set_opt(v->ctx, "edns-buffer-size:", "1232") != 0 ||
+	    /* A stub forwards names its upstream may serve: libunbound's
+	     * built-in answers for test., home.arpa. and the private reverse
+	     * zones would hide them.  localhost, onion. and invalid. stay
+	     * local (RFC 6761, RFC 7686). */
+	    set_opt(v->ctx, "local-zone:", "test. nodefault") != 0 ||
+	    set_opt(v->ctx, "local-zone:", "home.arpa. nodefault") != 0 ||
+	    set_opt(v->ctx, "unblock-lan-zones:", "yes") != 0 ||
+	    set_opt(v->ctx, "insecure-lan-zones:", "yes") != 0)
+		goto fail;
+	if ((rc = ub_ctx_set_fwd(v->ctx, fwd)) != 0) {
+		ds_err("libunbound: cannot forward to the relay %s: %s", fwd,
+		    ub_strerror(rc));
+		goto fail;
+	}
+	if ((rc = ub_ctx_add_ta_file(v->ctx, cfg->trust_anchor_file)) != 0) {
+		ds_err("libunbound: trust anchor file %s: %s",
+		    cfg->trust_anchor_file, ub_strerror(rc));
+		goto fail;
+	}
+	return v;
+fail:
+	validator_delete(v);
+	return NULL;
+}
+
+void
+validator_delete(struct validator *v)
+{
+	if (v == NULL)
+		return;
+	if (v->ctx)
+		ub_ctx_delete(v->ctx);
+	while (v->vqs) {
+		struct vq *q = v->vqs;
+
+		v->vqs = q->next;
+		free(q);
+	}
+	free(v);
+}
+
+int
+validator_resolve(struct validator *v, const char *name, uint16_t qtype,
+    validator_done_fn cb, void *arg)
+{
+	struct vq *q;
+	int rc, id = 0;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		ds_err("validator: out of memory");
+		return -1;
+	}
+	q->v = v;
+	q->cb = cb;
+	q->arg = arg;
+	/* Linked first: a cache hit calls validator_done (which unlinks
+	 * and frees q) before ub_resolve_event returns. */
+	q->next = v->vqs;
+	if (v->vqs)
+		v->vqs->prev = q;
+	v->vqs = q;
+	rc = ub_resolve_event(v->ctx, name, qtype, DNS_CLASS_IN, q,
+	    validator_done, &id);
+	if (rc != 0) {
+		ds_err("libunbound: resolve %s/%u: %s", name, qtype,
+		    ub_strerror(rc));
+		vq_unlink(q);
+		free(q);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+validator_done(void *arg, int rcode, void *pkt, int len, int sec,
+    char *why, int ratelimited)
+{
+	struct vq *q = arg;
+	enum validator_verdict verdict;
+
+	(void)ratelimited;
+	vq_unlink(q);
+	if (rcode != 0 || pkt == NULL || len < DNS_HEADER_LEN) {
+		/* The packet is an internal buffer then: only rcode counts. */
+		q->cb(q->arg, VAL_FAILED, rcode ? rcode : DNS_RCODE_SERVFAIL,
+		    NULL, 0, why);
+	} else {
+		verdict = sec == 2 ? VAL_SECURE : sec == 1 ? VAL_BOGUS :
+		    VAL_INSECURE;
+		q->cb(q->arg, verdict, 0, pkt, (size_t)len, why);
+	}
+	free(q);
+}
+
+const char *
+validator_reason(const char *why)
+{
+	const char *p;
+
+	if (why == NULL)
+		return "DNSSEC validation failed";
+	/* "validation failure <name. A IN>: reason from 127.x.y.z ..." */
+	if ((p = strstr(why, ">: ")) != NULL)
+		return p + 3;
+	return why;
+}
+
+int
+validator_ede(const char *why)
+{
+	static const struct {
+		const char *text;
+		int ede;
+	} map[] = {
+		{ "signature expired", DNS_EDE_SIGNATURE_EXPIRED },
+		{ "signature before inception", DNS_EDE_SIGNATURE_NOT_YET_VALID },
+		{ "no signatures", DNS_EDE_RRSIGS_MISSING },
+		{ "no RRSIG", DNS_EDE_RRSIGS_MISSING },
+		{ "no DNSKEY", DNS_EDE_DNSKEY_MISSING },
+		{ "DNSKEY missing", DNS_EDE_DNSKEY_MISSING },
+		{ "no keys have a DS", DNS_EDE_DNSKEY_MISSING },
+		{ "did not match a DS", DNS_EDE_DNSKEY_MISSING },
+		{ "zone key bit", DNS_EDE_NO_ZONE_KEY_BIT },
+		{ "no NSEC", DNS_EDE_NSEC_MISSING },
+		/* A negative answer (e.g. to DS) without its proof. */
+		{ "no DNSSEC records", DNS_EDE_NSEC_MISSING },
+		{ "NSEC missing", DNS_EDE_NSEC_MISSING },
+		{ "nsec proof", DNS_EDE_NSEC_MISSING },
+	};
+	const char *reason;
+	size_t i;
+
+	if (why == NULL)
+		return DNS_EDE_DNSSEC_BOGUS;
+	/* Match only the reason: the query name could contain any word. */
+	reason = validator_reason(why);
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcasestr(reason, map[i].text) != NULL)
+			return map[i].ede;
+	return DNS_EDE_DNSSEC_BOGUS;
+}

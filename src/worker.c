@@ -1,0 +1,397 @@
+/*
+ * worker.c -- one event loop, and the path of a client's query through it.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "dnsmsg.h"
+#include "dsconfig.h"
+#include "listener.h"
+#include "log.h"
+#include "relay.h"
+#include "resolver.h"
+#include "validator.h"
+#include "worker.h"
+
+struct query;
+
+struct worker {
+	const struct ds_config *cfg;
+	unsigned index;
+	struct event_base *base;
+	struct resolver *res;
+	struct relay *relay;
+	struct validator *val;
+	struct listener **listeners;
+	unsigned nlisteners;
+	struct query *queries;	/* every query not yet freed */
+	pthread_t thread;
+	bool running;
+};
+
+/*
+ * A client's query.  It is answered once (answered), and freed when it is
+ * answered and no backend callback is still to come (pending): libunbound
+ * queries are never cancelled, their callback always comes and finds the
+ * query here even after a timeout answered it.
+ */
+struct query {
+	struct worker *w;
+	struct ds_req *req;	/* NULL once answered */
+	struct dnsmsg_query q;
+	struct event *timer;
+	bool cd_path;		/* on the resolver, not the validator */
+	bool pending;		/* a backend callback is still to come */
+	bool submitting;	/* inside the backend's submit call, whose
+				   callback may run before it returns */
+	uint64_t gd_id;		/* resolver transaction, cd_path */
+	struct query *next, *prev;
+};
+
+static void client_query(void *, struct ds_req *);
+static void query_timo(evutil_socket_t, short, void *);
+static void validate_done(void *, enum validator_verdict, int,
+    const uint8_t *, size_t, const char *);
+static void cd_done(void *, int, const uint8_t *, size_t, const char *);
+
+static void
+query_free(struct query *qr)
+{
+	struct worker *w = qr->w;
+
+	if (qr->prev)
+		qr->prev->next = qr->next;
+	else
+		w->queries = qr->next;
+	if (qr->next)
+		qr->next->prev = qr->prev;
+	if (qr->timer)
+		event_free(qr->timer);
+	if (qr->req)
+		listener_drop(qr->req);
+	free(qr);
+}
+
+/* Send bytes to the client, once. */
+static void
+query_answer(struct query *qr, const uint8_t *buf, size_t len)
+{
+	if (qr->req == NULL)
+		return;
+	listener_reply(qr->req, buf, len);
+	qr->req = NULL;
+	if (qr->timer)
+		evtimer_del(qr->timer);
+}
+
+static void
+reply_error(struct worker *w, struct ds_req *req,
+    const struct dnsmsg_query *q, int rcode, int ede, const char *text)
+{
+	uint8_t out[1024];
+	int n;
+
+	n = dnsmsg_error(q, rcode, ede, text, (uint16_t)w->cfg->edns_udp_size,
+	    out, sizeof(out));
+	if (n < 0)
+		n = dnsmsg_error(q, rcode, ede, NULL,
+		    (uint16_t)w->cfg->edns_udp_size, out, sizeof(out));
+	if (n > 0)
+		listener_reply(req, out, (size_t)n);
+	else
+		listener_drop(req);
+}
+
+static void
+query_error(struct query *qr, int rcode, int ede, const char *text)
+{
+	if (qr->req == NULL)
+		return;
+	reply_error(qr->w, qr->req, &qr->q, rcode, ede, text);
+	qr->req = NULL;
+	if (qr->timer)
+		evtimer_del(qr->timer);
+}
+
+/* Shape an upstream or libunbound reply for the client and send it. */
+static void
+query_shape(struct query *qr, const uint8_t *pkt, size_t len, bool ad)
+{
+	struct dnsmsg_shape_opts o;
+	uint8_t out[DNS_MAX_MSG];
+	int n;
+
+	if (qr->req == NULL)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.ad = ad;
+	o.keep_dnssec = qr->q.do_bit;
+	o.max_size = qr->req->transport == DS_UDP ?
+	    dnsmsg_udp_limit(&qr->q, (uint16_t)qr->w->cfg->edns_udp_size) :
+	    DNS_MAX_MSG;
+	o.edns_size = (uint16_t)qr->w->cfg->edns_udp_size;
+	o.ede_code = DNS_EDE_NONE;
+	n = dnsmsg_shape(&qr->q, pkt, len, &o, out, sizeof(out));
+	if (n < 0) {
+		ds_warn("reply for query %u could not be shaped (%d)",
+		    qr->q.qtype, n);
+		query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_INVALID_DATA,
+		    "upstream reply was malformed");
+		return;
+	}
+	query_answer(qr, out, (size_t)n);
+}
+
+static void
+upstream_failed(struct query *qr, const char *why)
+{
+	char text[300];
+	const char *last = relay_last_failure(qr->w->relay,
+	    (time_t)(qr->w->cfg->timeout_ms / 1000 + 1));
+
+	if (why == NULL)
+		why = last;
+	snprintf(text, sizeof(text), "%s", why ? why :
+	    "no answer from the upstreams in time");
+	query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_NO_REACHABLE_AUTHORITY,
+	    text);
+}
+
+static void
+validate_done(void *arg, enum validator_verdict v, int rcode,
+    const uint8_t *pkt, size_t len, const char *why)
+{
+	struct query *qr = arg;
+
+	qr->pending = false;
+	switch (v) {
+	case VAL_SECURE:
+		/* RFC 6840 5.8: AD only to a client that showed it
+		 * understands it. */
+		query_shape(qr, pkt, len, qr->q.do_bit || qr->q.ad);
+		break;
+	case VAL_INSECURE:
+		query_shape(qr, pkt, len, false);
+		break;
+	case VAL_BOGUS:
+		if (qr->req)
+			ds_info("bogus: %s", why ? why : "(no reason)");
+		query_error(qr, DNS_RCODE_SERVFAIL, validator_ede(why),
+		    validator_reason(why));
+		break;
+	case VAL_FAILED:
+		if (rcode != DNS_RCODE_SERVFAIL && qr->req)
+			ds_info("validator failed with rcode %d", rcode);
+		upstream_failed(qr, NULL);
+		break;
+	}
+	if (!qr->submitting)
+		query_free(qr);
+}
+
+static void
+cd_done(void *arg, int status, const uint8_t *reply, size_t len,
+    const char *why)
+{
+	struct query *qr = arg;
+
+	qr->pending = false;
+	if (status == 0)
+		query_shape(qr, reply, len, false);
+	else
+		upstream_failed(qr, why);
+	if (!qr->submitting)
+		query_free(qr);
+}
+
+static void
+query_timo(evutil_socket_t fd, short what, void *arg)
+{
+	struct query *qr = arg;
+
+	(void)fd;
+	(void)what;
+	upstream_failed(qr, NULL);
+	if (qr->cd_path && qr->pending) {
+		resolver_cancel(qr->w->res, qr->gd_id);
+		qr->pending = false;
+	}
+	if (!qr->pending)
+		query_free(qr);
+}
+
+static void
+client_query(void *arg, struct ds_req *req)
+{
+	struct worker *w = arg;
+	struct query *qr;
+	char name[4 * DNS_MAX_NAME + 2];
+	struct timeval tv;
+	int rc;
+
+	if ((qr = calloc(1, sizeof(*qr))) == NULL) {
+		ds_err("worker %u: out of memory, query dropped", w->index);
+		listener_drop(req);
+		return;
+	}
+	rc = dnsmsg_parse_query(req->pkt, req->len, &qr->q);
+	if (rc != 0 || dnsmsg_name_to_str(qr->q.qname, qr->q.qname_len,
+	    name, sizeof(name)) < 0) {
+		if (rc < 0)
+			listener_drop(req);
+		else
+			reply_error(w, req, &qr->q,
+			    rc ? rc : DNS_RCODE_FORMERR, DNS_EDE_NONE, NULL);
+		free(qr);
+		return;
+	}
+	qr->w = w;
+	qr->req = req;
+	qr->next = w->queries;
+	if (w->queries)
+		w->queries->prev = qr;
+	w->queries = qr;
+	if ((qr->timer = evtimer_new(w->base, query_timo, qr)) == NULL) {
+		query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
+		    "out of memory");
+		query_free(qr);
+		return;
+	}
+	tv.tv_sec = w->cfg->timeout_ms / 1000;
+	tv.tv_usec = (w->cfg->timeout_ms % 1000) * 1000;
+	evtimer_add(qr->timer, &tv);
+	qr->pending = true;
+	qr->submitting = true;
+	if (qr->q.cd) {
+		/* The client validates, or wants the data anyway. */
+		qr->cd_path = true;
+		rc = resolver_query(w->res, name, qr->q.qtype, cd_done, qr,
+		    &qr->gd_id);
+	} else
+		rc = validator_resolve(w->val, name, qr->q.qtype,
+		    validate_done, qr);
+	qr->submitting = false;
+	if (rc != 0) {
+		qr->pending = false;
+		query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
+		    "cannot start resolution");
+	}
+	/* Answered already (from the cache), or failed to start. */
+	if (!qr->pending)
+		query_free(qr);
+}
+
+struct worker *
+worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
+    unsigned nfds)
+{
+	struct worker *w;
+	struct listener_opts lo;
+	unsigned i;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->listeners = calloc(nfds, sizeof(*w->listeners))) == NULL) {
+		ds_err("worker %u: out of memory", index);
+		free(w);
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		return NULL;
+	}
+	w->cfg = cfg;
+	w->index = index;
+	if ((w->base = event_base_new()) == NULL) {
+		ds_err("worker %u: cannot create an event base", index);
+		goto fail;
+	}
+	if ((w->res = resolver_create(w->base, cfg)) == NULL ||
+	    (w->relay = relay_create(w->base, w->res,
+	    (uint16_t)cfg->edns_udp_size,
+	    cfg->limit_outstanding_queries)) == NULL ||
+	    (w->val = validator_create(w->base, cfg, relay_ip(w->relay),
+	    relay_port(w->relay))) == NULL)
+		goto fail;
+	memset(&lo, 0, sizeof(lo));
+	lo.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms;
+	lo.tcp_max_connections = cfg->tcp_max_connections;
+	lo.tcp_max_inflight = cfg->tcp_max_inflight;
+	for (i = 0; i < nfds; i++) {
+		/* Listen addresses come as UDP, TCP pairs. */
+		w->listeners[i] = listener_create(w->base, fds[i],
+		    i % 2 ? DS_TCP : DS_UDP, &lo, client_query, w);
+		if (w->listeners[i] == NULL)
+			goto fail;
+		w->nlisteners++;
+	}
+	return w;
+fail:
+	/* The fds not yet taken over by a listener are still ours. */
+	for (i = w->nlisteners; i < nfds; i++)
+		close(fds[i]);
+	worker_delete(w);
+	return NULL;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	ds_debug("worker %u running", w->index);
+	if (event_base_dispatch(w->base) < 0)
+		ds_err("worker %u: event loop failed", w->index);
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+
+	if (rc != 0) {
+		ds_err("worker %u: cannot start a thread: %s", w->index,
+		    strerror(rc));
+		return -1;
+	}
+	w->running = true;
+	return 0;
+}
+
+void
+worker_stop(struct worker *w)
+{
+	if (!w->running)
+		return;
+	event_base_loopexit(w->base, NULL);
+	pthread_join(w->thread, NULL);
+	w->running = false;
+}
+
+void
+worker_delete(struct worker *w)
+{
+	unsigned i;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < w->nlisteners; i++)
+		listener_delete(w->listeners[i]);
+	/* Backends first: their callbacks must not run on freed queries.
+	 * Deleting them runs no callback of ours. */
+	validator_delete(w->val);
+	relay_delete(w->relay);
+	resolver_delete(w->res);
+	while (w->queries)
+		query_free(w->queries);
+	if (w->base)
+		event_base_free(w->base);
+	free(w->listeners);
+	free(w);
+}

@@ -1,0 +1,34 @@
+/*
+ * worker.h -- one thread with its own libevent loop, listeners, getdns
+ * context (resolver), relay and libunbound context (validator), and the
+ * policy that turns a client's query into a validated, shaped reply:
+ *
+ *   parse (FORMERR/NOTIMP/REFUSED/BADVERS, or drop)
+ *   CD=1 -> resolver directly -> reply without AD, bogus data included
+ *   else -> validator -> secure: AD (if DO or AD) | insecure: no AD |
+ *           bogus: SERVFAIL + EDE | failed: SERVFAIL + EDE 22
+ *   a deadline per query: SERVFAIL + EDE 22 when the upstream is silent.
+ */
+#ifndef DS_WORKER_H
+#define DS_WORKER_H
+
+struct ds_config;
+struct worker;
+
+/* Build worker number index for cfg (kept, not copied: it must outlive the
+ * worker), serving the bound sockets fds[0..nfds-1]: for each listen
+ * address a UDP then a TCP socket.  The worker owns the fds from here on,
+ * also on failure.  Returns NULL after logging. */
+struct worker *worker_create(const struct ds_config *cfg, unsigned index,
+    const int *fds, unsigned nfds);
+
+/* Run the worker's loop in a new thread.  Returns 0 or -1 after logging. */
+int worker_start(struct worker *w);
+
+/* Ask the loop to stop (from any thread) and wait for the thread. */
+void worker_stop(struct worker *w);
+
+/* Free a stopped (or never started) worker.  Takes NULL. */
+void worker_delete(struct worker *w);
+
+#endif /* DS_WORKER_H */
