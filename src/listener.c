@@ -160,9 +160,10 @@ listener_delete(struct listener *l)
 	l->ev = NULL;
 	close(l->fd);
 	l->fd = -1;
-	l->closed = true;
+	/* closed is set last: conn_close would free l under our feet. */
 	while (l->conns)
 		conn_close(l->conns);
+	l->closed = true;
 	listener_free_if_done(l);
 }
 

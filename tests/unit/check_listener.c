@@ -1,0 +1,366 @@
+/*
+ * check_listener.c -- UDP and TCP serving on loopback sockets: RFC 7766
+ * framing across partial reads, pipelining with out-of-order replies, the
+ * in-flight cap, half-close, idle timeout and the connection cap.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "listener.h"
+#include "suites.h"
+
+#define MAX_HELD 16
+
+/* A fixture: one loop, one listener, a handler that either echoes at once
+ * or holds requests for the test to answer. */
+struct fx {
+	struct event_base *base;
+	struct listener *l;
+	struct sockaddr_in addr;
+	bool hold;
+	struct ds_req *held[MAX_HELD];
+	int nheld;
+	int nseen;
+};
+
+static void
+on_query(void *arg, struct ds_req *req)
+{
+	struct fx *f = arg;
+
+	f->nseen++;
+	if (f->hold && f->nheld < MAX_HELD) {
+		f->held[f->nheld++] = req;
+		return;
+	}
+	listener_reply(req, req->pkt, req->len);
+}
+
+static void
+fx_init(struct fx *f, enum ds_transport t, unsigned max_inflight,
+    unsigned idle_ms, unsigned max_conns)
+{
+	struct listener_opts o;
+	socklen_t len = sizeof(f->addr);
+	int fd;
+
+	memset(f, 0, sizeof(*f));
+	f->base = event_base_new();
+	ck_assert_ptr_nonnull(f->base);
+	f->addr.sin_family = AF_INET;
+	f->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = listener_bind((struct sockaddr *)&f->addr, sizeof(f->addr), t,
+	    false);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&f->addr, &len),
+	    0);
+	memset(&o, 0, sizeof(o));
+	o.tcp_idle_timeout_ms = idle_ms;
+	o.tcp_max_connections = max_conns;
+	o.tcp_max_inflight = max_inflight;
+	f->l = listener_create(f->base, fd, t, &o, on_query, f);
+	ck_assert_ptr_nonnull(f->l);
+}
+
+static void
+fx_free(struct fx *f)
+{
+	int i;
+
+	listener_delete(f->l);
+	for (i = 0; i < f->nheld; i++)
+		if (f->held[i])
+			listener_drop(f->held[i]);
+	event_base_free(f->base);
+}
+
+/* Run the loop for about ms milliseconds. */
+static void
+spin(struct fx *f, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+}
+
+static int
+tcp_connect(struct fx *f)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&f->addr,
+	    sizeof(f->addr)), 0);
+	return fd;
+}
+
+/* Read one framed message (non-blocking after the loop ran); returns its
+ * length, 0 on EOF, -1 when nothing is there. */
+static int
+read_frame(int fd, uint8_t *buf, size_t len)
+{
+	uint8_t hdr[2];
+	ssize_t n;
+	size_t mlen, got = 0;
+
+	n = recv(fd, hdr, 2, MSG_DONTWAIT);
+	if (n == 0)
+		return 0;
+	if (n != 2)
+		return -1;
+	mlen = (size_t)hdr[0] << 8 | hdr[1];
+	ck_assert_uint_le(mlen, len);
+	while (got < mlen) {
+		n = recv(fd, buf + got, mlen - got, MSG_DONTWAIT);
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return (int)mlen;
+}
+
+static void
+send_frame(int fd, const char *msg)
+{
+	uint8_t buf[300];
+	size_t len = strlen(msg);
+
+	buf[0] = (uint8_t)(len >> 8);
+	buf[1] = (uint8_t)len;
+	memcpy(buf + 2, msg, len);
+	ck_assert_int_eq(send(fd, buf, len + 2, 0), (ssize_t)(len + 2));
+}
+
+START_TEST(test_udp_echo)
+{
+	struct fx f;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	uint8_t buf[64];
+
+	fx_init(&f, DS_UDP, 10, 1000, 10);
+	ck_assert_int_eq(sendto(fd, "hello-udp", 9, 0,
+	    (struct sockaddr *)&f.addr, sizeof(f.addr)), 9);
+	spin(&f, 50);
+	ck_assert_msg(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 9 &&
+	    memcmp(buf, "hello-udp", 9) == 0,
+	    "listener udp: the reply goes back to the sender");
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_tcp_partial_frames)
+{
+	struct fx f;
+	int fd, i, n;
+	uint8_t buf[64];
+	const uint8_t msg[] = { 0, 5, 'a', 'b', 'c', 'd', 'e', 0, 3, 'x',
+	    'y', 'z' };
+
+	fx_init(&f, DS_TCP, 10, 1000, 10);
+	fd = tcp_connect(&f);
+	/* One byte at a time: the length prefix itself arrives split. */
+	for (i = 0; i < (int)sizeof(msg); i++) {
+		ck_assert_int_eq(send(fd, msg + i, 1, 0), 1);
+		spin(&f, 5);
+	}
+	spin(&f, 20);
+	ck_assert_int_eq(f.nseen, 2);
+	n = read_frame(fd, buf, sizeof(buf));
+	ck_assert_msg(n == 5 && memcmp(buf, "abcde", 5) == 0,
+	    "listener tcp: first frame reassembled from single bytes");
+	n = read_frame(fd, buf, sizeof(buf));
+	ck_assert_msg(n == 3 && memcmp(buf, "xyz", 3) == 0,
+	    "listener tcp: second frame follows");
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_tcp_out_of_order)
+{
+	struct fx f;
+	int fd, n;
+	uint8_t buf[64];
+
+	fx_init(&f, DS_TCP, 10, 1000, 10);
+	f.hold = true;
+	fd = tcp_connect(&f);
+	send_frame(fd, "first");
+	send_frame(fd, "second");
+	spin(&f, 30);
+	ck_assert_msg(f.nheld == 2, "listener tcp: two queries in flight "
+	    "on one connection (got %d)", f.nheld);
+	/* Answer the second before the first. */
+	listener_reply(f.held[1], (const uint8_t *)"two", 3);
+	f.held[1] = NULL;
+	spin(&f, 20);
+	n = read_frame(fd, buf, sizeof(buf));
+	ck_assert_msg(n == 3 && memcmp(buf, "two", 3) == 0,
+	    "listener tcp: a later query answered first");
+	listener_reply(f.held[0], (const uint8_t *)"one", 3);
+	f.held[0] = NULL;
+	spin(&f, 20);
+	n = read_frame(fd, buf, sizeof(buf));
+	ck_assert_msg(n == 3 && memcmp(buf, "one", 3) == 0,
+	    "listener tcp: then the earlier one");
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_tcp_inflight_cap)
+{
+	struct fx f;
+	int fd;
+
+	fx_init(&f, DS_TCP, 2, 1000, 10);
+	f.hold = true;
+	fd = tcp_connect(&f);
+	send_frame(fd, "q1");
+	send_frame(fd, "q2");
+	send_frame(fd, "q3");
+	spin(&f, 30);
+	ck_assert_msg(f.nheld == 2, "listener tcp: at the cap of 2 in "
+	    "flight, the third query waits (seen %d)", f.nheld);
+	listener_reply(f.held[0], (const uint8_t *)"r1", 2);
+	f.held[0] = NULL;
+	spin(&f, 30);
+	ck_assert_msg(f.nheld == 3, "listener tcp: one answered, the "
+	    "waiting query is read (seen %d)", f.nheld);
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_tcp_half_close)
+{
+	struct fx f;
+	int fd, n;
+	uint8_t buf[64];
+
+	fx_init(&f, DS_TCP, 10, 1000, 10);
+	f.hold = true;
+	fd = tcp_connect(&f);
+	send_frame(fd, "last");
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	spin(&f, 30);
+	ck_assert_int_eq(f.nheld, 1);
+	listener_reply(f.held[0], (const uint8_t *)"owed", 4);
+	f.held[0] = NULL;
+	spin(&f, 30);
+	n = read_frame(fd, buf, sizeof(buf));
+	ck_assert_msg(n == 4 && memcmp(buf, "owed", 4) == 0,
+	    "listener tcp: a half-closed client still gets its answer");
+	ck_assert_msg(read_frame(fd, buf, sizeof(buf)) == 0,
+	    "listener tcp: then the connection is closed");
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_tcp_idle_timeout)
+{
+	struct fx f;
+	int fd;
+	uint8_t b;
+
+	fx_init(&f, DS_TCP, 10, 100, 10);
+	fd = tcp_connect(&f);
+	spin(&f, 250);
+	ck_assert_msg(recv(fd, &b, 1, MSG_DONTWAIT) == 0,
+	    "listener tcp: an idle connection is closed after the timeout");
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_tcp_client_gone)
+{
+	struct fx f;
+	int fd;
+
+	fx_init(&f, DS_TCP, 10, 1000, 10);
+	f.hold = true;
+	fd = tcp_connect(&f);
+	send_frame(fd, "bye");
+	spin(&f, 20);
+	ck_assert_int_eq(f.nheld, 1);
+	close(fd);
+	spin(&f, 20);
+	/* The reply to a client that left is discarded, without harm. */
+	listener_reply(f.held[0], (const uint8_t *)"late", 4);
+	f.held[0] = NULL;
+	spin(&f, 10);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_tcp_connection_cap)
+{
+	struct fx f;
+	int a, b;
+	uint8_t c;
+
+	fx_init(&f, DS_TCP, 10, 1000, 1);
+	a = tcp_connect(&f);
+	spin(&f, 20);
+	b = tcp_connect(&f);
+	spin(&f, 20);
+	ck_assert_msg(recv(b, &c, 1, MSG_DONTWAIT) == 0,
+	    "listener tcp: a connection over the cap is closed");
+	ck_assert_msg(recv(a, &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	    "listener tcp: the first connection stays open");
+	close(a);
+	close(b);
+	fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_tcp_zero_length)
+{
+	struct fx f;
+	int fd;
+	uint8_t z[2] = { 0, 0 }, c;
+
+	fx_init(&f, DS_TCP, 10, 1000, 10);
+	fd = tcp_connect(&f);
+	ck_assert_int_eq(send(fd, z, 2, 0), 2);
+	spin(&f, 30);
+	ck_assert_msg(recv(fd, &c, 1, MSG_DONTWAIT) == 0,
+	    "listener tcp: a zero-length frame closes the connection");
+	ck_assert_int_eq(f.nseen, 0);
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
+Suite *
+listener_suite(void)
+{
+	Suite *s = suite_create("listener");
+	TCase *tc = tcase_create("loopback");
+
+	tcase_add_test(tc, test_udp_echo);
+	tcase_add_test(tc, test_tcp_partial_frames);
+	tcase_add_test(tc, test_tcp_out_of_order);
+	tcase_add_test(tc, test_tcp_inflight_cap);
+	tcase_add_test(tc, test_tcp_half_close);
+	tcase_add_test(tc, test_tcp_idle_timeout);
+	tcase_add_test(tc, test_tcp_client_gone);
+	tcase_add_test(tc, test_tcp_connection_cap);
+	tcase_add_test(tc, test_tcp_zero_length);
+	suite_add_tcase(s, tc);
+	return s;
+}
