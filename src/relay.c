@@ -78,6 +78,17 @@ relay_error(struct relay *rl, struct ds_req *req,
 		listener_drop(req);
 }
 
+/* Remember why the upstream failed: the worker tells its clients. */
+static void
+relay_failed(struct relay *rl, const char *why)
+{
+	rl->nfailures++;
+	rl->last_failure = time(NULL);
+	snprintf(rl->last_failure_text, sizeof(rl->last_failure_text), "%s",
+	    why ? why : "upstream failed");
+	ds_info("relay: %s", rl->last_failure_text);
+}
+
 static void
 rrq_unlink(struct rrq *r)
 {
@@ -145,6 +156,7 @@ relay_query(void *arg, struct ds_req *req)
 	r->submitting = false;
 	if (rc != 0) {
 		rrq_unlink(r);
+		relay_failed(rl, resolver_last_error(rl->res));
 		relay_error(rl, req, &r->q, DNS_RCODE_SERVFAIL);
 		free(r);
 	} else if (r->done)
@@ -178,11 +190,7 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 		}
 	}
 	if (n < 0) {
-		rl->nfailures++;
-		rl->last_failure = time(NULL);
-		snprintf(rl->last_failure_text, sizeof(rl->last_failure_text),
-		    "%s", why ? why : "upstream failed");
-		ds_info("relay: %s", rl->last_failure_text);
+		relay_failed(rl, why);
 		relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
 	} else
 		listener_reply(r->req, out, (size_t)n);

@@ -44,6 +44,7 @@ struct resolver {
 	struct evloop *evloop;
 	getdns_dict *ext;	/* DO + CD for every query */
 	char upstreams[512];
+	char last_error[600];
 };
 
 /* One query in flight; freed in the getdns callback. */
@@ -446,6 +447,7 @@ resolver_done(getdns_context *ctx, getdns_callback_type_t type,
 		    rq->r->upstreams, (unsigned)status);
 		break;
 	}
+	snprintf(rq->r->last_error, sizeof(rq->r->last_error), "%s", why);
 	rq->cb(rq->arg, -1, NULL, 0, why);
 done:
 	getdns_dict_destroy(resp);
@@ -470,8 +472,11 @@ resolver_query(struct resolver *r, const char *name, uint16_t qtype,
 	ret = getdns_general(r->ctx, name, qtype, r->ext, rq, &tid,
 	    resolver_done);
 	if (ret != GETDNS_RETURN_GOOD) {
-		ds_warn("getdns: query %s/%u: %s", name, qtype,
-		    getdns_get_errorstr_by_id(ret));
+		snprintf(r->last_error, sizeof(r->last_error),
+		    "no upstream usable now (%s): %s",
+		    getdns_get_errorstr_by_id(ret), r->upstreams);
+		ds_info("getdns: query %s/%u: %s", name, qtype,
+		    r->last_error);
 		free(rq);
 		return -1;
 	}
@@ -484,6 +489,12 @@ void
 resolver_cancel(struct resolver *r, uint64_t id)
 {
 	(void)getdns_cancel_callback(r->ctx, id);
+}
+
+const char *
+resolver_last_error(const struct resolver *r)
+{
+	return r->last_error[0] ? r->last_error : NULL;
 }
 
 const char *

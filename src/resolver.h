@@ -44,6 +44,10 @@ int resolver_query(struct resolver *r, const char *name, uint16_t qtype,
 /* Cancel a query: its callback will not be called. */
 void resolver_cancel(struct resolver *r, uint64_t id);
 
+/* Why the last query failed (in its callback or in resolver_query), or
+ * NULL when none has failed yet. */
+const char *resolver_last_error(const struct resolver *r);
+
 /* Text describing the upstreams, e.g. "127.0.0.1@853#dns.test", for logs
  * and EDE text. */
 const char *resolver_upstreams_str(const struct resolver *r);

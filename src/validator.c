@@ -226,10 +226,20 @@ validator_reason(const char *why)
 
 	if (why == NULL)
 		return "DNSSEC validation failed";
-	/* "validation failure <name. A IN>: reason from 127.x.y.z ..." */
-	if ((p = strstr(why, ">: ")) != NULL)
-		return p + 3;
-	return why;
+	/* "validation failure <name. A IN>: reason from 127.x.y.z ...";
+	 * a later query that meets the same broken key gets "... key for
+	 * validation Z. is marked as invalid because of a previous
+	 * validation failure <Q>: reason ...": the innermost reason is the
+	 * one after the last "<...>: ". */
+	if ((p = strstr(why, ">: ")) == NULL)
+		return why;
+	for (;;) {
+		const char *next = strstr(p + 3, ">: ");
+
+		if (next == NULL)
+			return p + 3;
+		p = next;
+	}
 }
 
 int

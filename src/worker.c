@@ -174,12 +174,18 @@ validate_done(void *arg, enum validator_verdict v, int rcode,
 	qr->pending = false;
 	switch (v) {
 	case VAL_SECURE:
+	case VAL_INSECURE:
+		/* libunbound keeps a failed resolution in its cache for a
+		 * while and serves it as a plain SERVFAIL reply: it still
+		 * owes the client the reason. */
+		if (dnsmsg_get_rcode(pkt) == DNS_RCODE_SERVFAIL) {
+			upstream_failed(qr, NULL);
+			break;
+		}
 		/* RFC 6840 5.8: AD only to a client that showed it
 		 * understands it. */
-		query_shape(qr, pkt, len, qr->q.do_bit || qr->q.ad);
-		break;
-	case VAL_INSECURE:
-		query_shape(qr, pkt, len, false);
+		query_shape(qr, pkt, len, v == VAL_SECURE &&
+		    (qr->q.do_bit || qr->q.ad));
 		break;
 	case VAL_BOGUS:
 		if (qr->req)
@@ -280,9 +286,14 @@ client_query(void *arg, struct ds_req *req)
 		    validate_done, qr);
 	qr->submitting = false;
 	if (rc != 0) {
+		/* getdns refuses at once while every upstream is backed off
+		 * after failures; libunbound only on internal errors. */
 		qr->pending = false;
-		query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
-		    "cannot start resolution");
+		if (qr->cd_path)
+			upstream_failed(qr, resolver_last_error(w->res));
+		else
+			query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
+			    "cannot start validation");
 	}
 	/* Answered already (from the cache), or failed to start. */
 	if (!qr->pending)

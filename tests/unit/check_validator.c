@@ -34,6 +34,12 @@ static const struct {
 	  DNS_EDE_NSEC_MISSING },
 	{ "validation failure <x.test. A IN>: signature crypto failed from "
 	  "127.1.2.3", DNS_EDE_DNSSEC_BOGUS },
+	{ "validation failure <www.x.test. A IN>: key for validation x.test. "
+	  "is marked as invalid because of a previous validation failure "
+	  "<a.x.test. A IN>: signature expired from 127.1.2.3 for key x.test. "
+	  "while building chain of trust", DNS_EDE_SIGNATURE_EXPIRED },
+	{ "validation failure <x.test. A IN>: ECDSA signature verification "
+	  "failed from 127.1.2.3", DNS_EDE_DNSSEC_BOGUS },
 	{ "something libunbound has not said before", DNS_EDE_DNSSEC_BOGUS },
 };
 
@@ -69,6 +75,10 @@ START_TEST(test_reason_text)
 	ck_assert_str_eq(validator_reason("validation failure <a. A IN>: "
 	    "no signatures from 127.0.0.9"), "no signatures from 127.0.0.9");
 	ck_assert_str_eq(validator_reason("plain text"), "plain text");
+	ck_assert_str_eq(validator_reason("validation failure <b. A IN>: key "
+	    "for validation a. is marked as invalid because of a previous "
+	    "validation failure <a. A IN>: no signatures from 127.0.0.9"),
+	    "no signatures from 127.0.0.9");
 }
 END_TEST
 

@@ -1,0 +1,89 @@
+#!/bin/bash
+# test_cache.sh -- answers come from dotsecd's cache (libunbound's message
+# and RRset caches): the second query for a name, over either transport,
+# with or without DO, in any case of letters, sends nothing new to the
+# upstream (counted in the upstream's query log, log-queries: yes).
+# Positive secure, NXDOMAIN, NODATA, insecure; the DNSKEY/DS chain is not
+# fetched again either.  Bogus answers are reported for information only.
+#
+# Run: DOTSECD=/path/to/dotsecd bash tests/system/test_cache.sh
+set -eu
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+ds_init
+ds_require_dotsecd
+world_start
+ds_dotsecd_start timeout=3000
+
+T=$WORLD_TLD
+
+# settle: wait until the upstream's log stops growing (at most 2 s).
+settle() {
+	local a b i=0
+	b=$(wc -l <"$WORLD_UPSTREAM_LOG")
+	while [ $i -lt 20 ]; do
+		sleep 0.2
+		a=$b
+		b=$(wc -l <"$WORLD_UPSTREAM_LOG")
+		[ "$a" != "$b" ] || return 0
+		i=$((i + 1))
+	done
+}
+
+# cached LABEL QNAME QTYPE RCODE AD(yes|no)
+cached() {
+	local label=$1 q=$2 t=$3 rcode=$4 ad=$5 c0 c1 c2 k1 k2 zone
+	zone=${q#*.}
+	c0=$(world_upstream_count "$q" "$t")
+	ds_dig "$label: first query $q $t" +dnssec "$q" "$t"
+	ds_expect_rcode "$rcode"
+	if [ "$ad" = yes ]; then ds_expect_flag ad; else ds_expect_noflag ad; fi
+	settle
+	c1=$(world_upstream_count "$q" "$t")
+	k1=$(world_upstream_count "$zone" DNSKEY)
+	ds_case "$label: the first query reached the upstream"
+	DS_OUT=$(tail -n 30 "$WORLD_UPSTREAM_LOG")
+	[ "$c1" -gt "$c0" ] || ds_fail "upstream count for $q $t stayed $c0"
+
+	ds_dig "$label: again over UDP, DO=1" +notcp +dnssec "$q" "$t"
+	ds_expect_rcode "$rcode"
+	if [ "$ad" = yes ]; then ds_expect_flag ad; fi
+	ds_dig "$label: again over TCP, DO=0" +tcp "$q" "$t"
+	ds_expect_rcode "$rcode"
+	if [ "$ad" = yes ]; then ds_expect_flag ad; fi
+	ds_dig "$label: again, upper case" +dnssec "$(printf '%s' "$q" | tr '[:lower:]' '[:upper:]')" "$t"
+	ds_expect_rcode "$rcode"
+	settle
+	c2=$(world_upstream_count "$q" "$t")
+	k2=$(world_upstream_count "$zone" DNSKEY)
+	ds_case "$label: nothing new reached the upstream ($c1 queries for it)"
+	DS_OUT=$(tail -n 30 "$WORLD_UPSTREAM_LOG")
+	[ "$c2" = "$c1" ] || ds_fail "upstream count for $q $t went from $c1 to $c2"
+	[ "$k2" = "$k1" ] || ds_fail "upstream count for $zone DNSKEY went from $k1 to $k2"
+}
+
+cached "secure A (NSEC3 zone)" "www.sec13.$T" A NOERROR yes
+cached "secure AAAA (RSA zone)" "www.sec8.$T" AAAA NOERROR yes
+cached "secure NXDOMAIN" "nx.sec15.$T" A NXDOMAIN yes
+cached "secure NODATA" "www.sec13.$T" MX NOERROR yes
+cached "insecure A" "www.insecure.$T" A NOERROR no
+cached "CNAME into another zone" "cname.sec8.$T" A NOERROR yes
+
+# Bogus: information only (libunbound keeps bogus answers for
+# val-bogus-ttl, 60 s by default).
+q=www.badsig.$T
+ds_dig "bogus: first query" +dnssec "$q" A
+ds_expect_rcode SERVFAIL
+settle
+b1=$(world_upstream_count "$q" A)
+ds_dig "bogus: second query" +dnssec "$q" A
+ds_expect_rcode SERVFAIL
+settle
+b2=$(world_upstream_count "$q" A)
+printf '%s: info: upstream queries for the bogus %s A: %s after the first query, %s after the second\n' \
+	"$DS_TEST" "$q" "$b1" "$b2"
+
+ds_dotsecd_stop
+ds_finish

@@ -1,0 +1,748 @@
+# shellcheck shell=bash
+#
+# world.sh -- a local signed DNS world for dotsec's system tests.
+#
+# Source it from bash, then call world_start.  Everything is built from
+# nothing in a fresh directory ($WORLD_DIR, under ${TMPDIR:-/tmp}) and served
+# on random loopback addresses 127.N.M.x (one /24 per world, so several test
+# scripts can run in parallel under `make -j check`), standard ports 53/853.
+# Needs root (ports 53 and 853), nsd, unbound, unbound-control, openssl,
+# dnssec-keygen, dnssec-signzone, dnssec-dsfromkey, dig, kdig, ss, python3.
+#
+#   world_start        build and start everything; on any failure it prints
+#                      why, dumps every log, stops what it started and exits
+#                      the calling script with status 1.
+#   world_stop         stop every process by PID and remove $WORLD_DIR
+#                      (kept when WORLD_KEEP=1).
+#   world_dump_logs    print every log of the world (and files registered
+#                      with world_register_log, e.g. dotsecd's stderr).
+#   world_register_log FILE [TITLE]
+#   world_start_reference   start a validating unbound (validator iterator,
+#                      ede: yes, the test anchor) on $WORLD_REF_ADDR@53 that
+#                      forwards to the upstream in clear text: a reference
+#                      for verdicts and RFC 8914 codes; never give it to
+#                      dotsecd.
+#   world_upstream_ctl ARGS...   unbound-control on the good upstream
+#                      (e.g. world_upstream_ctl flush_type . DNSKEY).
+#   world_upstream_count QNAME QTYPE   how many queries for QNAME/QTYPE the
+#                      good upstream has logged (case-insensitive).
+#   world_canary_count  lines in the canary log (must stay 0).
+#
+# Exports after world_start:
+#   WORLD_DIR             the temporary directory of this world
+#   WORLD_NET             "127.N.M": the /24 of this world
+#   WORLD_NSD_ADDR        NSD, authoritative for every zone (port 53)
+#   WORLD_UPSTREAM_ADDR   the good DoT upstream (recursive unbound)
+#   WORLD_UPSTREAM_PORT   853 (all DoT instances)
+#   WORLD_AUTH_NAME       "dns.test": the name in the good certificate
+#   WORLD_CA_FILE         the test CA (PEM) that issued the good certificate
+#   WORLD_SPKI_PIN        base64(sha256(SPKI)) of the good upstream's key
+#   WORLD_BAD_PIN         a well-formed pin of a key no upstream uses
+#   WORLD_WRONGNAME_ADDR  DoT upstream whose certificate (same CA) is for
+#                         "wrong.test" (port 853)
+#   WORLD_BADCA_ADDR      DoT upstream with a "dns.test" certificate from a
+#                         second CA that nobody trusts (port 853)
+#   WORLD_BADCA_FILE      that second CA (for checks only)
+#   WORLD_PLAIN_ADDR      clear-text port 53 of the good upstream process,
+#                         for checks of the world only; never give to dotsecd
+#   WORLD_REF_ADDR        address of world_start_reference's unbound
+#   WORLD_DOTSECD_ADDR    address suggested for dotsecd to listen on
+#   WORLD_CLIENT_ADDR     source address for clients (dig -b)
+#   WORLD_TA_FILE         trust anchor of the test root: zone-format DS line
+#   WORLD_TA_DNSKEY_FILE  the same anchor as a zone-format DNSKEY line
+#   WORLD_UPSTREAM_LOG    the good upstream's log (log-queries: yes); lines
+#                         "... info: 127.a.b.c NAME. TYPE IN"
+#   WORLD_WRONGNAME_LOG WORLD_BADCA_LOG   the same for the two bad upstreams
+#   WORLD_CANARY_LOG      what arrived in clear text at port 53 of any
+#                         upstream address (UDP or TCP); must stay empty
+#   WORLD_UPSTREAM_CONF   the good upstream's unbound.conf (unbound-control -c)
+#   WORLD_NSD_LOG         NSD's log
+#   WORLD_TLD             "example": the signed TLD under the test root.
+#                         Not "test.": libunbound (so dotsecd) answers
+#                         test., invalid., onion. etc. itself with NXDOMAIN
+#                         (unbound's default local zones, RFC 6761), so a
+#                         world under test. never reaches the upstream.
+# Zones, all children of the signed TLD (ECDSAP256SHA256, NSEC), itself
+# under the signed test root "." (ECDSAP256SHA256, NSEC); every signed zone
+# has a KSK and a ZSK; all TTLs 300.  Each zone has www.<zone> A
+# 192.0.2.<octet>, AAAA 2001:db8::<octet>, TXT "www.<zone>";
+# *.wild.<zone> A 198.51.100.<octet> and a TXT; nx.<zone> does not exist;
+# www.<zone> MX is NODATA:
+#   WORLD_ZONE_SEC8=sec8.example       secure, RSASHA256 (8), NSEC     octet 8
+#       also big.sec8.example TXT: WORLD_BIG_COUNT (16) records, ~1500
+#       bytes, and cname.sec8.example CNAME www.sec13.example.
+#   WORLD_ZONE_SEC13=sec13.example     secure, ECDSAP256SHA256 (13), NSEC3
+#                                      (no salt, 0 iterations)        octet 13
+#   WORLD_ZONE_SEC15=sec15.example     secure, ED25519 (15), NSEC     octet 15
+#   WORLD_ZONE_INSECURE=insecure.example  unsigned, no DS             octet 20
+#   WORLD_ZONE_BADSIG=badsig.example   RRSIG of www A corrupted (one base64
+#                                      character changed)             octet 21
+#   WORLD_ZONE_EXPIRED=expired.example every signature valid only in
+#                                      January 2020 (signed with -P)  octet 22
+#   WORLD_ZONE_DSMISMATCH=dsmismatch.example  the DS in example. is that of
+#                                      a key the zone does not have   octet 23
+#   WORLD_ZONE_NONSEC=nonsec.example   every NSEC (and its RRSIG) removed:
+#                                      NXDOMAIN/NODATA come without proof;
+#                                      positive answers still secure  octet 24
+#   WORLD_ZONE_NOSIG=nosig.example     the RRSIG of www A removed (AAAA
+#                                      still signed)                  octet 25
+#   WORLD_BIG_NAME=big.sec8.example  WORLD_BIG_COUNT=16
+#   WORLD_CNAME_NAME=cname.sec8.example  WORLD_CNAME_TARGET=www.sec13.example
+# Signatures of the good zones are valid from 1 hour before world_start to
+# 30 days after it.  lib.sh's ds_cases lists the query cases and verdicts.
+
+WORLD_PIDS=""
+WORLD_EXTRA_LOGS=""
+WORLD_NET_LOCK=""
+WORLD_REF_STARTED=0
+
+_world_say() {
+	printf 'world: %s\n' "$*" >&2
+}
+
+_world_die() {
+	printf 'world: FAILED: %s\n' "$*" >&2
+	world_dump_logs >&2
+	WORLD_LOGS_DUMPED=1
+	WORLD_KEEP=${WORLD_KEEP:-1}
+	world_stop
+	exit 1
+}
+
+_world_need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 ||
+			PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 ||
+			_world_die "required program '$t' not found (install it: nsd, unbound, bind9-utils, bind9-dnsutils, knot-dnsutils, openssl, iproute2, python3)"
+	done
+}
+
+# Run a command quietly; on failure show its output and die.
+_world_run() {
+	local out
+	if ! out=$("$@" 2>&1); then
+		printf '%s\n' "$out" >&2
+		_world_die "command failed: $*"
+	fi
+}
+
+world_register_log() {
+	WORLD_EXTRA_LOGS="$WORLD_EXTRA_LOGS$1|${2:-$1}
+"
+}
+
+_world_cat() {
+	local f=$1 title=$2
+	[ -n "$f" ] || return 0
+	printf '\n===== %s (%s) =====\n' "$title" "$f"
+	if [ -f "$f" ]; then
+		cat "$f"
+	else
+		printf '(no such file)\n'
+	fi
+}
+
+world_dump_logs() {
+	local line
+	[ -n "${WORLD_DIR:-}" ] || return 0
+	if [ "${WORLD_LOGS_DUMPED:-0}" = 1 ]; then
+		printf 'world: logs printed above\n'
+		return 0
+	fi
+	_world_cat "$WORLD_DIR/nsd.log" "NSD log"
+	_world_cat "$WORLD_DIR/nsd.stderr" "NSD stderr"
+	_world_cat "$WORLD_DIR/good/unbound.log" "good upstream unbound log"
+	_world_cat "$WORLD_DIR/good/unbound.stderr" "good upstream unbound stderr"
+	_world_cat "$WORLD_DIR/wrongname/unbound.log" "wrong-name upstream log"
+	_world_cat "$WORLD_DIR/wrongname/unbound.stderr" "wrong-name upstream stderr"
+	_world_cat "$WORLD_DIR/badca/unbound.log" "bad-CA upstream log"
+	_world_cat "$WORLD_DIR/badca/unbound.stderr" "bad-CA upstream stderr"
+	_world_cat "$WORLD_DIR/canary.log" "clear-text canary log"
+	_world_cat "$WORLD_DIR/canary.stderr" "clear-text canary stderr"
+	if [ "$WORLD_REF_STARTED" = 1 ]; then
+		_world_cat "$WORLD_DIR/ref/unbound.log" "reference validator log"
+		_world_cat "$WORLD_DIR/ref/unbound.stderr" "reference validator stderr"
+	fi
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		_world_cat "${line%%|*}" "${line#*|}"
+	done <<EOF
+$WORLD_EXTRA_LOGS
+EOF
+	printf '\n===== end of logs (world %s) =====\n' "$WORLD_DIR"
+}
+
+# Stop one process by PID: TERM, wait up to 5 s, then KILL.
+_world_kill() {
+	local pid=$1 i=0
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+	kill -TERM "$pid" 2>/dev/null || true
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		_world_say "PID $pid did not stop on TERM; sending KILL"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+world_stop() {
+	local pid
+	# Reverse order of start.
+	for pid in $WORLD_PIDS; do
+		_world_kill "$pid"
+	done
+	WORLD_PIDS=""
+	if [ -n "$WORLD_NET_LOCK" ]; then
+		rmdir "$WORLD_NET_LOCK" 2>/dev/null || true
+		WORLD_NET_LOCK=""
+	fi
+	if [ -n "${WORLD_DIR:-}" ] && [ -d "$WORLD_DIR" ]; then
+		if [ "${WORLD_KEEP:-0}" = 1 ]; then
+			_world_say "kept $WORLD_DIR"
+		else
+			rm -rf "$WORLD_DIR"
+		fi
+	fi
+}
+
+_world_addpid() {
+	WORLD_PIDS="$1 $WORLD_PIDS"
+}
+
+# _world_wait WHAT PID SECONDS COMMAND...: retry COMMAND every 0.1 s until it
+# succeeds; die when PID has exited or after SECONDS.
+_world_wait() {
+	local what=$1 pid=$2 secs=$3 i=0
+	shift 3
+	while ! "$@" >/dev/null 2>&1; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			_world_die "$what (PID $pid) exited during start-up"
+		fi
+		if [ $i -ge $((secs * 10)) ]; then
+			_world_die "$what (PID $pid) not up after ${secs}s: $*"
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+_world_listening() {
+	# _world_listening PROTO(t|u) ADDR PORT
+	ss -Hln"$1" "src $2:$3" | grep -q .
+}
+
+_world_pick_net() {
+	local i n lockdir=${TMPDIR:-/tmp}
+	for i in $(seq 1 100); do
+		n="127.$((RANDOM % 190 + 64)).$((RANDOM % 254 + 1))"
+		if ss -Hlntua | grep -qF " $n."; then
+			continue
+		fi
+		if mkdir "$lockdir/dotsec-world-net.$n" 2>/dev/null; then
+			WORLD_NET_LOCK="$lockdir/dotsec-world-net.$n"
+			WORLD_NET=$n
+			return 0
+		fi
+		: "$i"
+	done
+	_world_die "no free 127.x.y.0/24 found"
+}
+
+# ---------------------------------------------------------------- TLS
+
+_world_tls() {
+	local d=$WORLD_DIR/tls
+	mkdir -p "$d"
+	_world_run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		-nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 30 \
+		-subj "/CN=dotsec test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign"
+	_world_run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		-nodes -keyout "$d/ca2.key" -out "$d/ca2.pem" -days 30 \
+		-subj "/CN=dotsec untrusted CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign"
+	_world_leaf "$d" good dns.test ca
+	_world_leaf "$d" wrongname wrong.test ca
+	_world_leaf "$d" badca dns.test ca2
+	_world_leaf "$d" unused dns.test ca
+	WORLD_CA_FILE=$d/ca.pem
+	WORLD_BADCA_FILE=$d/ca2.pem
+	WORLD_SPKI_PIN=$(_world_pin "$d/good.key")
+	WORLD_BAD_PIN=$(_world_pin "$d/unused.key")
+	[ -n "$WORLD_SPKI_PIN" ] || _world_die "cannot compute the SPKI pin"
+}
+
+# _world_leaf DIR NAME DNSNAME CA
+_world_leaf() {
+	local d=$1 n=$2 dns=$3 ca=$4
+	printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
+		"$dns" >"$d/$n.ext"
+	_world_run openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		-nodes -keyout "$d/$n.key" -out "$d/$n.csr" -subj "/CN=$dns"
+	_world_run openssl x509 -req -in "$d/$n.csr" -CA "$d/$ca.pem" \
+		-CAkey "$d/$ca.key" -set_serial "$((RANDOM * 32768 + RANDOM + 1))" \
+		-days 30 -extfile "$d/$n.ext" -out "$d/$n.pem"
+}
+
+_world_pin() {
+	openssl pkey -in "$1" -pubout -outform DER 2>/dev/null |
+		openssl dgst -sha256 -binary | openssl base64 -A
+}
+
+# ---------------------------------------------------------------- zones
+
+# _world_keygen ZONE ALG [BITS]: sets _ksk and _zsk to key file base names.
+_world_keygen() {
+	local zone=$1 alg=$2 bits=${3:-} kd=$WORLD_DIR/keys b=()
+	[ -n "$bits" ] && b=(-b "$bits")
+	_ksk=$kd/$(dnssec-keygen -q -K "$kd" -a "$alg" "${b[@]}" -L 300 -n ZONE -f KSK "$zone" 2>"$WORLD_DIR/keygen.err") ||
+		{ cat "$WORLD_DIR/keygen.err" >&2; _world_die "dnssec-keygen $alg $zone"; }
+	_zsk=$kd/$(dnssec-keygen -q -K "$kd" -a "$alg" "${b[@]}" -L 300 -n ZONE "$zone" 2>"$WORLD_DIR/keygen.err") ||
+		{ cat "$WORLD_DIR/keygen.err" >&2; _world_die "dnssec-keygen $alg $zone"; }
+}
+
+# _world_ds KEYBASE: the DS (SHA-256) of a key, zone format.
+_world_ds() {
+	dnssec-dsfromkey -2 "$1.key" 2>/dev/null ||
+		_world_die "dnssec-dsfromkey $1"
+}
+
+# _world_body ZONE OCTET: the common zone content.
+_world_body() {
+	local z=$1 o=$2
+	cat <<EOF
+\$ORIGIN $z.
+\$TTL 300
+@	SOA	ns.$WORLD_TLD. hostmaster.$WORLD_TLD. 1 3600 900 604800 300
+@	NS	ns.$WORLD_TLD.
+www	A	192.0.2.$o
+www	AAAA	2001:db8::$o
+www	TXT	"www.$z"
+*.wild	A	198.51.100.$o
+*.wild	TXT	"wildcard in $z"
+EOF
+}
+
+# _world_sign ZONE INFILE [signzone options...] -- KEYBASE...
+_world_sign() {
+	local z=$1 in=$2 opts=() keys=() k
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	for k in "$@"; do
+		keys+=("$k.key")
+		cat "$k.key" >>"$in"
+	done
+	if [ ${#opts[@]} -eq 0 ]; then
+		opts=(-s "$WORLD_SIG_START" -e "$WORLD_SIG_END")
+	fi
+	_world_run dnssec-signzone -O full "${opts[@]}" -o "$z" \
+		-d "$WORLD_DIR/keys" -K "$WORLD_DIR/keys" \
+		-f "$WORLD_DIR/zones/$z.signed" "$in" "${keys[@]}"
+}
+
+_world_zones() {
+	local zd=$WORLD_DIR/zones kd=$WORLD_DIR/keys tz=$WORLD_DIR/zones/$WORLD_TLD.zone
+	local z i ghost tmp
+	mkdir -p "$zd" "$kd"
+	WORLD_SIG_START=$(date -u -d '1 hour ago' +%Y%m%d%H%M%S)
+	WORLD_SIG_END=$(date -u -d '30 days' +%Y%m%d%H%M%S)
+
+	cat >"$tz" <<EOF
+\$ORIGIN $WORLD_TLD.
+\$TTL 300
+@	SOA	ns.$WORLD_TLD. hostmaster.$WORLD_TLD. 1 3600 900 604800 300
+@	NS	ns.$WORLD_TLD.
+ns	A	$WORLD_NSD_ADDR
+EOF
+	for z in sec8 sec13 sec15 insecure badsig expired dsmismatch nonsec nosig; do
+		printf '%s\tNS\tns.%s.\n' "$z" "$WORLD_TLD" >>"$tz"
+	done
+
+	# sec8.$WORLD_TLD: RSASHA256, NSEC, the big RRset and the CNAME.
+	z=sec8.$WORLD_TLD
+	_world_body "$z" 8 >"$zd/$z.zone"
+	{
+		printf 'cname\tCNAME\twww.sec13.%s.\n' "$WORLD_TLD"
+		for i in $(seq -w 1 "$WORLD_BIG_COUNT"); do
+			printf 'big\tTXT\t"record %s of the big RRset: %s"\n' "$i" \
+				"0123456789abcdef0123456789abcdef0123456789abcdef"
+		done
+	} >>"$zd/$z.zone"
+	_world_keygen "$z" RSASHA256 2048
+	_world_sign "$z" "$zd/$z.zone" -- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
+
+	# sec13.$WORLD_TLD: ECDSAP256SHA256, NSEC3 without salt, 0 iterations.
+	z=sec13.$WORLD_TLD
+	_world_body "$z" 13 >"$zd/$z.zone"
+	_world_keygen "$z" ECDSAP256SHA256
+	_world_sign "$z" "$zd/$z.zone" -s "$WORLD_SIG_START" -e "$WORLD_SIG_END" \
+		-3 - -H 0 -- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
+
+	# sec15.$WORLD_TLD: ED25519, NSEC.
+	z=sec15.$WORLD_TLD
+	_world_body "$z" 15 >"$zd/$z.zone"
+	_world_keygen "$z" ED25519
+	_world_sign "$z" "$zd/$z.zone" -- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
+
+	# insecure.$WORLD_TLD: unsigned, no DS.
+	z=insecure.$WORLD_TLD
+	_world_body "$z" 20 >"$zd/$z.signed"
+
+	# badsig.$WORLD_TLD: flip one base64 character in the middle of the
+	# signature of www A.
+	z=badsig.$WORLD_TLD
+	_world_body "$z" 21 >"$zd/$z.zone"
+	_world_keygen "$z" ECDSAP256SHA256
+	_world_sign "$z" "$zd/$z.zone" -- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
+	tmp=$zd/$z.tmp
+	awk -v o="www.$z." '$1 == o && $4 == "RRSIG" && $5 == "A" {
+		s = $NF; p = int(length(s) / 2); c = substr(s, p, 1)
+		r = (c == "A") ? "B" : "A"
+		$NF = substr(s, 1, p - 1) r substr(s, p + 1); n++ }
+		{ print } END { if (n != 1) exit 1 }' "$zd/$z.signed" >"$tmp" ||
+		_world_die "could not corrupt the RRSIG of www.$z A"
+	mv "$tmp" "$zd/$z.signed"
+
+	# expired.$WORLD_TLD: every signature valid only in January 2020.
+	z=expired.$WORLD_TLD
+	_world_body "$z" 22 >"$zd/$z.zone"
+	_world_keygen "$z" ECDSAP256SHA256
+	_world_sign "$z" "$zd/$z.zone" -s 20200101000000 -e 20200201000000 -P \
+		-- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
+
+	# dsmismatch.$WORLD_TLD: signed with its own keys, but the DS in $WORLD_TLD. is
+	# that of a key that is not in the zone.
+	z=dsmismatch.$WORLD_TLD
+	_world_body "$z" 23 >"$zd/$z.zone"
+	_world_keygen "$z" ECDSAP256SHA256
+	ghost=$kd/$(dnssec-keygen -q -K "$kd" -a ECDSAP256SHA256 -L 300 -n ZONE \
+		-f KSK "$z" 2>/dev/null) || _world_die "dnssec-keygen ghost key"
+	_world_sign "$z" "$zd/$z.zone" -- "$_ksk" "$_zsk"
+	_world_ds "$ghost" >>"$tz"
+
+	# nonsec.$WORLD_TLD: NSEC records and their signatures removed.
+	z=nonsec.$WORLD_TLD
+	_world_body "$z" 24 >"$zd/$z.zone"
+	_world_keygen "$z" ECDSAP256SHA256
+	_world_sign "$z" "$zd/$z.zone" -- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
+	tmp=$zd/$z.tmp
+	awk '$4 == "NSEC" || ($4 == "RRSIG" && $5 == "NSEC") { n++; next }
+		{ print } END { if (n < 2) exit 1 }' "$zd/$z.signed" >"$tmp" ||
+		_world_die "could not strip the NSEC records of $z"
+	mv "$tmp" "$zd/$z.signed"
+
+	# nosig.$WORLD_TLD: the RRSIG of www A removed.
+	z=nosig.$WORLD_TLD
+	_world_body "$z" 25 >"$zd/$z.zone"
+	_world_keygen "$z" ECDSAP256SHA256
+	_world_sign "$z" "$zd/$z.zone" -- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
+	tmp=$zd/$z.tmp
+	awk -v o="www.$z." '$1 == o && $4 == "RRSIG" && $5 == "A" { n++; next }
+		{ print } END { if (n != 1) exit 1 }' "$zd/$z.signed" >"$tmp" ||
+		_world_die "could not remove the RRSIG of www.$z A"
+	mv "$tmp" "$zd/$z.signed"
+
+	# $WORLD_TLD.: ECDSAP256SHA256, NSEC.
+	_world_keygen "$WORLD_TLD" ECDSAP256SHA256
+	_world_sign "$WORLD_TLD" "$tz" -- "$_ksk" "$_zsk"
+
+	# The root.
+	cat >"$zd/root.zone" <<EOF
+\$ORIGIN .
+\$TTL 300
+@	SOA	ns.$WORLD_TLD. hostmaster.$WORLD_TLD. 1 3600 900 604800 300
+@	NS	ns.$WORLD_TLD.
+$WORLD_TLD.	NS	ns.$WORLD_TLD.
+ns.$WORLD_TLD.	A	$WORLD_NSD_ADDR
+EOF
+	_world_ds "$_ksk" >>"$zd/root.zone"
+	_world_keygen . ECDSAP256SHA256
+	_world_sign . "$zd/root.zone" -- "$_ksk" "$_zsk"
+	mv "$zd/..signed" "$zd/root.signed"
+	WORLD_TA_FILE=$WORLD_DIR/root.ds
+	WORLD_TA_DNSKEY_FILE=$WORLD_DIR/root.dnskey
+	_world_ds "$_ksk" >"$WORLD_TA_FILE"
+	grep -v '^;' "$_ksk.key" >"$WORLD_TA_DNSKEY_FILE"
+}
+
+# ---------------------------------------------------------------- servers
+
+_world_nsd() {
+	local d=$WORLD_DIR/nsd z pid
+	mkdir -p "$d/xfr"
+	cat >"$d/nsd.conf" <<EOF
+server:
+	ip-address: $WORLD_NSD_ADDR@53
+	do-ip6: no
+	port: 53
+	server-count: 1
+	username: ""
+	chroot: ""
+	database: ""
+	zonesdir: "$WORLD_DIR/zones"
+	zonelistfile: "$d/zone.list"
+	xfrdfile: "$d/xfrd.state"
+	xfrdir: "$d/xfr"
+	pidfile: "$d/nsd.pid"
+	logfile: "$WORLD_DIR/nsd.log"
+	verbosity: 2
+	rrl-ratelimit: 0
+	rrl-whitelist-ratelimit: 0
+	zonefiles-write: 0
+	hide-version: yes
+remote-control:
+	control-enable: no
+zone:
+	name: "."
+	zonefile: "root.signed"
+zone:
+	name: "$WORLD_TLD."
+	zonefile: "$WORLD_TLD.signed"
+EOF
+	for z in sec8 sec13 sec15 insecure badsig expired dsmismatch nonsec nosig; do
+		printf 'zone:\n\tname: "%s.%s."\n\tzonefile: "%s.%s.signed"\n' \
+			"$z" "$WORLD_TLD" "$z" "$WORLD_TLD" >>"$d/nsd.conf"
+	done
+	_world_run nsd-checkconf "$d/nsd.conf"
+	nsd -d -c "$d/nsd.conf" >"$WORLD_DIR/nsd.stderr" 2>&1 &
+	pid=$!
+	_world_addpid "$pid"
+	_world_wait "NSD" "$pid" 15 dig +norec +time=1 +tries=1 \
+		@"$WORLD_NSD_ADDR" "www.nosig.$WORLD_TLD." A
+}
+
+# _world_unbound NAME ADDR CERTNAME [CLEARTEXT_ADDR]
+_world_unbound() {
+	local n=$1 addr=$2 cert=$3 plain=${4:-} d=$WORLD_DIR/$1 pid
+	mkdir -p "$d"
+	{
+		cat <<EOF
+server:
+	verbosity: 1
+	num-threads: 1
+	interface-automatic: no
+	interface: $addr@853
+EOF
+		[ -z "$plain" ] || printf '\tinterface: %s@53\n' "$plain"
+		cat <<EOF
+	port: 53
+	tls-port: 853
+	tls-service-key: "$WORLD_DIR/tls/$cert.key"
+	tls-service-pem: "$WORLD_DIR/tls/$cert.pem"
+	do-ip6: no
+	do-not-query-localhost: no
+	access-control: 127.0.0.0/8 allow
+	username: ""
+	chroot: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	logfile: "$d/unbound.log"
+	use-syslog: no
+	log-time-ascii: yes
+	log-queries: yes
+	log-servfail: yes
+	module-config: "iterator"
+	qname-minimisation: no
+	harden-referral-path: no
+	so-reuseport: no
+	incoming-num-tcp: 100
+	outgoing-range: 128
+	num-queries-per-thread: 64
+	prefetch: no
+	minimal-responses: yes
+stub-zone:
+	name: "."
+	stub-addr: $WORLD_NSD_ADDR@53
+remote-control:
+	control-enable: yes
+	control-interface: "$d/control.sock"
+	control-use-cert: no
+EOF
+	} >"$d/unbound.conf"
+	_world_run unbound-checkconf "$d/unbound.conf"
+	unbound -d -c "$d/unbound.conf" >"$d/unbound.stderr" 2>&1 &
+	pid=$!
+	_world_addpid "$pid"
+	_world_pid=$pid
+}
+
+_world_start_unbounds() {
+	local p_good p_wrong p_bad
+	_world_unbound good "$WORLD_UPSTREAM_ADDR" good "$WORLD_PLAIN_ADDR"
+	p_good=$_world_pid
+	_world_unbound wrongname "$WORLD_WRONGNAME_ADDR" wrongname
+	p_wrong=$_world_pid
+	_world_unbound badca "$WORLD_BADCA_ADDR" badca
+	p_bad=$_world_pid
+	WORLD_UPSTREAM_CONF=$WORLD_DIR/good/unbound.conf
+	WORLD_UPSTREAM_LOG=$WORLD_DIR/good/unbound.log
+	WORLD_WRONGNAME_LOG=$WORLD_DIR/wrongname/unbound.log
+	WORLD_BADCA_LOG=$WORLD_DIR/badca/unbound.log
+	_world_wait "good upstream unbound (DoT)" "$p_good" 15 \
+		_world_listening t "$WORLD_UPSTREAM_ADDR" 853
+	_world_wait "good upstream unbound (clear text)" "$p_good" 15 \
+		_world_listening u "$WORLD_PLAIN_ADDR" 53
+	_world_wait "wrong-name upstream unbound" "$p_wrong" 15 \
+		_world_listening t "$WORLD_WRONGNAME_ADDR" 853
+	_world_wait "bad-CA upstream unbound" "$p_bad" 15 \
+		_world_listening t "$WORLD_BADCA_ADDR" 853
+	# End to end: DoT with the test CA, through the iterator, to NSD.
+	_world_wait "good upstream unbound (DoT query)" "$p_good" 15 \
+		_world_dot_ok "$WORLD_UPSTREAM_ADDR"
+}
+
+_world_dot_ok() {
+	kdig +tls +tls-ca="$WORLD_CA_FILE" +tls-hostname="$WORLD_AUTH_NAME" \
+		+time=2 +retry=0 @"$1" -p 853 "www.sec8.$WORLD_TLD." A |
+		grep -q 'status: NOERROR'
+}
+
+_world_canary() {
+	local pid
+	python3 "$WORLD_SYSTEM_DIR/canary.py" "$WORLD_DIR/canary.log" \
+		"$WORLD_DIR/canary.ready" 53 "$WORLD_UPSTREAM_ADDR" \
+		"$WORLD_WRONGNAME_ADDR" "$WORLD_BADCA_ADDR" \
+		>"$WORLD_DIR/canary.stderr" 2>&1 &
+	pid=$!
+	_world_addpid "$pid"
+	WORLD_CANARY_LOG=$WORLD_DIR/canary.log
+	_world_wait "clear-text canary" "$pid" 10 test -f "$WORLD_DIR/canary.ready"
+}
+
+world_start_reference() {
+	local d=$WORLD_DIR/ref pid
+	mkdir -p "$d"
+	cat >"$d/unbound.conf" <<EOF
+server:
+	verbosity: 1
+	num-threads: 1
+	interface-automatic: no
+	interface: $WORLD_REF_ADDR@53
+	do-ip6: no
+	do-not-query-localhost: no
+	access-control: 127.0.0.0/8 allow
+	username: ""
+	chroot: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	logfile: "$d/unbound.log"
+	use-syslog: no
+	log-time-ascii: yes
+	module-config: "validator iterator"
+	trust-anchor-file: "$WORLD_TA_FILE"
+	val-log-level: 2
+	ede: yes
+	so-reuseport: no
+	qname-minimisation: no
+forward-zone:
+	name: "."
+	forward-addr: $WORLD_PLAIN_ADDR@53
+remote-control:
+	control-enable: no
+EOF
+	_world_run unbound-checkconf "$d/unbound.conf"
+	unbound -d -c "$d/unbound.conf" >"$d/unbound.stderr" 2>&1 &
+	pid=$!
+	_world_addpid "$pid"
+	WORLD_REF_STARTED=1
+	_world_wait "reference validator" "$pid" 15 \
+		_world_listening u "$WORLD_REF_ADDR" 53
+}
+
+world_upstream_ctl() {
+	unbound-control -c "$WORLD_UPSTREAM_CONF" "$@"
+}
+
+# world_upstream_count QNAME QTYPE: queries logged by the good upstream.
+world_upstream_count() {
+	local q=${1%.}.
+	awk -v q="$q" -v t="$2" 'tolower($(NF-2)) == tolower(q) &&
+		$(NF-1) == t && $NF == "IN" && / info: / { n++ }
+		END { print n + 0 }' "$WORLD_UPSTREAM_LOG"
+}
+
+world_canary_count() {
+	if [ -f "$WORLD_CANARY_LOG" ]; then
+		wc -l <"$WORLD_CANARY_LOG" | tr -d ' '
+	else
+		echo 0
+	fi
+}
+
+world_start() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	WORLD_SYSTEM_DIR=${WORLD_SYSTEM_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+	PATH="$PATH:/usr/sbin:/sbin"
+	_world_need nsd nsd-checkconf unbound unbound-checkconf unbound-control \
+		openssl dnssec-keygen dnssec-signzone dnssec-dsfromkey dig kdig \
+		ss python3 awk
+	[ "$(id -u)" = 0 ] || _world_die "the system tests need root (ports 53 and 853 on 127.x addresses)"
+	WORLD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dotsec-world.XXXXXX") ||
+		_world_die "mktemp failed"
+	_world_pick_net
+	WORLD_NSD_ADDR=$WORLD_NET.1
+	WORLD_UPSTREAM_ADDR=$WORLD_NET.2
+	WORLD_WRONGNAME_ADDR=$WORLD_NET.3
+	WORLD_BADCA_ADDR=$WORLD_NET.4
+	WORLD_PLAIN_ADDR=$WORLD_NET.5
+	WORLD_REF_ADDR=$WORLD_NET.6
+	WORLD_DOTSECD_ADDR=$WORLD_NET.10
+	WORLD_CLIENT_ADDR=$WORLD_NET.20
+	WORLD_UPSTREAM_PORT=853
+	WORLD_AUTH_NAME=dns.test
+	WORLD_TLD=${WORLD_TLD:-example}
+	WORLD_ZONE_SEC8=sec8.$WORLD_TLD
+	WORLD_ZONE_SEC13=sec13.$WORLD_TLD
+	WORLD_ZONE_SEC15=sec15.$WORLD_TLD
+	WORLD_ZONE_INSECURE=insecure.$WORLD_TLD
+	WORLD_ZONE_BADSIG=badsig.$WORLD_TLD
+	WORLD_ZONE_EXPIRED=expired.$WORLD_TLD
+	WORLD_ZONE_DSMISMATCH=dsmismatch.$WORLD_TLD
+	WORLD_ZONE_NONSEC=nonsec.$WORLD_TLD
+	WORLD_ZONE_NOSIG=nosig.$WORLD_TLD
+	WORLD_BIG_NAME=big.sec8.$WORLD_TLD
+	WORLD_BIG_COUNT=16
+	WORLD_CNAME_NAME=cname.sec8.$WORLD_TLD
+	WORLD_CNAME_TARGET=www.sec13.$WORLD_TLD
+	WORLD_NSD_LOG=$WORLD_DIR/nsd.log
+	export WORLD_DIR WORLD_NET WORLD_NSD_ADDR WORLD_UPSTREAM_ADDR \
+		WORLD_WRONGNAME_ADDR WORLD_BADCA_ADDR WORLD_PLAIN_ADDR WORLD_REF_ADDR \
+		WORLD_DOTSECD_ADDR WORLD_CLIENT_ADDR WORLD_UPSTREAM_PORT \
+		WORLD_AUTH_NAME WORLD_ZONE_SEC8 WORLD_ZONE_SEC13 WORLD_ZONE_SEC15 \
+		WORLD_ZONE_INSECURE WORLD_ZONE_BADSIG WORLD_ZONE_EXPIRED \
+		WORLD_ZONE_DSMISMATCH WORLD_ZONE_NONSEC WORLD_ZONE_NOSIG \
+		WORLD_BIG_NAME WORLD_BIG_COUNT WORLD_CNAME_NAME WORLD_CNAME_TARGET \
+		WORLD_NSD_LOG WORLD_TLD
+
+	_world_tls
+	_world_zones
+	export WORLD_CA_FILE WORLD_BADCA_FILE WORLD_SPKI_PIN WORLD_BAD_PIN \
+		WORLD_TA_FILE WORLD_TA_DNSKEY_FILE
+
+	# The canary first: it must own port 53 of the upstream addresses.
+	_world_canary
+	_world_nsd
+	_world_start_unbounds
+	export WORLD_UPSTREAM_CONF WORLD_UPSTREAM_LOG WORLD_WRONGNAME_LOG \
+		WORLD_BADCA_LOG WORLD_CANARY_LOG
+	t1=$(date +%s.%N)
+	_world_say "up in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s: $WORLD_NET.0/24, dir $WORLD_DIR"
+}
