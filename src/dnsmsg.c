@@ -649,7 +649,9 @@ shape_build(struct shape_ctx *c, enum shape_mode mode)
 
 	w->len = 0;
 	c->ncomp = 0;
-	f2 = (uint8_t)(FLAG_QR | (c->up[2] & FLAG_AA) | (tc ? FLAG_TC : 0) |
+	/* An upstream TC stays set: the data is incomplete either way. */
+	f2 = (uint8_t)(FLAG_QR | (c->up[2] & (FLAG_AA | FLAG_TC)) |
+	    (tc ? FLAG_TC : 0) |
 	    (q->rd ? FLAG_RD : 0));
 	f3 = (uint8_t)(FLAG_RA | (o->ad ? FLAG_AD : 0) |
 	    (q->cd ? FLAG_CD : 0) | (c->up[3] & 0x0f));
@@ -679,6 +681,10 @@ shape_build(struct shape_ctx *c, enum shape_mode mode)
 			    !rdata_process(c, &rr, false))
 				return -1;
 			pos = rr.end;
+			/* An extended rcode (BADVERS, BADCOOKIE...) cannot
+			 * be passed on in 4 bits: not an answer to use. */
+			if (rr.type == DNS_TYPE_OPT && c->up[rr.fixed + 4] != 0)
+				return -1;
 			if (tc || !rr_keep(c, rr.type) ||
 			    (s == 2 && mode == SHAPE_NO_ADDITIONAL))
 				continue;

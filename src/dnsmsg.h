@@ -112,8 +112,8 @@ struct dnsmsg_shape_opts {
 
 /* Shape the upstream reply up (from libunbound or getdns) for the client
  * that asked q.  The result has q's ID and question bytes (case as the
- * client sent them), QR=1, opcode QUERY, AA and rcode from upstream, RD and
- * CD from q, RA=1, AD = o->ad; the answer, authority and additional records
+ * client sent them), QR=1, opcode QUERY, AA, TC and rcode from upstream,
+ * RD and CD from q, RA=1, AD = o->ad; the answer, authority and additional records
  * of upstream (names decompressed and compressed again), without RRSIG,
  * NSEC and NSEC3 records unless o->keep_dnssec or q->qtype is that type;
  * without the upstream's OPT; with our own OPT (o->edns_size, DO copied
@@ -122,7 +122,8 @@ struct dnsmsg_shape_opts {
  * dropped first; if it still does not fit, the reply is header, question
  * and OPT only, with TC=1.
  * Returns the length written; -1 when up is not a well-formed response
- * (too short, QR=0, bad names or records, QDCOUNT != 1) or its question
+ * (too short, QR=0, bad names or records, QDCOUNT != 1, an OPT with an
+ * extended rcode, which 4 bits cannot carry) or its question
  * differs from q's (name compared without case, type, class); -2 when
  * outlen is too small. */
 int dnsmsg_shape(const struct dnsmsg_query *q, const uint8_t *up,

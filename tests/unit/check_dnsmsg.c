@@ -1321,7 +1321,7 @@ START_TEST(sh_flags)
 		q.rd = rd;
 		q.cd = cd;
 		o.ad = ad;
-		/* Upstream: opcode bits, TC and RD must not leak through. */
+		/* Upstream: opcode bits and RD must not leak through. */
 		up.b[2] = (uint8_t)(T_QR | (aa ? T_AA : 0) | (rd ? 0 : T_RD));
 		up.b[3] = (uint8_t)((up_ad ? T_AD : 0) | (cd ? 0 : T_CD) |
 		    T_Z | DNS_RCODE_NXDOMAIN);
@@ -1337,6 +1337,12 @@ START_TEST(sh_flags)
 		    "dnsmsg_shape: flags case %d byte 3 0x%02x != 0x%02x", i,
 		    out[3], f3);
 	}
+	/* A truncated upstream answer is not passed on as complete. */
+	up.b[2] = T_QR | T_TC;
+	up.b[3] = T_RA;
+	n = shape(&q, &up, &o, out, sizeof(out));
+	ck_assert_msg(n > 0 && (out[2] & T_TC),
+	    "dnsmsg_shape: upstream TC=1 -> TC=1");
 	/* Upstream opcode other than QUERY: ours is QUERY anyway. */
 	up.b[2] = T_QR | (2 << 3);
 	up.b[3] = T_RA | DNS_RCODE_SERVFAIL;
@@ -1497,6 +1503,15 @@ START_TEST(sh_opt)
 	r = t_find(&t, SEC_AR, DNS_TYPE_OPT, 0);
 	ck_assert_msg(r != NULL && r->ttl == 0,
 	    "dnsmsg_shape: our OPT without DO");
+
+	/* An extended rcode cannot be carried in 4 bits: refused. */
+	mk_std_up(&up, "www.example.com.");
+	mk_up(&up, T_QR, T_RA, "www.example.com.", DNS_TYPE_A);
+	add_opt(&up, 4096, 0, false, 0);
+	up.b[up.len - 6] = 1;	/* the TTL's top byte: BADVERS */
+	n = shape(&q, &up, &o, out, sizeof(out));
+	ck_assert_msg(n == -1,
+	    "dnsmsg_shape: upstream extended rcode -> -1 (got %d)", n);
 
 	/* An OPT in the answer section is dropped too. */
 	mk_up(&up, T_QR, T_RA, "www.example.com.", DNS_TYPE_A);
