@@ -491,6 +491,12 @@ resolver_cancel(struct resolver *r, uint64_t id)
 	(void)getdns_cancel_callback(r->ctx, id);
 }
 
+struct getdns_context *
+resolver_context(struct resolver *r)
+{
+	return r->ctx;
+}
+
 const char *
 resolver_last_error(const struct resolver *r)
 {

@@ -14,6 +14,7 @@
 struct event_base;
 struct ds_config;
 struct resolver;
+struct getdns_context;
 
 /*
  * Called once per resolver_query() that was not cancelled, from the
@@ -47,6 +48,10 @@ void resolver_cancel(struct resolver *r, uint64_t id);
 /* Why the last query failed (in its callback or in resolver_query), or
  * NULL when none has failed yet. */
 const char *resolver_last_error(const struct resolver *r);
+
+/* The getdns context, for tests and diagnostics: read it, never change
+ * it. */
+struct getdns_context *resolver_context(struct resolver *r);
 
 /* Text describing the upstreams, e.g. "127.0.0.1@853#dns.test", for logs
  * and EDE text. */

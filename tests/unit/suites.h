@@ -11,5 +11,6 @@ Suite *dnsmsg_suite(void);
 Suite *config_suite(void);
 Suite *validator_suite(void);
 Suite *listener_suite(void);
+Suite *resolver_suite(void);
 
 #endif /* DS_SUITES_H */
