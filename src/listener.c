@@ -36,6 +36,7 @@ struct listener {
 	unsigned nconns;
 	unsigned pending;	/* requests not yet given back */
 	bool closed;		/* deleted; freed when pending is 0 */
+	bool pktinfo;		/* UDP on a wildcard address */
 	struct conn *conns;	/* TCP connections */
 };
 
@@ -52,6 +53,7 @@ struct conn {
 	struct conn *next, *prev;
 };
 
+static bool udp_want_pktinfo(int);
 static void udp_read(evutil_socket_t, short, void *);
 static void tcp_accept(evutil_socket_t, short, void *);
 static void conn_read(struct bufferevent *, void *);
@@ -131,6 +133,8 @@ listener_create(struct event_base *base, int fd, enum ds_transport transport,
 	l->opts = *opts;
 	l->cb = cb;
 	l->arg = arg;
+	if (transport == DS_UDP)
+		l->pktinfo = udp_want_pktinfo(fd);
 	if (evutil_make_socket_nonblocking(fd) != 0 ||
 	    (l->ev = event_new(base, fd, EV_READ | EV_PERSIST,
 	    transport == DS_TCP ? tcp_accept : udp_read, l)) == NULL ||
@@ -217,13 +221,130 @@ req_free(struct ds_req *req)
 	listener_free_if_done(l);
 }
 
+/* On a socket bound to a wildcard address, ask the kernel for each
+ * datagram's destination address, so that the reply leaves from the
+ * address the client asked (a multi-homed host would otherwise answer
+ * from its primary address, and the client would drop the reply). */
+static bool
+udp_want_pktinfo(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int one = 1;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return false;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)&ss;
+		if (s4->sin_addr.s_addr != htonl(INADDR_ANY))
+			return false;
+		return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one,
+		    sizeof(one)) == 0;
+	}
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)&ss;
+		if (!IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+			return false;
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+		    sizeof(one)) == 0;
+	}
+	return false;
+}
+
+/* Take the destination address out of a received datagram's control
+ * messages. */
+static void
+udp_get_dst(struct msghdr *mh, struct ds_req *req)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			struct sockaddr_in *s4 = (void *)&req->dst;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			s4->sin_family = AF_INET;
+			s4->sin_addr = pi.ipi_addr;
+			req->ifindex = pi.ipi_ifindex;
+			req->has_dst = true;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 *s6 = (void *)&req->dst;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			s6->sin6_family = AF_INET6;
+			s6->sin6_addr = pi.ipi6_addr;
+			req->ifindex = (int)pi.ipi6_ifindex;
+			req->has_dst = true;
+		}
+	}
+}
+
+/* Send a UDP reply, from the query's destination address when known. */
+static ssize_t
+udp_send(struct listener *l, struct ds_req *req, const uint8_t *buf,
+    size_t len)
+{
+	struct msghdr mh;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cb;
+	struct cmsghdr *c;
+
+	if (!req->has_dst)
+		return sendto(l->fd, buf, len, 0,
+		    (struct sockaddr *)&req->peer, req->peerlen);
+	memset(&mh, 0, sizeof(mh));
+	memset(&cb, 0, sizeof(cb));
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	mh.msg_name = &req->peer;
+	mh.msg_namelen = req->peerlen;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cb.buf;
+	c = (struct cmsghdr *)cb.buf;
+	if (req->dst.ss_family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = ((struct sockaddr_in *)&req->dst)->sin_addr;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = ((struct sockaddr_in6 *)&req->dst)->sin6_addr;
+		pi.ipi6_ifindex = (unsigned)req->ifindex;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	return sendmsg(l->fd, &mh, 0);
+}
+
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct listener *l = arg;
 	uint8_t buf[65536];
+	union {
+		struct cmsghdr align;
+		uint8_t buf[256];
+	} cb;
 	struct sockaddr_storage peer;
-	socklen_t plen;
+	struct msghdr mh;
+	struct iovec iov;
 	ssize_t n;
 	int i;
 
@@ -231,28 +352,36 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < UDP_BATCH; i++) {
 		struct ds_req *req;
 
-		plen = sizeof(peer);
-		n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&peer, &plen);
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		mh.msg_name = &peer;
+		mh.msg_namelen = sizeof(peer);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if (l->pktinfo) {
+			mh.msg_control = cb.buf;
+			mh.msg_controllen = sizeof(cb.buf);
+		}
+		n = recvmsg(fd, &mh, 0);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
-				ds_warn("udp recvfrom: %s", strerror(errno));
+				ds_warn("udp recvmsg: %s", strerror(errno));
 			return;
 		}
 		if (l->opts.accept && !l->opts.accept(l->opts.accept_arg,
-		    (struct sockaddr *)&peer, plen))
+		    (struct sockaddr *)&peer, mh.msg_namelen))
 			continue;
 		if ((req = req_new(l, buf, (size_t)n)) == NULL) {
 			ds_err("udp: out of memory, query dropped");
 			continue;
 		}
-		memcpy(&req->peer, &peer, plen);
-		req->peerlen = plen;
+		memcpy(&req->peer, &peer, mh.msg_namelen);
+		req->peerlen = mh.msg_namelen;
+		if (l->pktinfo)
+			udp_get_dst(&mh, req);
 		l->cb(l->arg, req);
-		/* The handler may have deleted the listener. */
-		if (l->closed)
-			return;
 	}
 }
 
@@ -427,8 +556,7 @@ listener_reply(struct ds_req *req, const uint8_t *buf, size_t len)
 	struct listener *l = req->l;
 
 	if (req->transport == DS_UDP) {
-		if (!l->closed && sendto(l->fd, buf, len, 0,
-		    (struct sockaddr *)&req->peer, req->peerlen) < 0) {
+		if (!l->closed && udp_send(l, req, buf, len) < 0) {
 			char name[64];
 			ds_info("udp reply to %s: %s", listener_addr_str(
 			    (struct sockaddr *)&req->peer, name,

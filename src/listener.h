@@ -31,6 +31,10 @@ struct ds_req {
 	struct sockaddr_storage peer;	/* who asked */
 	socklen_t peerlen;
 	/* private */
+	bool has_dst;			/* UDP on a wildcard address: */
+	struct sockaddr_storage dst;	/* the address the query was sent
+					   to, the reply's source */
+	int ifindex;
 	struct listener *l;
 	struct conn *conn;		/* TCP; NULL once the client left */
 	struct ds_req *next, *prev;	/* the connection's requests */
@@ -63,7 +67,8 @@ struct listener *listener_create(struct event_base *base, int fd,
     listener_query_fn cb, void *arg);
 
 /* Close every socket and connection; requests still held by the handler
- * stay valid and must still be given back.  Takes NULL. */
+ * stay valid and must still be given back.  Never call it from inside a
+ * listener callback.  Takes NULL. */
 void listener_delete(struct listener *l);
 
 /* Send the reply for req (over TCP with its length prefix; over UDP as one

@@ -160,6 +160,44 @@ START_TEST(test_udp_echo)
 }
 END_TEST
 
+START_TEST(test_udp_wildcard_source)
+{
+	struct fx f;
+	struct listener_opts o;
+	struct sockaddr_in any, to;
+	socklen_t len = sizeof(any);
+	int lfd, fd;
+	uint8_t buf[64];
+
+	/* Bound to 0.0.0.0 and asked on 127.0.0.2: the reply must come
+	 * from 127.0.0.2, or a connected client never sees it. */
+	memset(&f, 0, sizeof(f));
+	f.base = event_base_new();
+	memset(&any, 0, sizeof(any));
+	any.sin_family = AF_INET;
+	any.sin_addr.s_addr = htonl(INADDR_ANY);
+	lfd = listener_bind((struct sockaddr *)&any, sizeof(any), DS_UDP,
+	    false);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&any, &len), 0);
+	memset(&o, 0, sizeof(o));
+	o.tcp_max_inflight = 1;
+	f.l = listener_create(f.base, lfd, DS_UDP, &o, on_query, &f);
+	ck_assert_ptr_nonnull(f.l);
+	to = any;
+	to.sin_addr.s_addr = htonl(0x7f000002);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(send(fd, "where", 5, 0), 5);
+	spin(&f, 50);
+	ck_assert_msg(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 5,
+	    "listener udp: on a wildcard socket the reply leaves from the "
+	    "address the query was sent to");
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_tcp_partial_frames)
 {
 	struct fx f;
@@ -353,6 +391,7 @@ listener_suite(void)
 	TCase *tc = tcase_create("loopback");
 
 	tcase_add_test(tc, test_udp_echo);
+	tcase_add_test(tc, test_udp_wildcard_source);
 	tcase_add_test(tc, test_tcp_partial_frames);
 	tcase_add_test(tc, test_tcp_out_of_order);
 	tcase_add_test(tc, test_tcp_inflight_cap);
