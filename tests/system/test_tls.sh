@@ -10,7 +10,11 @@
 #    with CA and pin: NOERROR with AD;
 #  - dotsecd under strace: connect() only to the upstream's port 853 and to
 #    its own relay (from the log line "relay listening on ADDR@PORT"), and
-#    no packet to any other server address or to port 53/853 elsewhere.
+#    no packet to any other server address or to port 53/853 elsewhere;
+#    the socket connected to the upstream's port 853 got
+#    setsockopt(fd, SOL_TCP, TCP_NODELAY, [1], 4) (same fd, between the
+#    closes around that connect()), and the matcher rejects a copy of the
+#    trace without those setsockopt lines.
 #
 # Run: DOTSECD=/path/to/dotsecd bash tests/system/test_tls.sh
 set -eu
@@ -99,7 +103,7 @@ ds_dotsecd_stop
 trace=$WORLD_DIR/dotsecd.strace
 world_register_log "$trace" "strace of dotsecd"
 ds_dotsecd_start timeout=$TIMEOUT pin="$WORLD_SPKI_PIN" \
-	wrapper="strace -f -qq -e trace=connect,sendto,sendmsg,sendmmsg -o $trace"
+	wrapper="strace -f -qq -e trace=connect,sendto,sendmsg,sendmmsg,setsockopt,close -o $trace"
 while read -r q t rcode; do
 	for proto in +notcp +tcp; do
 		ds_dig "CA + pin, traced: $q $t $proto" "$proto" +dnssec "$q" "$t"
@@ -139,6 +143,20 @@ DS_OUT=$(python3 "$DS_SYSTEM_DIR/stracecheck.py" "$trace" \
 	--forbid "$WORLD_BADCA_ADDR" --forbid "$WORLD_UPSTREAM_ADDR" 2>&1) ||
 	ds_fail "dotsecd sent packets where it must not"
 printf '%s\n' "$DS_OUT"
+
+ds_case "strace: TCP_NODELAY set on the socket connected to the upstream's port 853"
+DS_OUT=$(python3 "$DS_SYSTEM_DIR/stracecheck.py" "$trace" --nodelay \
+	--upstream "$WORLD_UPSTREAM_ADDR@$WORLD_UPSTREAM_PORT" 2>&1) ||
+	ds_fail "an upstream connection without setsockopt(SOL_TCP, TCP_NODELAY, [1])"
+printf '%s\n' "$DS_OUT"
+
+# The matcher itself: the same trace without the TCP_NODELAY lines fails.
+ds_case "strace: the TCP_NODELAY matcher rejects the trace without its setsockopt lines"
+grep -v 'TCP_NODELAY' "$trace" >"$trace.nonodelay" || true
+if DS_OUT=$(python3 "$DS_SYSTEM_DIR/stracecheck.py" "$trace.nonodelay" \
+	--nodelay --upstream "$WORLD_UPSTREAM_ADDR@$WORLD_UPSTREAM_PORT" 2>&1); then
+	ds_fail "stracecheck.py --nodelay accepted a trace without TCP_NODELAY"
+fi
 
 canary_silent "end of test"
 ds_finish
