@@ -807,6 +807,12 @@ static const struct key_desc top_keys[] = {
 	KEY("log_level", K_LOG_LEVEL, log_level),
 	UINT_KEY("edns_udp_size", edns_udp_size, 512, 4096),
 	UINT_KEY("workers", workers, 0, 64),
+	UINT_KEY("cache_size", cache_size, 1048576, 2147483647),
+	UINT_KEY("cache_min_ttl", cache_min_ttl, 0, 86400),
+	UINT_KEY("cache_max_ttl", cache_max_ttl, 1, 604800),
+	KEY("prefetch", K_BOOL, prefetch),
+	KEY("serve_stale", K_BOOL, serve_stale),
+	UINT_KEY("bogus_ttl", bogus_ttl, 0, 3600),
 	UINT_KEY("tcp_idle_timeout", tcp_idle_timeout_ms, 1, 3600000),
 	UINT_KEY("tcp_max_connections", tcp_max_connections, 1, 65535),
 	UINT_KEY("tcp_max_inflight", tcp_max_inflight, 1, 65535),
@@ -1014,6 +1020,12 @@ config_default(void)
 	cfg->log_level = DS_LOG_NOTICE;
 	cfg->edns_udp_size = 1232;
 	cfg->workers = 0;
+	cfg->cache_size = 32 * 1024 * 1024;
+	cfg->cache_min_ttl = 0;
+	cfg->cache_max_ttl = 86400;
+	cfg->prefetch = true;
+	cfg->serve_stale = false;
+	cfg->bogus_ttl = 60;
 	cfg->tcp_idle_timeout_ms = 10000;
 	cfg->tcp_max_connections = 1000;
 	cfg->tcp_max_inflight = 100;

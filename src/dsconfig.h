@@ -65,7 +65,16 @@ struct ds_config {
 	char *trust_anchor_file;	/* default DS_DATADIR "/root.key" */
 	enum ds_log_level log_level;	/* log_level, default notice */
 	unsigned edns_udp_size;		/* edns_udp_size, 1232 (512..4096) */
-	unsigned workers;		/* 0: one per online CPU */
+	unsigned workers;		/* 0: one per online CPU (the daemon
+					   replaces 0 by the count) */
+
+	/* libunbound's caches, shared out among the workers. */
+	unsigned cache_size;		/* bytes in all, default 32 MiB */
+	unsigned cache_min_ttl;		/* seconds, default 0 */
+	unsigned cache_max_ttl;		/* seconds, default 86400 */
+	bool prefetch;			/* refresh popular entries, 1 */
+	bool serve_stale;		/* RFC 8767, default 0 */
+	unsigned bogus_ttl;		/* remember a bogus verdict, 60 s */
 
 	unsigned tcp_idle_timeout_ms;	/* client TCP idle, default 10000 */
 	unsigned tcp_max_connections;	/* per worker, default 1000 */

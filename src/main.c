@@ -171,6 +171,8 @@ main(int argc, char **argv)
 	}
 	if (nworkers > DS_MAX_WORKERS)
 		nworkers = DS_MAX_WORKERS;
+	/* The workers share out per-daemon budgets (cache_size) by it. */
+	cfg->workers = nworkers;
 
 	memset(workers, 0, sizeof(workers));
 	for (i = 0; i < nworkers; i++) {

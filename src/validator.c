@@ -102,6 +102,42 @@ load_file_options(struct ub_ctx *ctx)
 	return 0;
 }
 
+/* cache_size is for the whole daemon: this worker gets its share, split
+ * as unbound's defaults are (RRsets twice the messages; keys as much as
+ * messages). */
+static int
+set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg)
+{
+	unsigned share = cfg->cache_size / (cfg->workers ? cfg->workers : 1);
+	char msg[32], rrset[32], key[32], minttl[16], maxttl[16], bogus[16];
+
+	snprintf(msg, sizeof(msg), "%u", share / 4);
+	snprintf(rrset, sizeof(rrset), "%u", share / 2);
+	snprintf(key, sizeof(key), "%u", share / 4);
+	snprintf(minttl, sizeof(minttl), "%u", cfg->cache_min_ttl);
+	snprintf(maxttl, sizeof(maxttl), "%u", cfg->cache_max_ttl);
+	snprintf(bogus, sizeof(bogus), "%u", cfg->bogus_ttl);
+	if (set_opt(ctx, "msg-cache-size:", msg) != 0 ||
+	    set_opt(ctx, "rrset-cache-size:", rrset) != 0 ||
+	    set_opt(ctx, "key-cache-size:", key) != 0 ||
+	    set_opt(ctx, "cache-min-ttl:", minttl) != 0 ||
+	    set_opt(ctx, "cache-max-ttl:", maxttl) != 0 ||
+	    set_opt(ctx, "val-bogus-ttl:", bogus) != 0 ||
+	    set_opt(ctx, "prefetch:", cfg->prefetch ? "yes" : "no") != 0 ||
+	    set_opt(ctx, "prefetch-key:", cfg->prefetch ? "yes" : "no") != 0)
+		return -1;
+	if (!cfg->serve_stale)
+		return set_opt(ctx, "serve-expired:", "no");
+	/* RFC 8767: stale data only after the client waited 1.8 s for a
+	 * fresh answer, with TTL 30, for at most a day past expiry. */
+	if (set_opt(ctx, "serve-expired:", "yes") != 0 ||
+	    set_opt(ctx, "serve-expired-ttl:", "86400") != 0 ||
+	    set_opt(ctx, "serve-expired-reply-ttl:", "30") != 0 ||
+	    set_opt(ctx, "serve-expired-client-timeout:", "1800") != 0)
+		return -1;
+	return 0;
+}
+
 struct validator *
 validator_create(struct event_base *base, const struct ds_config *cfg,
     const char *relay_ip, unsigned relay_port)
@@ -133,6 +169,8 @@ validator_create(struct event_base *base, const struct ds_config *cfg,
 	    set_opt(v->ctx, "local-zone:", "home.arpa. nodefault") != 0 ||
 	    set_opt(v->ctx, "unblock-lan-zones:", "yes") != 0 ||
 	    set_opt(v->ctx, "insecure-lan-zones:", "yes") != 0)
+		goto fail;
+	if (set_cache_options(v->ctx, cfg) != 0)
 		goto fail;
 	if ((rc = ub_ctx_set_fwd(v->ctx, fwd)) != 0) {
 		ds_err("libunbound: cannot forward to the relay %s: %s", fwd,

@@ -206,6 +206,12 @@ check_same_as_defaults(const struct ds_config *cfg, const char *what)
 	SAME(log_level);
 	SAME(edns_udp_size);
 	SAME(workers);
+	SAME(cache_size);
+	SAME(cache_min_ttl);
+	SAME(cache_max_ttl);
+	SAME(prefetch);
+	SAME(serve_stale);
+	SAME(bogus_ttl);
 	SAME(tcp_idle_timeout_ms);
 	SAME(tcp_max_connections);
 	SAME(tcp_max_inflight);
@@ -333,6 +339,10 @@ START_TEST(test_default)
 	    cfg->tcp_max_connections);
 	ck_assert_msg(cfg->tcp_max_inflight == 100,
 	    "config_default: tcp_max_inflight %u", cfg->tcp_max_inflight);
+	ck_assert_msg(cfg->cache_size == 32u * 1024 * 1024 &&
+	    cfg->cache_min_ttl == 0 && cfg->cache_max_ttl == 86400 &&
+	    cfg->prefetch && !cfg->serve_stale && cfg->bogus_ttl == 60,
+	    "config_default: cache defaults");
 	config_free(cfg);
 }
 END_TEST
@@ -535,6 +545,13 @@ static const struct {
 	{ "edns_udp_size", offsetof(struct ds_config, edns_udp_size),
 	    512, 4096 },
 	{ "workers", offsetof(struct ds_config, workers), 0, 64 },
+	{ "cache_size", offsetof(struct ds_config, cache_size), 1048576,
+	    2147483647 },
+	{ "cache_min_ttl", offsetof(struct ds_config, cache_min_ttl), 0,
+	    86400 },
+	{ "cache_max_ttl", offsetof(struct ds_config, cache_max_ttl), 1,
+	    604800 },
+	{ "bogus_ttl", offsetof(struct ds_config, bogus_ttl), 0, 3600 },
 	{ "tcp_idle_timeout", offsetof(struct ds_config, tcp_idle_timeout_ms),
 	    1, 3600000 },
 	{ "tcp_max_connections",
