@@ -26,6 +26,9 @@
 #include "dsconfig.h"
 #include "log.h"
 
+#ifndef DS_STATEDIR
+#define DS_STATEDIR "/var/lib/dotsec"
+#endif
 #ifndef DS_DATADIR
 #define DS_DATADIR "/usr/share/dotsec"
 #endif
@@ -804,6 +807,11 @@ static const struct key_desc top_keys[] = {
 	KEY("tls_ca_path", K_STRING, tls_ca_path),
 	KEY("tls_min_version", K_TLS_VERSION, tls_min_version),
 	KEY("trust_anchor_file", K_STRING, trust_anchor_file),
+	KEY("state_dir", K_STRING, state_dir),
+	UINT_KEY("anchor_add_holddown", anchor_add_holddown, 1, 31622400),
+	UINT_KEY("anchor_del_holddown", anchor_del_holddown, 1, 31622400),
+	UINT_KEY("anchor_keep_missing", anchor_keep_missing, 1, 63244800),
+	UINT_KEY("anchor_probe_interval", anchor_probe_interval, 0, 2592000),
 	KEY("log_level", K_LOG_LEVEL, log_level),
 	UINT_KEY("edns_udp_size", edns_udp_size, 512, 4096),
 	UINT_KEY("workers", workers, 0, 64),
@@ -816,6 +824,8 @@ static const struct key_desc top_keys[] = {
 	UINT_KEY("tcp_idle_timeout", tcp_idle_timeout_ms, 1, 3600000),
 	UINT_KEY("tcp_max_connections", tcp_max_connections, 1, 65535),
 	UINT_KEY("tcp_max_inflight", tcp_max_inflight, 1, 65535),
+	UINT_KEY("tcp_read_timeout", tcp_read_timeout_ms, 1, 60000),
+	UINT_KEY("max_inflight", max_inflight, 1, 1000000),
 
 	FIXED_KEY("resolution_type", "GETDNS_RESOLUTION_STUB",
 	    "dotsec is a stub: its upstreams do the recursion"),
@@ -1020,6 +1030,10 @@ config_default(void)
 	cfg->log_level = DS_LOG_NOTICE;
 	cfg->edns_udp_size = 1232;
 	cfg->workers = 0;
+	cfg->anchor_add_holddown = 30 * 86400;
+	cfg->anchor_del_holddown = 30 * 86400;
+	cfg->anchor_keep_missing = 366 * 86400;
+	cfg->anchor_probe_interval = 0;
 	cfg->cache_size = 32 * 1024 * 1024;
 	cfg->cache_min_ttl = 0;
 	cfg->cache_max_ttl = 86400;
@@ -1029,8 +1043,11 @@ config_default(void)
 	cfg->tcp_idle_timeout_ms = 10000;
 	cfg->tcp_max_connections = 1000;
 	cfg->tcp_max_inflight = 100;
+	cfg->tcp_read_timeout_ms = 3000;
+	cfg->max_inflight = 10000;
 	if ((cfg->path = strdup("(defaults)")) == NULL ||
-	    (cfg->trust_anchor_file = strdup(DS_DATADIR "/root.key")) == NULL)
+	    (cfg->trust_anchor_file = strdup(DS_DATADIR "/root.key")) == NULL ||
+	    (cfg->state_dir = strdup(DS_STATEDIR)) == NULL)
 		goto fail;
 
 	cfg->listen = calloc(NELEMS(default_listen), sizeof(*cfg->listen));
@@ -1219,5 +1236,6 @@ config_free(struct ds_config *cfg)
 	free(cfg->tls_ca_path);
 	free(cfg->tls_min_version);
 	free(cfg->trust_anchor_file);
+	free(cfg->state_dir);
 	free(cfg);
 }

@@ -63,6 +63,13 @@ struct ds_config {
 	char *tls_min_version;		/* NULL, "GETDNS_TLS1_2" or "..1_3" */
 
 	char *trust_anchor_file;	/* default DS_DATADIR "/root.key" */
+	char *state_dir;		/* default DS_STATEDIR */
+	/* RFC 5011 timers, seconds: 30 days, 30 days, 366 days, and a probe
+	 * at least this often when non-zero (for tests). */
+	unsigned anchor_add_holddown;
+	unsigned anchor_del_holddown;
+	unsigned anchor_keep_missing;
+	unsigned anchor_probe_interval;
 	enum ds_log_level log_level;	/* log_level, default notice */
 	unsigned edns_udp_size;		/* edns_udp_size, 1232 (512..4096) */
 	unsigned workers;		/* 0: one per online CPU (the daemon
@@ -79,6 +86,8 @@ struct ds_config {
 	unsigned tcp_idle_timeout_ms;	/* client TCP idle, default 10000 */
 	unsigned tcp_max_connections;	/* per worker, default 1000 */
 	unsigned tcp_max_inflight;	/* per TCP connection, default 100 */
+	unsigned tcp_read_timeout_ms;	/* finish a started message, 3000 */
+	unsigned max_inflight;		/* per worker, default 10000 */
 };
 
 /* Called once per error; line is "FILE:LINE: message" without newline. */

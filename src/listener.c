@@ -50,6 +50,7 @@ struct conn {
 	bool eof;		/* the client closed its side */
 	bool dead;		/* to be closed from the loop */
 	struct ds_req *reqs;
+	struct event *read_timer;	/* a partial message is waiting */
 	struct conn *next, *prev;
 };
 
@@ -60,6 +61,7 @@ static void conn_read(struct bufferevent *, void *);
 static void conn_write(struct bufferevent *, void *);
 static void conn_event(struct bufferevent *, short, void *);
 static void conn_close(struct conn *);
+static void conn_read_timo(evutil_socket_t, short, void *);
 static void req_free(struct ds_req *);
 
 const char *
@@ -429,6 +431,14 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		c->l = l;
+		if (l->opts.tcp_read_timeout_ms > 0 &&
+		    (c->read_timer = evtimer_new(l->base, conn_read_timo,
+		    c)) == NULL) {
+			ds_err("tcp: out of memory, connection closed");
+			bufferevent_free(c->bev);
+			free(c);
+			continue;
+		}
 		memcpy(&c->peer, &peer, plen);
 		c->peerlen = plen;
 		c->next = l->conns;
@@ -443,6 +453,41 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 		    c);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	}
+}
+
+static void
+conn_read_timo(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char name[64];
+
+	(void)fd;
+	(void)what;
+	ds_info("tcp: %s did not complete a message within %u ms, closed",
+	    listener_addr_str((struct sockaddr *)&c->peer, name,
+	    sizeof(name)), c->l->opts.tcp_read_timeout_ms);
+	conn_close(c);
+}
+
+/* Run the read timer while a partial message waits for the client's next
+ * bytes (not while dotsecd itself pauses reading). */
+static void
+conn_arm_read_timer(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct timeval tv;
+
+	if (c->read_timer == NULL)
+		return;
+	if (c->paused || c->dead || evbuffer_get_length(in) == 0) {
+		evtimer_del(c->read_timer);
+		return;
+	}
+	if (evtimer_pending(c->read_timer, NULL))
+		return;
+	tv.tv_sec = c->l->opts.tcp_read_timeout_ms / 1000;
+	tv.tv_usec = (c->l->opts.tcp_read_timeout_ms % 1000) * 1000;
+	evtimer_add(c->read_timer, &tv);
 }
 
 static void
@@ -462,6 +507,8 @@ conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	l->nconns--;
+	if (c->read_timer)
+		event_free(c->read_timer);
 	bufferevent_free(c->bev);
 	free(c);
 	listener_free_if_done(l);
@@ -481,10 +528,10 @@ conn_read(struct bufferevent *bev, void *arg)
 		uint8_t *pkt;
 
 		if (evbuffer_copyout(in, hdr, 2) < 2)
-			return;
+			break;
 		mlen = (size_t)hdr[0] << 8 | hdr[1];
 		if (evbuffer_get_length(in) < mlen + 2)
-			return;
+			break;
 		if (mlen == 0) {
 			/* No query is that short: the stream is garbage. */
 			conn_close(c);
@@ -513,6 +560,7 @@ conn_read(struct bufferevent *bev, void *arg)
 		 * req_free). */
 		l->cb(l->arg, req);
 	}
+	conn_arm_read_timer(c);
 }
 
 static void

@@ -55,6 +55,8 @@ struct listener_opts {
 	unsigned tcp_idle_timeout_ms;	/* close an idle TCP connection */
 	unsigned tcp_max_connections;	/* per listener */
 	unsigned tcp_max_inflight;	/* per connection; reading pauses */
+	unsigned tcp_read_timeout_ms;	/* a started message must be whole
+					   within this (slowloris); 0: off */
 	listener_accept_fn accept;
 	void *accept_arg;
 };

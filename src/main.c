@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "anchor.h"
 #include "dsconfig.h"
 #include "listener.h"
 #include "log.h"
@@ -31,6 +32,11 @@ static void usage(FILE *);
 static void config_error(void *, const char *);
 static int check_anchor_file(const char *);
 static void signal_cb(evutil_socket_t, short, void *);
+static void anchors_changed(void *, char *const *);
+
+/* The workers, for the trust anchor hand-over. */
+static struct worker *workers[DS_MAX_WORKERS];
+static unsigned nworkers;
 
 static void
 usage(FILE *f)
@@ -84,6 +90,17 @@ check_anchor_file(const char *path)
 	return 0;
 }
 
+/* On the prober's loop (worker 0): every worker gets its copy. */
+static void
+anchors_changed(void *arg, char *const *set)
+{
+	unsigned i;
+
+	(void)arg;
+	for (i = 0; i < nworkers; i++)
+		worker_set_anchors(workers[i], set);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -109,11 +126,11 @@ main(int argc, char **argv)
 	};
 	const char *path = NULL;
 	struct ds_config *cfg;
-	struct worker *workers[DS_MAX_WORKERS];
+	struct anchor_mgr *anchors = NULL;
 	struct event_base *base = NULL;
 	struct event *sigs[3] = { NULL, NULL, NULL };
 	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
-	unsigned nworkers, i, j;
+	unsigned i, j;
 	int ch, check_only = 0, nerr = 0, rc = 1;
 
 	while ((ch = getopt_long(argc, argv, "c:C:thV", longopts, NULL)) !=
@@ -174,7 +191,9 @@ main(int argc, char **argv)
 	/* The workers share out per-daemon budgets (cache_size) by it. */
 	cfg->workers = nworkers;
 
-	memset(workers, 0, sizeof(workers));
+	if ((anchors = anchor_create(cfg)) == NULL)
+		goto out;
+
 	for (i = 0; i < nworkers; i++) {
 		int fds[2 * 64];
 		unsigned nfds = 0;
@@ -203,9 +222,15 @@ main(int argc, char **argv)
 				ds_notice("listening on %s (udp, tcp)",
 				    ls->spec);
 		}
-		if ((workers[i] = worker_create(cfg, i, fds, nfds)) == NULL)
+		if ((workers[i] = worker_create(cfg, i, fds, nfds,
+		    anchor_trusted(anchors))) == NULL)
 			goto out;
 	}
+	/* The prober runs on the first worker's loop, through its relay. */
+	if (anchor_start(anchors, worker_base(workers[0]),
+	    worker_relay_ip(workers[0]), worker_relay_port(workers[0]),
+	    anchors_changed, NULL) != 0)
+		goto out;
 
 	if ((base = event_base_new()) == NULL)
 		ds_fatal("libevent: cannot create the main loop");
@@ -219,15 +244,17 @@ main(int argc, char **argv)
 		if (worker_start(workers[i]) != 0)
 			goto out;
 	ds_notice("dotsecd %s started: %u worker%s, %zu upstream%s, "
-	    "trust anchor %s", PACKAGE_VERSION, nworkers,
+	    "trust anchor state %s", PACKAGE_VERSION, nworkers,
 	    nworkers == 1 ? "" : "s", cfg->nupstreams,
-	    cfg->nupstreams == 1 ? "" : "s", cfg->trust_anchor_file);
+	    cfg->nupstreams == 1 ? "" : "s", anchor_state_path(anchors));
 	event_base_dispatch(base);
 	rc = 0;
 out:
 	for (i = 0; i < nworkers; i++)
 		if (workers[i])
 			worker_stop(workers[i]);
+	/* The prober's loop is stopped: its context can go now. */
+	anchor_delete(anchors);
 	for (i = 0; i < nworkers; i++)
 		worker_delete(workers[i]);
 	for (i = 0; i < 3; i++)

@@ -138,14 +138,49 @@ set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg)
 	return 0;
 }
 
-struct validator *
-validator_create(struct event_base *base, const struct ds_config *cfg,
-    const char *relay_ip, unsigned relay_port)
+int
+validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
+    unsigned relay_port)
 {
-	struct validator *v;
 	char fwd[128];
 	int rc;
 
+	snprintf(fwd, sizeof(fwd), "%s@%u", relay_ip, relay_port);
+	if (load_file_options(ctx) != 0 ||
+	    set_opt(ctx, "do-not-query-localhost:", "no") != 0 ||
+	    set_opt(ctx, "outgoing-interface:", relay_ip) != 0 ||
+	    set_opt(ctx, "trust-anchor-signaling:", "no") != 0 ||
+	    set_opt(ctx, "aggressive-nsec:", "yes") != 0 ||
+	    set_opt(ctx, "edns-buffer-size:", "1232") != 0 ||
+	    /* A stub forwards names its upstream may serve: libunbound's
+	     * built-in answers for test., home.arpa. and the private reverse
+	     * zones would hide them.  localhost, onion. and invalid. stay
+	     * local (RFC 6761, RFC 7686). */
+	    set_opt(ctx, "local-zone:", "test. nodefault") != 0 ||
+	    set_opt(ctx, "local-zone:", "home.arpa. nodefault") != 0 ||
+	    set_opt(ctx, "unblock-lan-zones:", "yes") != 0 ||
+	    set_opt(ctx, "insecure-lan-zones:", "yes") != 0)
+		return -1;
+	if ((rc = ub_ctx_set_fwd(ctx, fwd)) != 0) {
+		ds_err("libunbound: cannot forward to the relay %s: %s", fwd,
+		    ub_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct validator *
+validator_create(struct event_base *base, const struct ds_config *cfg,
+    const char *relay_ip, unsigned relay_port, char *const *anchors)
+{
+	struct validator *v;
+	size_t i;
+	int rc;
+
+	if (anchors == NULL || anchors[0] == NULL) {
+		ds_err("validator: no trust anchor given");
+		return NULL;
+	}
 	if ((v = calloc(1, sizeof(*v))) == NULL) {
 		ds_err("validator: out of memory");
 		return NULL;
@@ -154,38 +189,31 @@ validator_create(struct event_base *base, const struct ds_config *cfg,
 		ds_err("libunbound: cannot create an event context");
 		goto fail;
 	}
-	snprintf(fwd, sizeof(fwd), "%s@%u", relay_ip, relay_port);
-	if (load_file_options(v->ctx) != 0 ||
-	    set_opt(v->ctx, "do-not-query-localhost:", "no") != 0 ||
-	    set_opt(v->ctx, "outgoing-interface:", relay_ip) != 0 ||
-	    set_opt(v->ctx, "trust-anchor-signaling:", "no") != 0 ||
-	    set_opt(v->ctx, "aggressive-nsec:", "yes") != 0 ||
-	    set_opt(v->ctx, "edns-buffer-size:", "1232") != 0 ||
-	    /* A stub forwards names its upstream may serve: libunbound's
-	     * built-in answers for test., home.arpa. and the private reverse
-	     * zones would hide them.  localhost, onion. and invalid. stay
-	     * local (RFC 6761, RFC 7686). */
-	    set_opt(v->ctx, "local-zone:", "test. nodefault") != 0 ||
-	    set_opt(v->ctx, "local-zone:", "home.arpa. nodefault") != 0 ||
-	    set_opt(v->ctx, "unblock-lan-zones:", "yes") != 0 ||
-	    set_opt(v->ctx, "insecure-lan-zones:", "yes") != 0)
+	if (validator_ub_setup(v->ctx, relay_ip, relay_port) != 0 ||
+	    set_cache_options(v->ctx, cfg) != 0)
 		goto fail;
-	if (set_cache_options(v->ctx, cfg) != 0)
-		goto fail;
-	if ((rc = ub_ctx_set_fwd(v->ctx, fwd)) != 0) {
-		ds_err("libunbound: cannot forward to the relay %s: %s", fwd,
-		    ub_strerror(rc));
-		goto fail;
-	}
-	if ((rc = ub_ctx_add_ta_file(v->ctx, cfg->trust_anchor_file)) != 0) {
-		ds_err("libunbound: trust anchor file %s: %s",
-		    cfg->trust_anchor_file, ub_strerror(rc));
-		goto fail;
+	for (i = 0; anchors[i] != NULL; i++) {
+		if ((rc = ub_ctx_add_ta(v->ctx, anchors[i])) != 0) {
+			ds_err("libunbound: trust anchor '%s': %s", anchors[i],
+			    ub_strerror(rc));
+			goto fail;
+		}
 	}
 	return v;
 fail:
 	validator_delete(v);
 	return NULL;
+}
+
+unsigned
+validator_inflight(const struct validator *v)
+{
+	const struct vq *q;
+	unsigned n = 0;
+
+	for (q = v->vqs; q; q = q->next)
+		n++;
+	return n;
 }
 
 void

@@ -33,11 +33,23 @@ enum validator_verdict {
 typedef void (*validator_done_fn)(void *arg, enum validator_verdict v,
     int rcode, const uint8_t *pkt, size_t len, const char *why);
 
-/* Create a validator on base forwarding to relay_ip@relay_port, with the
- * anchors of cfg->trust_anchor_file.  Returns NULL after logging which
- * libunbound call failed. */
+/* Create a validator on base forwarding to relay_ip@relay_port, trusting
+ * the anchors (zone-format DS/DNSKEY records, a NULL-terminated list that
+ * must not be empty; copied).  Returns NULL after logging which libunbound
+ * call failed. */
 struct validator *validator_create(struct event_base *base,
-    const struct ds_config *cfg, const char *relay_ip, unsigned relay_port);
+    const struct ds_config *cfg, const char *relay_ip, unsigned relay_port,
+    char *const *anchors);
+
+/* Queries of v still waiting for libunbound. */
+unsigned validator_inflight(const struct validator *v);
+
+struct ub_ctx;
+/* The settings every libunbound context of dotsecd shares (the validators'
+ * and the anchor prober's): forward to the relay, and only there.
+ * Returns 0, or -1 after logging. */
+int validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
+    unsigned relay_port);
 
 /* Free v.  Queries in flight are dropped without callbacks.  Never call it
  * from inside a validator callback.  Takes NULL. */

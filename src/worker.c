@@ -33,8 +33,20 @@ struct worker {
 	struct listener **listeners;
 	unsigned nlisteners;
 	struct query *queries;	/* every query not yet freed */
+	unsigned nqueries;
+	bool overloaded;	/* logged once per episode */
 	pthread_t thread;
 	bool running;
+
+	/* Trust anchor hand-over from the prober's thread. */
+	pthread_mutex_t anchor_lock;
+	char **pending_anchors;	/* under anchor_lock */
+	struct event *anchor_ev;
+	/* Validators replaced by a new anchor set, until their queries are
+	 * done; checked by retire_timer. */
+	struct validator *retired[8];
+	unsigned nretired;
+	struct event *retire_timer;
 };
 
 /*
@@ -61,6 +73,7 @@ static void query_timo(evutil_socket_t, short, void *);
 static void validate_done(void *, enum validator_verdict, int,
     const uint8_t *, size_t, const char *);
 static void cd_done(void *, int, const uint8_t *, size_t, const char *);
+static void set_free(char **);
 
 static void
 query_free(struct query *qr)
@@ -73,6 +86,7 @@ query_free(struct query *qr)
 		w->queries = qr->next;
 	if (qr->next)
 		qr->next->prev = qr->prev;
+	w->nqueries--;
 	if (qr->timer)
 		event_free(qr->timer);
 	if (qr->req)
@@ -259,12 +273,25 @@ client_query(void *arg, struct ds_req *req)
 		free(qr);
 		return;
 	}
+	if (w->nqueries >= w->cfg->max_inflight) {
+		/* Full: refuse new work cleanly, keep serving the rest. */
+		if (!w->overloaded)
+			ds_warn("worker %u: %u queries in flight, refusing new "
+			    "ones", w->index, w->nqueries);
+		w->overloaded = true;
+		reply_error(w, req, &qr->q, DNS_RCODE_REFUSED, DNS_EDE_OTHER,
+		    "too many queries in flight");
+		free(qr);
+		return;
+	}
+	w->overloaded = false;
 	qr->w = w;
 	qr->req = req;
 	qr->next = w->queries;
 	if (w->queries)
 		w->queries->prev = qr;
 	w->queries = qr;
+	w->nqueries++;
 	if ((qr->timer = evtimer_new(w->base, query_timo, qr)) == NULL) {
 		query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
 		    "out of memory");
@@ -300,9 +327,132 @@ client_query(void *arg, struct ds_req *req)
 		query_free(qr);
 }
 
+static char **
+set_copy(char *const *set)
+{
+	char **c;
+	size_t n = 0, i;
+
+	while (set[n] != NULL)
+		n++;
+	if ((c = calloc(n + 1, sizeof(*c))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((c[i] = strdup(set[i])) == NULL) {
+			set_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static void
+set_free(char **set)
+{
+	size_t i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; set[i] != NULL; i++)
+		free(set[i]);
+	free(set);
+}
+
+static void
+retire_timo(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv = { 1, 0 };
+	unsigned i = 0;
+
+	(void)fd;
+	(void)what;
+	/* Outside every libunbound callback: deleting is safe here. */
+	while (i < w->nretired) {
+		if (validator_inflight(w->retired[i]) == 0) {
+			validator_delete(w->retired[i]);
+			w->retired[i] = w->retired[--w->nretired];
+		} else
+			i++;
+	}
+	if (w->nretired > 0)
+		evtimer_add(w->retire_timer, &tv);
+}
+
+static void
+anchors_arrived(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct validator *v;
+	struct timeval now = { 0, 0 };
+	char **set;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&w->anchor_lock);
+	set = w->pending_anchors;
+	w->pending_anchors = NULL;
+	pthread_mutex_unlock(&w->anchor_lock);
+	if (set == NULL)
+		return;
+	v = validator_create(w->base, w->cfg, relay_ip(w->relay),
+	    relay_port(w->relay), set);
+	set_free(set);
+	if (v == NULL) {
+		ds_err("worker %u: new trust anchors not installed; the "
+		    "previous ones stay", w->index);
+		return;
+	}
+	if (w->nretired == sizeof(w->retired) / sizeof(w->retired[0])) {
+		/* Rolls do not come this fast: drop the oldest. */
+		validator_delete(w->retired[0]);
+		w->retired[0] = w->retired[--w->nretired];
+	}
+	w->retired[w->nretired++] = w->val;
+	w->val = v;
+	evtimer_add(w->retire_timer, &now);
+	ds_info("worker %u: validator renewed with the new trust anchors",
+	    w->index);
+}
+
+void
+worker_set_anchors(struct worker *w, char *const *anchors)
+{
+	char **set = set_copy(anchors);
+
+	if (set == NULL) {
+		ds_err("worker %u: out of memory, trust anchors not handed "
+		    "over", w->index);
+		return;
+	}
+	pthread_mutex_lock(&w->anchor_lock);
+	set_free(w->pending_anchors);
+	w->pending_anchors = set;
+	pthread_mutex_unlock(&w->anchor_lock);
+	event_active(w->anchor_ev, EV_READ, 0);
+}
+
+struct event_base *
+worker_base(struct worker *w)
+{
+	return w->base;
+}
+
+const char *
+worker_relay_ip(const struct worker *w)
+{
+	return relay_ip(w->relay);
+}
+
+unsigned
+worker_relay_port(const struct worker *w)
+{
+	return relay_port(w->relay);
+}
+
 struct worker *
 worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
-    unsigned nfds)
+    unsigned nfds, char *const *anchors)
 {
 	struct worker *w;
 	struct listener_opts lo;
@@ -318,7 +468,12 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	}
 	w->cfg = cfg;
 	w->index = index;
-	if ((w->base = event_base_new()) == NULL) {
+	pthread_mutex_init(&w->anchor_lock, NULL);
+	if ((w->base = event_base_new()) == NULL ||
+	    (w->anchor_ev = event_new(w->base, -1, 0, anchors_arrived,
+	    w)) == NULL ||
+	    (w->retire_timer = evtimer_new(w->base, retire_timo, w)) ==
+	    NULL) {
 		ds_err("worker %u: cannot create an event base", index);
 		goto fail;
 	}
@@ -327,12 +482,13 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	    (uint16_t)cfg->edns_udp_size,
 	    cfg->limit_outstanding_queries)) == NULL ||
 	    (w->val = validator_create(w->base, cfg, relay_ip(w->relay),
-	    relay_port(w->relay))) == NULL)
+	    relay_port(w->relay), anchors)) == NULL)
 		goto fail;
 	memset(&lo, 0, sizeof(lo));
 	lo.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms;
 	lo.tcp_max_connections = cfg->tcp_max_connections;
 	lo.tcp_max_inflight = cfg->tcp_max_inflight;
+	lo.tcp_read_timeout_ms = cfg->tcp_read_timeout_ms;
 	for (i = 0; i < nfds; i++) {
 		/* Listen addresses come as UDP, TCP pairs. */
 		w->listeners[i] = listener_create(w->base, fds[i],
@@ -397,12 +553,20 @@ worker_delete(struct worker *w)
 	/* Backends first: their callbacks must not run on freed queries.
 	 * Deleting them runs no callback of ours. */
 	validator_delete(w->val);
+	for (i = 0; i < w->nretired; i++)
+		validator_delete(w->retired[i]);
 	relay_delete(w->relay);
 	resolver_delete(w->res);
 	while (w->queries)
 		query_free(w->queries);
+	if (w->anchor_ev)
+		event_free(w->anchor_ev);
+	if (w->retire_timer)
+		event_free(w->retire_timer);
 	if (w->base)
 		event_base_free(w->base);
+	set_free(w->pending_anchors);
+	pthread_mutex_destroy(&w->anchor_lock);
 	free(w->listeners);
 	free(w);
 }

@@ -15,12 +15,27 @@
 struct ds_config;
 struct worker;
 
+struct event_base;
+
 /* Build worker number index for cfg (kept, not copied: it must outlive the
  * worker), serving the bound sockets fds[0..nfds-1]: for each listen
- * address a UDP then a TCP socket.  The worker owns the fds from here on,
- * also on failure.  Returns NULL after logging. */
+ * address a UDP then a TCP socket, and trusting anchors (copied).  The
+ * worker owns the fds from here on, also on failure.  Returns NULL after
+ * logging. */
 struct worker *worker_create(const struct ds_config *cfg, unsigned index,
-    const int *fds, unsigned nfds);
+    const int *fds, unsigned nfds, char *const *anchors);
+
+/* Give the worker a new set of trust anchors (copied), from any thread.
+ * Between two queries the worker builds a new validator with them and
+ * swaps it in; queries in flight finish on the old one, which is freed
+ * when they are done.  If the new validator cannot be built, the old one
+ * stays (logged). */
+void worker_set_anchors(struct worker *w, char *const *anchors);
+
+/* The worker's loop and relay, for the trust anchor prober. */
+struct event_base *worker_base(struct worker *w);
+const char *worker_relay_ip(const struct worker *w);
+unsigned worker_relay_port(const struct worker *w);
 
 /* Run the worker's loop in a new thread.  Returns 0 or -1 after logging. */
 int worker_start(struct worker *w);

@@ -21,6 +21,10 @@
 #   DOTSECD            the daemon (default $abs_top_builddir/src/dotsecd)
 #   DS_DIG_TIME        dig +time (default 5 s)
 #   DS_VERBOSE=1       print every dig output, not only failing ones
+#   DS_START_WAIT      seconds dotsecd has to answer after its start
+#                      (default 30; more under valgrind)
+#   DS_STOP_WAIT       seconds dotsecd has to exit after SIGTERM (default
+#                      10; more under valgrind, whose leak check runs then)
 #   WORLD_KEEP=1       keep the world's directory
 
 # shellcheck source-path=SCRIPTDIR
@@ -165,23 +169,27 @@ ds_check() {
 
 # ds_dotsecd_conf FILE [key=value ...]: write a configuration.  Keys:
 #   upstream=ADDR (default $WORLD_UPSTREAM_ADDR)  port=853
+#   upstream2=ADDR (default none: a second upstream, same port, auth name
+#   and pin)
 #   auth_name=NAME (default $WORLD_AUTH_NAME; "" to omit)
 #   pin=BASE64 (default none)  ca_file=FILE (default $WORLD_CA_FILE; "" omits)
 #   timeout=MS (3000)  backoff=S (2)  workers=N (1)  log_level=debug
 #   listen=ADDR@PORT (default $WORLD_DOTSECD_ADDR@53)
 #   anchor=FILE (default $WORLD_TA_FILE)  extra=LINES (appended verbatim)
+#   state_dir=DIR (default FILE.state: a fresh anchor state per run)
 ds_dotsecd_conf() {
 	local f=$1 kv k v
 	local upstream=$WORLD_UPSTREAM_ADDR port=853 auth_name=$WORLD_AUTH_NAME
 	local pin="" ca_file=$WORLD_CA_FILE timeout=3000 backoff=2 workers=1
 	local log_level=debug listen=$WORLD_DOTSECD_ADDR@53 anchor=$WORLD_TA_FILE
-	local extra=""
+	local extra="" state_dir=$1.state upstream2="" u
 	shift
 	for kv in "$@"; do
 		k=${kv%%=*}
 		v=${kv#*=}
 		case $k in
 		upstream) upstream=$v ;;
+		upstream2) upstream2=$v ;;
 		port) port=$v ;;
 		auth_name) auth_name=$v ;;
 		pin) pin=$v ;;
@@ -192,6 +200,7 @@ ds_dotsecd_conf() {
 		log_level) log_level=$v ;;
 		listen) listen=$v ;;
 		anchor) anchor=$v ;;
+		state_dir) state_dir=$v ;;
 		extra) extra=$v ;;
 		*) ds_die "ds_dotsecd_conf: unknown key '$k'" ;;
 		esac
@@ -199,14 +208,18 @@ ds_dotsecd_conf() {
 	{
 		printf 'listen_addresses:\n  - %s\n' "$listen"
 		printf 'upstream_recursive_servers:\n'
-		printf '  - address_data: %s\n    tls_port: %s\n' "$upstream" "$port"
-		[ -z "$auth_name" ] || printf '    tls_auth_name: "%s"\n' "$auth_name"
-		if [ -n "$pin" ]; then
-			printf '    tls_pubkey_pinset:\n'
-			printf '      - digest: "sha256"\n        value: "%s"\n' "$pin"
-		fi
+		for u in "$upstream" $upstream2; do
+			printf '  - address_data: %s\n    tls_port: %s\n' "$u" "$port"
+			[ -z "$auth_name" ] || printf '    tls_auth_name: "%s"\n' "$auth_name"
+			if [ -n "$pin" ]; then
+				printf '    tls_pubkey_pinset:\n'
+				printf '      - digest: "sha256"\n        value: "%s"\n' "$pin"
+			fi
+		done
 		[ -z "$ca_file" ] || printf 'tls_ca_file: "%s"\n' "$ca_file"
 		printf 'trust_anchor_file: "%s"\n' "$anchor"
+		# Each run its own anchor state unless the test shares one.
+		printf 'state_dir: "%s"\n' "$state_dir"
 		printf 'timeout: %s\nworkers: %s\nlog_level: %s\ntls_backoff_time: %s\n' \
 			"$timeout" "$workers" "$log_level" "$backoff"
 		[ -z "$extra" ] || printf '%s\n' "$extra"
@@ -269,7 +282,8 @@ ds_dotsecd_start() {
 			wait "$DS_PID" 2>/dev/null || true
 			ds_die "dotsecd exited during start-up (config $DS_CONF); see its stderr below"
 		fi
-		[ $i -lt 60 ] || ds_die "dotsecd (PID $DS_PID) does not answer on $DS_ADDR@$DS_PORT after 30s"
+		[ $i -lt $((${DS_START_WAIT:-30} * 2)) ] ||
+			ds_die "dotsecd (PID $DS_PID) does not answer on $DS_ADDR@$DS_PORT after ${DS_START_WAIT:-30}s"
 		sleep 0.5
 		i=$((i + 1))
 	done
@@ -290,9 +304,10 @@ _ds_dotsecd_kill() {
 }
 
 # ds_dotsecd_stop: stop dotsecd with SIGTERM; a case that fails when it
-# had died before, does not stop within 10 s, or exits with non-zero status.
+# had died before, does not stop within DS_STOP_WAIT (10) s, or exits with
+# non-zero status.
 ds_dotsecd_stop() {
-	local i=0 rc pid=$DS_PID
+	local i=0 rc pid=$DS_PID wait=${DS_STOP_WAIT:-10}
 	[ -n "$pid" ] || return 0
 	ds_case "dotsecd (run $DS_RUN) alive, stops on SIGTERM with status 0"
 	if ! kill -0 "$pid" 2>/dev/null; then
@@ -304,12 +319,12 @@ ds_dotsecd_stop() {
 		return 0
 	fi
 	kill -TERM "$pid" 2>/dev/null || true
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt $((wait * 10)) ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		ds_fail "dotsecd (PID $pid) still running 10s after SIGTERM; killing it"
+		ds_fail "dotsecd (PID $pid) still running ${wait}s after SIGTERM; killing it"
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	rc=0

@@ -51,6 +51,7 @@ upstream_recursive_servers:
     tls_port: 1
     tls_auth_name: "dns.invalid"
 trust_anchor_file: $anchor
+state_dir: $dir/state
 timeout: 1000
 workers: 2
 CONF

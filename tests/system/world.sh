@@ -7,7 +7,8 @@
 # on random loopback addresses 127.N.M.x (one /24 per world, so several test
 # scripts can run in parallel under `make -j check`), standard ports 53/853.
 # Needs root (ports 53 and 853), nsd, unbound, unbound-control, openssl,
-# dnssec-keygen, dnssec-signzone, dnssec-dsfromkey, dig, kdig, ss, python3.
+# dnssec-keygen, dnssec-signzone, dnssec-dsfromkey, dnssec-revoke, dig, kdig,
+# ss, python3.
 #
 #   world_start        build and start everything; on any failure it prints
 #                      why, dumps every log, stops what it started and exits
@@ -27,6 +28,45 @@
 #   world_upstream_count QNAME QTYPE   how many queries for QNAME/QTYPE the
 #                      good upstream has logged (case-insensitive).
 #   world_canary_count  lines in the canary log (must stay 0).
+#   world_start_second_upstream   start a second good DoT upstream (same
+#                      certificate and CA) on $WORLD_UPSTREAM2_ADDR@853;
+#                      exports WORLD_UPSTREAM2_ADDR, WORLD_UPSTREAM2_CONF,
+#                      WORLD_UPSTREAM2_LOG.  Optional: world_start does not.
+#   world_upstream_pid 1|2   PID of good upstream 1 ($WORLD_UPSTREAM_ADDR)
+#                      or 2 ($WORLD_UPSTREAM2_ADDR), empty when not running.
+#   world_upstream_kill 1|2 [SIGNAL]   stop it by PID (default KILL).
+#   world_upstream_restart 1|2   start it again, same configuration; waits
+#                      until it answers over DoT.
+#   world_register_pid PID   stop PID (by PID, TERM then KILL) with the
+#                      world, e.g. a test's own extra unbound.
+#   world_root_serial  the root SOA serial NSD serves now.
+#
+# A live root KSK roll (RFC 5011), in three steps, in this order (a step
+# out of order returns 1 and changes nothing).  Each re-signs the root with
+# the same ZSK (the DS records of example. and below stay valid), the
+# DNSKEY RRset signed by the KSKs only (dnssec-signzone -x; before the
+# first step the ZSK signs it too), bumps the root SOA serial, sends NSD a
+# SIGHUP and waits (10 s at most) until NSD serves the new serial, then
+# flushes `. DNSKEY` and `.` (SOA, NS) from every good upstream that runs
+# (unbound-control flush_type . DNSKEY; flush .), so the next query for
+# . DNSKEY through an upstream sees the new set.  Each returns 0, or 1 with
+# a message on stderr; a signing failure dies like world_start.  Takes
+# about 0.1 s.  Set WORLD_ROOT_DNSKEY_TTL=10 before world_start for roll
+# tests (a validator's cached copy expires soon after each step).
+#   world_roll_publish  KSK2 ($WORLD_KSK2_TAG, same algorithm as KSK1)
+#                      joins the DNSKEY RRset; KSK1 and KSK2 both sign it.
+#   world_roll_revoke  KSK1 gets the REVOKE bit (dnssec-revoke: flags 385,
+#                      tag $WORLD_KSK1_REVOKED_TAG); the RRset holds the
+#                      revoked KSK1 and KSK2 and is signed by both (the
+#                      revoked key signs itself, as RFC 5011 requires).
+#   world_roll_remove  KSK1 gone; the RRset is signed by KSK2 alone.
+# What a validator sees (tests/system/test_world_roll.sh): a static KSK1
+# anchor (DS or DNSKEY) validates until world_roll_revoke and is bogus from
+# then on -- a static anchor knows nothing of revocation, and the revoked
+# KSK1 is another key (its DS and DNSKEY differ) -- so world_start_reference
+# (static KSK1 anchor) goes bogus at revoke too; a static KSK2 anchor
+# validates from world_roll_publish on; an RFC 5011 tracker seeded with
+# KSK1 follows the whole roll.
 #
 # Exports after world_start:
 #   WORLD_DIR             the temporary directory of this world
@@ -50,6 +90,22 @@
 #   WORLD_CLIENT_ADDR     source address for clients (dig -b)
 #   WORLD_TA_FILE         trust anchor of the test root: zone-format DS line
 #   WORLD_TA_DNSKEY_FILE  the same anchor as a zone-format DNSKEY line
+#   WORLD_TA2_FILE        the root's second KSK (KSK2) as a zone-format DS
+#                         line; KSK2 exists from world_start on but is only
+#                         in the zone after world_roll_publish
+#   WORLD_TA2_DNSKEY_FILE KSK2 as a zone-format DNSKEY line
+#   WORLD_KSK1_TAG WORLD_KSK2_TAG   key tags of the root KSKs (KSK1 is the
+#                         one of WORLD_TA_FILE)
+#   WORLD_KSK1_REVOKED_TAG   the tag of KSK1 with the REVOKE bit set (the
+#                         tag a validator sees after world_roll_revoke)
+#   WORLD_ZSK_TAG         the root ZSK's tag (the same throughout a roll)
+#   WORLD_ROOT_SERIAL     the root SOA serial served (1, +1 per roll step)
+#   WORLD_ROLL_STATE      none, published, revoked or removed
+#   WORLD_ROOT_DNSKEY_TTL the TTL of the root DNSKEY RRset and of the root
+#                         SOA (record and minimum, so also the negative
+#                         TTL).  Input: set it before world_start (10 for
+#                         roll tests); default 300 like every other TTL.
+#   WORLD_NSD_PID         NSD's PID (SIGHUP reloads changed zone files)
 #   WORLD_UPSTREAM_LOG    the good upstream's log (log-queries: yes); lines
 #                         "... info: 127.a.b.c NAME. TYPE IN"
 #   WORLD_WRONGNAME_LOG WORLD_BADCA_LOG   the same for the two bad upstreams
@@ -64,7 +120,8 @@
 #                         world under test. never reaches the upstream.
 # Zones, all children of the signed TLD (ECDSAP256SHA256, NSEC), itself
 # under the signed test root "." (ECDSAP256SHA256, NSEC); every signed zone
-# has a KSK and a ZSK; all TTLs 300.  Each zone has www.<zone> A
+# has a KSK and a ZSK; all TTLs 300 (but see WORLD_ROOT_DNSKEY_TTL).  The
+# root also has an unpublished second KSK for the roll.  Each zone has www.<zone> A
 # 192.0.2.<octet>, AAAA 2001:db8::<octet>, TXT "www.<zone>";
 # *.wild.<zone> A 198.51.100.<octet> and a TXT; nx.<zone> does not exist;
 # www.<zone> MX is NODATA:
@@ -297,14 +354,21 @@ _world_pin() {
 
 # ---------------------------------------------------------------- zones
 
-# _world_keygen ZONE ALG [BITS]: sets _ksk and _zsk to key file base names.
+# _world_keygen ZONE ALG [BITS [TTL]]: sets _ksk and _zsk to key file base
+# names (DNSKEY TTL 300 unless TTL is given).
 _world_keygen() {
-	local zone=$1 alg=$2 bits=${3:-} kd=$WORLD_DIR/keys b=()
+	local zone=$1 alg=$2 bits=${3:-} ttl=${4:-300} kd=$WORLD_DIR/keys b=()
 	[ -n "$bits" ] && b=(-b "$bits")
-	_ksk=$kd/$(dnssec-keygen -q -K "$kd" -a "$alg" "${b[@]}" -L 300 -n ZONE -f KSK "$zone" 2>"$WORLD_DIR/keygen.err") ||
+	_ksk=$kd/$(dnssec-keygen -q -K "$kd" -a "$alg" "${b[@]}" -L "$ttl" -n ZONE -f KSK "$zone" 2>"$WORLD_DIR/keygen.err") ||
 		{ cat "$WORLD_DIR/keygen.err" >&2; _world_die "dnssec-keygen $alg $zone"; }
-	_zsk=$kd/$(dnssec-keygen -q -K "$kd" -a "$alg" "${b[@]}" -L 300 -n ZONE "$zone" 2>"$WORLD_DIR/keygen.err") ||
+	_zsk=$kd/$(dnssec-keygen -q -K "$kd" -a "$alg" "${b[@]}" -L "$ttl" -n ZONE "$zone" 2>"$WORLD_DIR/keygen.err") ||
 		{ cat "$WORLD_DIR/keygen.err" >&2; _world_die "dnssec-keygen $alg $zone"; }
+}
+
+# _world_tag KEYBASE: the key tag in a K<zone>+<alg>+<tag> file name.
+_world_tag() {
+	local t=${1##*+}
+	printf '%s\n' "$((10#$t))"
 }
 
 # _world_ds KEYBASE: the DS (SHA-256) of a key, zone format.
@@ -352,7 +416,7 @@ _world_sign() {
 
 _world_zones() {
 	local zd=$WORLD_DIR/zones kd=$WORLD_DIR/keys tz=$WORLD_DIR/zones/$WORLD_TLD.zone
-	local z i ghost tmp
+	local z i ghost tmp rttl
 	mkdir -p "$zd" "$kd"
 	WORLD_SIG_START=$(date -u -d '1 hour ago' +%Y%m%d%H%M%S)
 	WORLD_SIG_END=$(date -u -d '30 days' +%Y%m%d%H%M%S)
@@ -463,23 +527,64 @@ EOF
 	_world_keygen "$WORLD_TLD" ECDSAP256SHA256
 	_world_sign "$WORLD_TLD" "$tz" -- "$_ksk" "$_zsk"
 
-	# The root.
-	cat >"$zd/root.zone" <<EOF
+	# The root: root.base is its unsigned content without DNSKEYs, with
+	# @SERIAL@ for the SOA serial (re-signed by the world_roll_* steps).
+	# KSK2 is made now but only published by world_roll_publish; the
+	# revoked form of KSK1 is made in a directory of its own (so that
+	# dnssec-signzone cannot pick it up) and moved in by world_roll_revoke.
+	rttl=$WORLD_ROOT_DNSKEY_TTL
+	cat >"$zd/root.base" <<EOF
 \$ORIGIN .
 \$TTL 300
-@	SOA	ns.$WORLD_TLD. hostmaster.$WORLD_TLD. 1 3600 900 604800 300
+@	$rttl	SOA	ns.$WORLD_TLD. hostmaster.$WORLD_TLD. @SERIAL@ 3600 900 604800 $rttl
 @	NS	ns.$WORLD_TLD.
 $WORLD_TLD.	NS	ns.$WORLD_TLD.
 ns.$WORLD_TLD.	A	$WORLD_NSD_ADDR
 EOF
-	_world_ds "$_ksk" >>"$zd/root.zone"
-	_world_keygen . ECDSAP256SHA256
-	_world_sign . "$zd/root.zone" -- "$_ksk" "$_zsk"
-	mv "$zd/..signed" "$zd/root.signed"
+	_world_ds "$_ksk" >>"$zd/root.base"
+	_world_keygen . ECDSAP256SHA256 "" "$rttl"
+	WORLD_ROOT_KSK1=$_ksk
+	WORLD_ROOT_ZSK=$_zsk
+	WORLD_ROOT_KSK2=$kd/$(dnssec-keygen -q -K "$kd" -a ECDSAP256SHA256 \
+		-L "$rttl" -n ZONE -f KSK . 2>"$WORLD_DIR/keygen.err") ||
+		{ cat "$WORLD_DIR/keygen.err" >&2; _world_die "dnssec-keygen KSK2 ."; }
+	mkdir -p "$kd/revoked"
+	cp "$WORLD_ROOT_KSK1.key" "$WORLD_ROOT_KSK1.private" "$kd/revoked/"
+	WORLD_ROOT_KSK1R=$(dnssec-revoke -K "$kd/revoked" \
+		"$kd/revoked/${WORLD_ROOT_KSK1##*/}" 2>"$WORLD_DIR/keygen.err") ||
+		{ cat "$WORLD_DIR/keygen.err" >&2; _world_die "dnssec-revoke KSK1"; }
+	WORLD_ROOT_KSK1R=$kd/$(basename "$WORLD_ROOT_KSK1R")
+	WORLD_ROOT_SERIAL=1
+	_world_root_sign "$WORLD_ROOT_KSK1" "$WORLD_ROOT_ZSK"
+	WORLD_ROLL_STATE=none
+	WORLD_KSK1_TAG=$(_world_tag "$WORLD_ROOT_KSK1")
+	WORLD_KSK2_TAG=$(_world_tag "$WORLD_ROOT_KSK2")
+	WORLD_KSK1_REVOKED_TAG=$(_world_tag "$WORLD_ROOT_KSK1R")
+	WORLD_ZSK_TAG=$(_world_tag "$WORLD_ROOT_ZSK")
 	WORLD_TA_FILE=$WORLD_DIR/root.ds
 	WORLD_TA_DNSKEY_FILE=$WORLD_DIR/root.dnskey
-	_world_ds "$_ksk" >"$WORLD_TA_FILE"
-	grep -v '^;' "$_ksk.key" >"$WORLD_TA_DNSKEY_FILE"
+	WORLD_TA2_FILE=$WORLD_DIR/root-ksk2.ds
+	WORLD_TA2_DNSKEY_FILE=$WORLD_DIR/root-ksk2.dnskey
+	_world_ds "$WORLD_ROOT_KSK1" >"$WORLD_TA_FILE"
+	grep -v '^;' "$WORLD_ROOT_KSK1.key" >"$WORLD_TA_DNSKEY_FILE"
+	_world_ds "$WORLD_ROOT_KSK2" >"$WORLD_TA2_FILE"
+	grep -v '^;' "$WORLD_ROOT_KSK2.key" >"$WORLD_TA2_DNSKEY_FILE"
+}
+
+# _world_root_sign [-x] KEYBASE...: write root.signed from root.base with
+# the serial $WORLD_ROOT_SERIAL and these keys (each KSK signs the DNSKEY
+# RRset, the ZSK everything else and, without -x, the DNSKEY RRset too; a
+# revoked key signs only the DNSKEY RRset).  The new file replaces the old
+# one by rename.
+_world_root_sign() {
+	local zd=$WORLD_DIR/zones opts=(-s "$WORLD_SIG_START" -e "$WORLD_SIG_END")
+	if [ "$1" = -x ]; then
+		opts+=(-x)
+		shift
+	fi
+	sed "s/@SERIAL@/$WORLD_ROOT_SERIAL/" "$zd/root.base" >"$zd/root.zone"
+	_world_sign . "$zd/root.zone" "${opts[@]}" -- "$@"
+	mv "$zd/..signed" "$zd/root.signed"
 }
 
 # ---------------------------------------------------------------- servers
@@ -524,6 +629,7 @@ EOF
 	nsd -d -c "$d/nsd.conf" >"$WORLD_DIR/nsd.stderr" 2>&1 &
 	pid=$!
 	_world_addpid "$pid"
+	WORLD_NSD_PID=$pid
 	_world_wait "NSD" "$pid" 15 dig +norec +time=1 +tries=1 \
 		@"$WORLD_NSD_ADDR" "www.nosig.$WORLD_TLD." A
 }
@@ -670,6 +776,93 @@ world_upstream_ctl() {
 	unbound-control -c "$WORLD_UPSTREAM_CONF" "$@"
 }
 
+# world_register_pid PID: stop PID (TERM, then KILL after 5 s) with the
+# world, before the world's own processes.
+world_register_pid() {
+	_world_addpid "$1"
+}
+
+# ---------------------------------------------------------------- root KSK roll
+
+# The root SOA serial NSD serves now (empty if it does not answer).
+world_root_serial() {
+	dig +norec +short +time=1 +tries=1 @"$WORLD_NSD_ADDR" . SOA 2>/dev/null |
+		awk 'NF >= 7 { print $3; exit }'
+}
+
+# _world_roll_check STEP FROM: the roll must be at FROM.
+_world_roll_check() {
+	[ "$WORLD_ROLL_STATE" = "$2" ] && return 0
+	_world_say "world_roll_$1: the roll is at '$WORLD_ROLL_STATE', expected '$2'"
+	return 1
+}
+
+# _world_roll_reload STEP: SIGHUP NSD, wait (at most 10 s) until it serves
+# the root with serial $WORLD_ROOT_SERIAL, then flush every running good
+# upstream's cache of the root's DNSKEY RRset (and of its SOA/NS:
+# `flush .`), so that the next query for . DNSKEY reaches NSD.
+_world_roll_reload() {
+	local i=0 served="" n conf
+	if ! kill -HUP "$WORLD_NSD_PID" 2>/dev/null; then
+		_world_say "world_roll_$1: NSD (PID $WORLD_NSD_PID) is not running"
+		return 1
+	fi
+	while :; do
+		served=$(world_root_serial)
+		[ "$served" != "$WORLD_ROOT_SERIAL" ] || break
+		if [ $i -ge 100 ]; then
+			_world_say "world_roll_$1: NSD serves root serial '$served' 10s after SIGHUP, expected $WORLD_ROOT_SERIAL"
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# Every good upstream that runs (one that is down starts empty).
+	for n in 1 2; do
+		[ -n "$(world_upstream_pid "$n")" ] || continue
+		conf=$WORLD_UPSTREAM_CONF
+		[ "$n" = 1 ] || conf=$WORLD_UPSTREAM2_CONF
+		if ! unbound-control -c "$conf" flush_type . DNSKEY >/dev/null ||
+			! unbound-control -c "$conf" flush . >/dev/null; then
+			_world_say "world_roll_$1: unbound-control flush on upstream $n failed"
+			return 1
+		fi
+	done
+}
+
+# world_roll_publish: KSK2 joins the root DNSKEY RRset, which KSK1 and KSK2
+# both sign.
+world_roll_publish() {
+	_world_roll_check publish none || return 1
+	WORLD_ROOT_SERIAL=$((WORLD_ROOT_SERIAL + 1))
+	_world_root_sign -x "$WORLD_ROOT_KSK1" "$WORLD_ROOT_KSK2" "$WORLD_ROOT_ZSK"
+	_world_roll_reload publish || return 1
+	WORLD_ROLL_STATE=published
+}
+
+# world_roll_revoke: KSK1 with the REVOKE bit (flags 385, tag
+# $WORLD_KSK1_REVOKED_TAG) replaces KSK1; the DNSKEY RRset is signed by the
+# revoked KSK1 and by KSK2.
+world_roll_revoke() {
+	_world_roll_check revoke published || return 1
+	cp "$WORLD_DIR/keys/revoked/${WORLD_ROOT_KSK1R##*/}.key" \
+		"$WORLD_DIR/keys/revoked/${WORLD_ROOT_KSK1R##*/}.private" \
+		"$WORLD_DIR/keys/" || return 1
+	WORLD_ROOT_SERIAL=$((WORLD_ROOT_SERIAL + 1))
+	_world_root_sign -x "$WORLD_ROOT_KSK1R" "$WORLD_ROOT_KSK2" "$WORLD_ROOT_ZSK"
+	_world_roll_reload revoke || return 1
+	WORLD_ROLL_STATE=revoked
+}
+
+# world_roll_remove: KSK1 gone; the DNSKEY RRset is signed by KSK2 only.
+world_roll_remove() {
+	_world_roll_check remove revoked || return 1
+	WORLD_ROOT_SERIAL=$((WORLD_ROOT_SERIAL + 1))
+	_world_root_sign -x "$WORLD_ROOT_KSK2" "$WORLD_ROOT_ZSK"
+	_world_roll_reload remove || return 1
+	WORLD_ROLL_STATE=removed
+}
+
 # world_upstream_count QNAME QTYPE: queries logged by the good upstream.
 world_upstream_count() {
 	local q=${1%.}.
@@ -692,8 +885,8 @@ world_start() {
 	WORLD_SYSTEM_DIR=${WORLD_SYSTEM_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 	PATH="$PATH:/usr/sbin:/sbin"
 	_world_need nsd nsd-checkconf unbound unbound-checkconf unbound-control \
-		openssl dnssec-keygen dnssec-signzone dnssec-dsfromkey dig kdig \
-		ss python3 awk
+		openssl dnssec-keygen dnssec-signzone dnssec-dsfromkey dnssec-revoke \
+		dig kdig ss python3 awk
 	[ "$(id -u)" = 0 ] || _world_die "the system tests need root (ports 53 and 853 on 127.x addresses)"
 	WORLD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dotsec-world.XXXXXX") ||
 		_world_die "mktemp failed"
@@ -723,6 +916,10 @@ world_start() {
 	WORLD_CNAME_NAME=cname.sec8.$WORLD_TLD
 	WORLD_CNAME_TARGET=www.sec13.$WORLD_TLD
 	WORLD_NSD_LOG=$WORLD_DIR/nsd.log
+	WORLD_ROOT_DNSKEY_TTL=${WORLD_ROOT_DNSKEY_TTL:-300}
+	case $WORLD_ROOT_DNSKEY_TTL in
+	'' | *[!0-9]*) _world_die "WORLD_ROOT_DNSKEY_TTL must be a number of seconds" ;;
+	esac
 	export WORLD_DIR WORLD_NET WORLD_NSD_ADDR WORLD_UPSTREAM_ADDR \
 		WORLD_WRONGNAME_ADDR WORLD_BADCA_ADDR WORLD_PLAIN_ADDR WORLD_REF_ADDR \
 		WORLD_DOTSECD_ADDR WORLD_CLIENT_ADDR WORLD_UPSTREAM_PORT \
@@ -730,12 +927,15 @@ world_start() {
 		WORLD_ZONE_INSECURE WORLD_ZONE_BADSIG WORLD_ZONE_EXPIRED \
 		WORLD_ZONE_DSMISMATCH WORLD_ZONE_NONSEC WORLD_ZONE_NOSIG \
 		WORLD_BIG_NAME WORLD_BIG_COUNT WORLD_CNAME_NAME WORLD_CNAME_TARGET \
-		WORLD_NSD_LOG WORLD_TLD
+		WORLD_NSD_LOG WORLD_TLD WORLD_ROOT_DNSKEY_TTL
 
 	_world_tls
 	_world_zones
 	export WORLD_CA_FILE WORLD_BADCA_FILE WORLD_SPKI_PIN WORLD_BAD_PIN \
-		WORLD_TA_FILE WORLD_TA_DNSKEY_FILE
+		WORLD_TA_FILE WORLD_TA_DNSKEY_FILE WORLD_TA2_FILE \
+		WORLD_TA2_DNSKEY_FILE WORLD_KSK1_TAG WORLD_KSK2_TAG \
+		WORLD_KSK1_REVOKED_TAG WORLD_ZSK_TAG WORLD_ROOT_SERIAL \
+		WORLD_ROLL_STATE
 
 	# The canary first: it must own port 53 of the upstream addresses.
 	_world_canary
@@ -745,4 +945,91 @@ world_start() {
 		WORLD_BADCA_LOG WORLD_CANARY_LOG
 	t1=$(date +%s.%N)
 	_world_say "up in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s: $WORLD_NET.0/24, dir $WORLD_DIR"
+}
+
+# ---------------------------------------------------------------- upstreams 1 and 2
+
+# world_start_second_upstream: a second good DoT upstream, for tests that
+# need two (tests/stress).  Not started by world_start.  A recursive unbound
+# like the good one (same "dns.test" certificate from the test CA, same
+# stub to NSD, log-queries: yes) on $WORLD_UPSTREAM2_ADDR@853 only: no
+# clear-text port, and the canary does not watch its port 53.  Exports
+# WORLD_UPSTREAM2_ADDR, WORLD_UPSTREAM2_CONF, WORLD_UPSTREAM2_LOG.  Dies
+# like world_start when it does not come up.
+world_start_second_upstream() {
+	local pid
+	WORLD_UPSTREAM2_ADDR=$WORLD_NET.7
+	WORLD_UPSTREAM2_CONF=$WORLD_DIR/good2/unbound.conf
+	WORLD_UPSTREAM2_LOG=$WORLD_DIR/good2/unbound.log
+	export WORLD_UPSTREAM2_ADDR WORLD_UPSTREAM2_CONF WORLD_UPSTREAM2_LOG
+	_world_unbound good2 "$WORLD_UPSTREAM2_ADDR" good
+	pid=$_world_pid
+	world_register_log "$WORLD_UPSTREAM2_LOG" "second good upstream unbound log"
+	world_register_log "$WORLD_DIR/good2/unbound.stderr" \
+		"second good upstream unbound stderr"
+	_world_wait "second good upstream unbound (DoT)" "$pid" 15 \
+		_world_listening t "$WORLD_UPSTREAM2_ADDR" 853
+	_world_wait "second good upstream unbound (DoT query)" "$pid" 15 \
+		_world_dot_ok "$WORLD_UPSTREAM2_ADDR"
+}
+
+# _world_upstream_dir 1|2: the directory of a good upstream.
+_world_upstream_dir() {
+	case $1 in
+	1) printf '%s\n' "$WORLD_DIR/good" ;;
+	2) printf '%s\n' "$WORLD_DIR/good2" ;;
+	*) _world_die "_world_upstream_dir: no upstream '$1' (1 or 2)" ;;
+	esac
+}
+
+# world_upstream_pid 1|2: the PID of the running good upstream 1
+# ($WORLD_UPSTREAM_ADDR) or 2 ($WORLD_UPSTREAM2_ADDR), from its pidfile,
+# printed only when it is running and was started by this world.
+world_upstream_pid() {
+	local d pid
+	d=$(_world_upstream_dir "$1")
+	[ -f "$d/unbound.pid" ] || return 0
+	pid=$(tr -dc '0-9' <"$d/unbound.pid")
+	[ -n "$pid" ] || return 0
+	case " $WORLD_PIDS " in
+	*" $pid "*) ;;
+	*) return 0 ;;
+	esac
+	kill -0 "$pid" 2>/dev/null || return 0
+	printf '%s\n' "$pid"
+}
+
+# world_upstream_kill 1|2 [SIGNAL]: stop good upstream 1 or 2 by PID with
+# SIGNAL (default KILL, a crash) and wait (5 s at most) until it is gone.
+world_upstream_kill() {
+	local pid i=0
+	pid=$(world_upstream_pid "$1")
+	[ -n "$pid" ] || _world_die "world_upstream_kill: upstream $1 is not running"
+	kill -"${2:-KILL}" "$pid" 2>/dev/null || true
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$pid" 2>/dev/null &&
+		_world_die "world_upstream_kill: upstream $1 (PID $pid) still running"
+	wait "$pid" 2>/dev/null || true
+}
+
+# world_upstream_restart 1|2: start good upstream 1 or 2 again, with its
+# configuration as it was, and wait (15 s at most) until it answers over
+# DoT.  Its cache starts empty.
+world_upstream_restart() {
+	local d addr pid
+	d=$(_world_upstream_dir "$1")
+	if [ "$1" = 1 ]; then addr=$WORLD_UPSTREAM_ADDR; else addr=$WORLD_UPSTREAM2_ADDR; fi
+	[ -z "$(world_upstream_pid "$1")" ] ||
+		_world_die "world_upstream_restart: upstream $1 is running"
+	rm -f "$d/unbound.pid"
+	unbound -d -c "$d/unbound.conf" >>"$d/unbound.stderr" 2>&1 &
+	pid=$!
+	_world_addpid "$pid"
+	_world_wait "upstream $1 restarted (DoT)" "$pid" 15 \
+		_world_listening t "$addr" 853
+	_world_wait "upstream $1 restarted (DoT query)" "$pid" 15 \
+		_world_dot_ok "$addr"
 }

@@ -206,6 +206,10 @@ check_same_as_defaults(const struct ds_config *cfg, const char *what)
 	SAME(log_level);
 	SAME(edns_udp_size);
 	SAME(workers);
+	SAME(anchor_add_holddown);
+	SAME(anchor_del_holddown);
+	SAME(anchor_keep_missing);
+	SAME(anchor_probe_interval);
 	SAME(cache_size);
 	SAME(cache_min_ttl);
 	SAME(cache_max_ttl);
@@ -215,6 +219,8 @@ check_same_as_defaults(const struct ds_config *cfg, const char *what)
 	SAME(tcp_idle_timeout_ms);
 	SAME(tcp_max_connections);
 	SAME(tcp_max_inflight);
+	SAME(tcp_read_timeout_ms);
+	SAME(max_inflight);
 	SAME(nlisten);
 	SAME(nupstreams);
 #undef SAME
@@ -343,6 +349,12 @@ START_TEST(test_default)
 	    cfg->cache_min_ttl == 0 && cfg->cache_max_ttl == 86400 &&
 	    cfg->prefetch && !cfg->serve_stale && cfg->bogus_ttl == 60,
 	    "config_default: cache defaults");
+	ck_assert_msg(cfg->anchor_add_holddown == 2592000 &&
+	    cfg->anchor_del_holddown == 2592000 &&
+	    cfg->anchor_keep_missing == 31622400 &&
+	    cfg->anchor_probe_interval == 0 && cfg->state_dir != NULL,
+	    "config_default: RFC 5011 timers 30 d, 30 d, 366 d, no probe "
+	    "interval, a state_dir");
 	config_free(cfg);
 }
 END_TEST
@@ -552,12 +564,24 @@ static const struct {
 	{ "cache_max_ttl", offsetof(struct ds_config, cache_max_ttl), 1,
 	    604800 },
 	{ "bogus_ttl", offsetof(struct ds_config, bogus_ttl), 0, 3600 },
+	{ "anchor_add_holddown",
+	    offsetof(struct ds_config, anchor_add_holddown), 1, 31622400 },
+	{ "anchor_del_holddown",
+	    offsetof(struct ds_config, anchor_del_holddown), 1, 31622400 },
+	{ "anchor_keep_missing",
+	    offsetof(struct ds_config, anchor_keep_missing), 1, 63244800 },
+	{ "anchor_probe_interval",
+	    offsetof(struct ds_config, anchor_probe_interval), 0, 2592000 },
 	{ "tcp_idle_timeout", offsetof(struct ds_config, tcp_idle_timeout_ms),
 	    1, 3600000 },
 	{ "tcp_max_connections",
 	    offsetof(struct ds_config, tcp_max_connections), 1, 65535 },
 	{ "tcp_max_inflight", offsetof(struct ds_config, tcp_max_inflight),
 	    1, 65535 },
+	{ "tcp_read_timeout", offsetof(struct ds_config, tcp_read_timeout_ms),
+	    1, 60000 },
+	{ "max_inflight", offsetof(struct ds_config, max_inflight), 1,
+	    1000000 },
 };
 
 static void

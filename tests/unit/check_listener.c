@@ -46,6 +46,8 @@ on_query(void *arg, struct ds_req *req)
 	listener_reply(req, req->pkt, req->len);
 }
 
+static unsigned fx_read_timeout_ms;	/* for the next fx_init */
+
 static void
 fx_init(struct fx *f, enum ds_transport t, unsigned max_inflight,
     unsigned idle_ms, unsigned max_conns)
@@ -68,6 +70,7 @@ fx_init(struct fx *f, enum ds_transport t, unsigned max_inflight,
 	o.tcp_idle_timeout_ms = idle_ms;
 	o.tcp_max_connections = max_conns;
 	o.tcp_max_inflight = max_inflight;
+	o.tcp_read_timeout_ms = fx_read_timeout_ms;
 	f->l = listener_create(f->base, fd, t, &o, on_query, f);
 	ck_assert_ptr_nonnull(f->l);
 }
@@ -384,6 +387,54 @@ START_TEST(test_tcp_zero_length)
 }
 END_TEST
 
+START_TEST(test_tcp_slowloris)
+{
+	struct fx f;
+	const uint8_t msg[] = { 0, 6, 's', 'l', 'o', 'w', 'l', 'y' };
+	int fd, i, closed = 0;
+	uint8_t c;
+
+	/* One byte every 60 ms keeps the idle timer (1 s) happy, but the
+	 * message is not whole within the 200 ms read timeout. */
+	fx_read_timeout_ms = 200;
+	fx_init(&f, DS_TCP, 10, 1000, 10);
+	fx_read_timeout_ms = 0;
+	fd = tcp_connect(&f);
+	for (i = 0; i < (int)sizeof(msg); i++) {
+		if (send(fd, msg + i, 1, MSG_NOSIGNAL) != 1) {
+			closed = 1;
+			break;
+		}
+		spin(&f, 60);
+		if (recv(fd, &c, 1, MSG_DONTWAIT) == 0) {
+			closed = 1;
+			break;
+		}
+	}
+	ck_assert_msg(closed && f.nseen == 0, "listener tcp: a client "
+	    "trickling one byte per 60 ms is closed by the 200 ms read "
+	    "timeout before its message is read");
+	close(fd);
+
+	/* A message completed in time is served, and the timer stops. */
+	fx_free(&f);
+	fx_read_timeout_ms = 200;
+	fx_init(&f, DS_TCP, 10, 1000, 10);
+	fx_read_timeout_ms = 0;
+	fd = tcp_connect(&f);
+	ck_assert_int_eq(send(fd, msg, 3, 0), 3);
+	spin(&f, 50);
+	ck_assert_int_eq(send(fd, msg + 3, sizeof(msg) - 3, 0),
+	    (ssize_t)(sizeof(msg) - 3));
+	spin(&f, 300);
+	ck_assert_msg(f.nseen == 1 && read_frame(fd, (uint8_t[16]){ 0 },
+	    16) == 6, "listener tcp: a message split in two parts within "
+	    "the read timeout is answered, and the connection stays");
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
 Suite *
 listener_suite(void)
 {
@@ -400,6 +451,7 @@ listener_suite(void)
 	tcase_add_test(tc, test_tcp_client_gone);
 	tcase_add_test(tc, test_tcp_connection_cap);
 	tcase_add_test(tc, test_tcp_zero_length);
+	tcase_add_test(tc, test_tcp_slowloris);
 	suite_add_tcase(s, tc);
 	return s;
 }
