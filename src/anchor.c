@@ -22,7 +22,9 @@
 #include "anchorfile.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
+#include "fetch.h"
 #include "log.h"
+#include "rfc7958.h"
 #include "validator.h"
 
 #define ANCHOR_FILE		"root.anchor"
@@ -98,45 +100,61 @@ summarize(const struct anchor_file *af, char *out, size_t len)
 	}
 }
 
-/* Put the seed (trust_anchor_file) in place as the state file. */
-static int
-seed_state(struct anchor_mgr *m)
+/* Read a whole file (at most FETCH_MAX_BODY bytes), NUL-terminated.
+ * Returns a malloc'd buffer, or NULL after logging. */
+static char *
+read_file(const char *path, size_t *len)
 {
-	const char *src = m->cfg->trust_anchor_file;
-	struct anchor_file af;
-	char err[512], *text = NULL;
-	size_t n = 0, cap = 0;
+	char *text = NULL;
+	size_t n = 0, cap = 0, got;
 	FILE *f;
-	int rc = -1;
 
-	memset(&af, 0, sizeof(af));
-	if ((f = fopen(src, "r")) == NULL) {
-		ds_err("trust_anchor_file %s: %s", src, strerror(errno));
-		return -1;
+	if ((f = fopen(path, "r")) == NULL) {
+		ds_err("%s: %s", path, strerror(errno));
+		return NULL;
 	}
-	for (;;) {
-		size_t got;
-
+	do {
 		if (n + 4096 + 1 > cap) {
-			char *t = realloc(text, cap + 65536);
+			char *t;
 
-			if (t == NULL) {
-				ds_err("trust anchor: out of memory");
-				goto out;
+			if (cap >= FETCH_MAX_BODY ||
+			    (t = realloc(text, cap + 65536)) == NULL) {
+				ds_err("%s: too large or out of memory", path);
+				goto fail;
 			}
 			text = t;
 			cap += 65536;
 		}
 		got = fread(text + n, 1, 4096, f);
 		n += got;
-		if (got == 0)
-			break;
-	}
+	} while (got > 0);
 	if (ferror(f)) {
-		ds_err("trust_anchor_file %s: read error", src);
-		goto out;
+		ds_err("%s: read error", path);
+		goto fail;
 	}
+	fclose(f);
 	text[n] = '\0';
+	*len = n;
+	return text;
+fail:
+	fclose(f);
+	free(text);
+	return NULL;
+}
+
+/* Put the seed (trust_anchor_file) in place as the state file. */
+static int
+seed_state(struct anchor_mgr *m)
+{
+	const char *src = m->cfg->trust_anchor_file;
+	struct anchor_file af;
+	char err[512], *text;
+	size_t n = 0;
+	int rc = -1;
+
+	memset(&af, 0, sizeof(af));
+	if ((text = read_file(src, &n)) == NULL)
+		return -1;
 	if (anchorfile_parse(text, n, src, &af, err, sizeof(err)) != 0) {
 		ds_err("trust_anchor_file: %s", err);
 		goto out;
@@ -149,9 +167,91 @@ seed_state(struct anchor_mgr *m)
 	rc = 0;
 out:
 	anchorfile_free(&af);
-	fclose(f);
 	free(text);
 	return rc;
+}
+
+/*
+ * RFC 7958: root-anchors.xml and its signature, from the configured file
+ * pair or fetched from the URL, verified, turned into DS records and put in
+ * place as the state file.  Returns 0, or -1 after logging.
+ */
+static int
+bootstrap_state(struct anchor_mgr *m)
+{
+	const struct ds_config *cfg = m->cfg;
+	char *xml = NULL, *sig = NULL, *zone = NULL, err[1024];
+	char sigurl[2048];
+	const char *from;
+	struct rfc7958_ds *ds = NULL;
+	size_t xlen = 0, slen = 0, n = 0, ulen;
+	int rc = -1;
+
+	if (cfg->anchor_bootstrap_xml && cfg->anchor_bootstrap_sig) {
+		from = cfg->anchor_bootstrap_xml;
+		if ((xml = read_file(cfg->anchor_bootstrap_xml, &xlen)) ==
+		    NULL || (sig = read_file(cfg->anchor_bootstrap_sig,
+		    &slen)) == NULL)
+			goto out;
+	} else {
+		from = cfg->anchor_bootstrap_url;
+		ulen = strlen(from);
+		if (ulen > 4 && strcmp(from + ulen - 4, ".xml") == 0)
+			snprintf(sigurl, sizeof(sigurl), "%.*s.p7s",
+			    (int)(ulen - 4), from);
+		else
+			snprintf(sigurl, sizeof(sigurl), "%s.p7s", from);
+		if (fetch_https(from, cfg->anchor_bootstrap_url_ca, 10000,
+		    &xml, &xlen, err, sizeof(err)) != 0 ||
+		    fetch_https(sigurl, cfg->anchor_bootstrap_url_ca, 10000,
+		    &sig, &slen, err, sizeof(err)) != 0) {
+			ds_err("trust anchor bootstrap: %s", err);
+			goto out;
+		}
+	}
+	if (rfc7958_verify(xml, xlen, sig, slen, cfg->anchor_bootstrap_ca,
+	    cfg->anchor_bootstrap_email, err, sizeof(err)) != 0) {
+		ds_err("trust anchor bootstrap: %s: signature not valid: %s",
+		    from, err);
+		goto out;
+	}
+	if (rfc7958_parse(xml, xlen, time(NULL), &ds, &n, err,
+	    sizeof(err)) != 0) {
+		ds_err("trust anchor bootstrap: %s: %s", from, err);
+		goto out;
+	}
+	if ((zone = rfc7958_to_zone(ds, n)) == NULL) {
+		ds_err("trust anchor bootstrap: out of memory");
+		goto out;
+	}
+	if (anchorfile_write_atomic(m->path, zone, strlen(zone), err,
+	    sizeof(err)) != 0) {
+		ds_err("trust anchor: %s", err);
+		goto out;
+	}
+	ds_notice("trust anchor: state %s bootstrapped from %s (signature "
+	    "verified, %zu DS record%s)", m->path, from, n, n == 1 ? "" : "s");
+	rc = 0;
+out:
+	free(xml);
+	free(sig);
+	free(zone);
+	free(ds);
+	return rc;
+}
+
+/* A state file from nothing: RFC 7958 if configured, else (or when that
+ * fails) the shipped seed. */
+static int
+new_state(struct anchor_mgr *m)
+{
+	if (m->cfg->anchor_bootstrap) {
+		if (bootstrap_state(m) == 0)
+			return 0;
+		ds_err("trust anchor: bootstrap failed, seeding from %s "
+		    "instead", m->cfg->trust_anchor_file);
+	}
+	return seed_state(m);
 }
 
 /*
@@ -225,7 +325,7 @@ anchor_create(const struct ds_config *cfg)
 	}
 	snprintf(m->path, len, "%s/%s", cfg->state_dir, ANCHOR_FILE);
 	if (access(m->path, F_OK) != 0) {
-		if (seed_state(m) != 0)
+		if (new_state(m) != 0)
 			goto fail;
 	} else if (load_state(m) < 0) {
 		char aside[4200];
@@ -240,8 +340,9 @@ anchor_create(const struct ds_config *cfg)
 		}
 		ds_err("trust anchor: state file %s cannot be used; kept as "
 		    "%s, seeding again from %s", m->path, aside,
+		    cfg->anchor_bootstrap ? "an RFC 7958 bootstrap" :
 		    cfg->trust_anchor_file);
-		if (seed_state(m) != 0)
+		if (new_state(m) != 0)
 			goto fail;
 	}
 	if (m->trusted == NULL && load_state(m) < 0)

@@ -62,7 +62,7 @@ struct anchor_key {
 	unsigned flags;		/* the DNSKEY flags; 0 for a DS */
 	int state;		/* enum anchor_key_state */
 	long lastchange;	/* ";;lastchange=", 0 if none */
-	int count;		/* ";;count=" (the hold-down count), 0 if none */
+	int count;		/* ";;count=" (hold-down count), 0 if none */
 };
 
 struct anchor_file {
@@ -98,10 +98,10 @@ int anchorfile_read(const char *path, struct anchor_file *af, char *err,
 void anchorfile_free(struct anchor_file *af);
 
 /*
- * The records a validator is to trust, as libunbound would: every DS,
- * DNSKEYs in state VALID or MISSING, and seed DNSKEYs; never a DNSKEY
- * with the REVOKE flag set (whatever its state: a revoked seed is not
- * trusted), never a key in state REVOKED, and nothing at all if the file
+ * The records a validator is to trust, as libunbound would: DS records
+ * (seed, or in any state but REVOKED), DNSKEYs in state VALID or MISSING,
+ * and seed DNSKEYs; never a DNSKEY with the REVOKE flag set (whatever its
+ * state: a revoked seed is not trusted), and nothing at all if the file
  * says ";;REVOKED".
  * Returns a strcmp-sorted NULL-terminated array of copies of the keys' rr
  * strings, without duplicates, *n (may be NULL) set to their number, which
@@ -125,7 +125,9 @@ const char *anchor_key_state_str(int state);
  * write a temporary file in the same directory (mode 0644), fsync it,
  * rename it over path, fsync the directory.
  * Returns 0, or -1 with the path and strerror in err; the old file is then
- * untouched and no temporary file is left behind.
+ * untouched and no temporary file is left behind -- except when only the
+ * final fsync of the directory failed ("replaced, but ..."): the new file
+ * is then in place, but may not survive a crash.
  */
 int anchorfile_write_atomic(const char *path, const void *data, size_t len,
     char *err, size_t errlen);

@@ -812,6 +812,13 @@ static const struct key_desc top_keys[] = {
 	UINT_KEY("anchor_del_holddown", anchor_del_holddown, 1, 31622400),
 	UINT_KEY("anchor_keep_missing", anchor_keep_missing, 1, 63244800),
 	UINT_KEY("anchor_probe_interval", anchor_probe_interval, 0, 2592000),
+	KEY("anchor_bootstrap", K_BOOL, anchor_bootstrap),
+	KEY("anchor_bootstrap_xml", K_STRING, anchor_bootstrap_xml),
+	KEY("anchor_bootstrap_sig", K_STRING, anchor_bootstrap_sig),
+	KEY("anchor_bootstrap_url", K_STRING, anchor_bootstrap_url),
+	KEY("anchor_bootstrap_ca", K_STRING, anchor_bootstrap_ca),
+	KEY("anchor_bootstrap_email", K_STRING, anchor_bootstrap_email),
+	KEY("anchor_bootstrap_url_ca", K_STRING, anchor_bootstrap_url_ca),
 	KEY("log_level", K_LOG_LEVEL, log_level),
 	UINT_KEY("edns_udp_size", edns_udp_size, 512, 4096),
 	UINT_KEY("workers", workers, 0, 64),
@@ -1047,7 +1054,12 @@ config_default(void)
 	cfg->max_inflight = 10000;
 	if ((cfg->path = strdup("(defaults)")) == NULL ||
 	    (cfg->trust_anchor_file = strdup(DS_DATADIR "/root.key")) == NULL ||
-	    (cfg->state_dir = strdup(DS_STATEDIR)) == NULL)
+	    (cfg->state_dir = strdup(DS_STATEDIR)) == NULL ||
+	    (cfg->anchor_bootstrap_url = strdup(
+	    "https://data.iana.org/root-anchors/root-anchors.xml")) == NULL ||
+	    (cfg->anchor_bootstrap_ca = strdup(DS_DATADIR
+	    "/icannbundle.pem")) == NULL ||
+	    (cfg->anchor_bootstrap_email = strdup("dnssec@iana.org")) == NULL)
 		goto fail;
 
 	cfg->listen = calloc(NELEMS(default_listen), sizeof(*cfg->listen));
@@ -1237,5 +1249,11 @@ config_free(struct ds_config *cfg)
 	free(cfg->tls_min_version);
 	free(cfg->trust_anchor_file);
 	free(cfg->state_dir);
+	free(cfg->anchor_bootstrap_xml);
+	free(cfg->anchor_bootstrap_sig);
+	free(cfg->anchor_bootstrap_url);
+	free(cfg->anchor_bootstrap_ca);
+	free(cfg->anchor_bootstrap_email);
+	free(cfg->anchor_bootstrap_url_ca);
 	free(cfg);
 }

@@ -70,6 +70,18 @@ struct ds_config {
 	unsigned anchor_del_holddown;
 	unsigned anchor_keep_missing;
 	unsigned anchor_probe_interval;
+	/* RFC 7958 bootstrap of a missing state, instead of seeding from
+	 * trust_anchor_file: a local file pair, else the URL (the signature
+	 * at the same place with ".p7s" for ".xml"), verified with the CA
+	 * file and the signer's e-mail. */
+	bool anchor_bootstrap;		/* default 0 */
+	char *anchor_bootstrap_xml;
+	char *anchor_bootstrap_sig;
+	char *anchor_bootstrap_url;	/* default IANA's https URL */
+	char *anchor_bootstrap_ca;	/* default DS_DATADIR/icannbundle.pem */
+	char *anchor_bootstrap_email;	/* default dnssec@iana.org */
+	char *anchor_bootstrap_url_ca;	/* authenticates the https server;
+					   NULL: the system's CA store */
 	enum ds_log_level log_level;	/* log_level, default notice */
 	unsigned edns_udp_size;		/* edns_udp_size, 1232 (512..4096) */
 	unsigned workers;		/* 0: one per online CPU (the daemon

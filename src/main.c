@@ -162,7 +162,10 @@ main(int argc, char **argv)
 		path = DS_DEFAULT_CONFIG;
 	cfg = path ? config_load(path, config_error, &nerr) :
 	    config_default();
-	if (cfg != NULL && check_anchor_file(cfg->trust_anchor_file) != 0)
+	/* The seed must be there unless an RFC 7958 bootstrap provides the
+	 * first anchor (a failed bootstrap then stops the start-up). */
+	if (cfg != NULL && !cfg->anchor_bootstrap &&
+	    check_anchor_file(cfg->trust_anchor_file) != 0)
 		nerr++;
 	if (cfg == NULL || nerr > 0) {
 		fprintf(stderr, "dotsecd: %s: configuration not valid\n",

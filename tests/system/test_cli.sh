@@ -16,7 +16,16 @@ cleanup_cli() {
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
 	rm -rf "$dir"
 }
-trap 'cleanup_cli; _ds_on_exit' EXIT
+# shellcheck disable=SC2317 # the EXIT trap
+cli_on_exit() {
+	local rc=$?
+	set +e
+	cleanup_cli
+	# _ds_on_exit judges by $?: hand it the script's own status.
+	(exit "$rc")
+	_ds_on_exit
+}
+trap cli_on_exit EXIT
 
 # run_cli ARGS...: run dotsecd; CLI_OUT and CLI_RC keep output and status.
 CLI_OUT=""

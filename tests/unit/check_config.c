@@ -225,6 +225,12 @@ check_same_as_defaults(const struct ds_config *cfg, const char *what)
 	SAME(nupstreams);
 #undef SAME
 	check_str_eq(cfg->tls_ca_file, def->tls_ca_file, what, "tls_ca_file");
+	check_str_eq(cfg->anchor_bootstrap_url, def->anchor_bootstrap_url,
+	    what, "anchor_bootstrap_url");
+	check_str_eq(cfg->anchor_bootstrap_email, def->anchor_bootstrap_email,
+	    what, "anchor_bootstrap_email");
+	ck_assert_msg(cfg->anchor_bootstrap == def->anchor_bootstrap,
+	    "%s: anchor_bootstrap differs", what);
 	check_str_eq(cfg->tls_ca_path, def->tls_ca_path, what, "tls_ca_path");
 	check_str_eq(cfg->tls_min_version, def->tls_min_version, what,
 	    "tls_min_version");

@@ -12,5 +12,7 @@ Suite *config_suite(void);
 Suite *validator_suite(void);
 Suite *listener_suite(void);
 Suite *resolver_suite(void);
+Suite *anchorfile_suite(void);
+Suite *rfc7958_suite(void);
 
 #endif /* DS_SUITES_H */
