@@ -61,12 +61,22 @@ wait_gone() {
 	return 1
 }
 
+ANCHOR_TOOL=${DOTSEC_ANCHOR:-$(dirname "$DOTSECD")/dotsec-anchor}
+[ -x "$ANCHOR_TOOL" ] || ds_die "dotsec-anchor not found at $ANCHOR_TOOL"
+
 show() {
 	printf -- '--- %s ---\n' "$1"
 	cat "$file" 2>/dev/null || true
-	if [ -x "${abs_top_builddir:-}/src/dotsec-anchor" ]; then
-		"$abs_top_builddir/src/dotsec-anchor" show -f "$file" || true
-	fi
+	"$ANCHOR_TOOL" show -f "$file" || true
+}
+
+# tool_says LABEL TAG STATE: dotsec-anchor show lists the key in that state.
+tool_says() {
+	ds_case "dotsec-anchor show at '$1': key $2 $3"
+	DS_OUT=$("$ANCHOR_TOOL" show -f "$file" 2>&1) || ds_fail "exit status $?"
+	printf '%s\n' "$DS_OUT" | sed 's/^/  dotsec-anchor: /'
+	awk -v t="$2" -v s="$3" '$1 == t && $0 ~ (" " s " ") { f = 1 }
+		END { exit !f }' <<<"$DS_OUT" || ds_fail "key $2 not shown as $3"
 }
 
 roll_conf="anchor_add_holddown: $HOLD
@@ -80,6 +90,7 @@ mark "dotsecd started, anchor: KSK1 $WORLD_KSK1_TAG (DS)"
 
 ds_case "start: KSK1 $WORLD_KSK1_TAG VALID in the state file"
 wait_state "$WORLD_KSK1_TAG" 2 15 || { DS_OUT=$(show start); ds_fail "not VALID"; }
+tool_says start "$WORLD_KSK1_TAG" VALID
 
 # The stream: one validated query every 0.3 s, results in a file.
 stream=$WORLD_DIR/stream.log
@@ -103,6 +114,7 @@ mark "KSK2 $WORLD_KSK2_TAG published (DNSKEY signed by KSK1 and KSK2)"
 ds_case "publish: KSK2 $WORLD_KSK2_TAG reaches ADDPEND"
 if wait_state "$WORLD_KSK2_TAG" 1 20; then
 	mark "KSK2 ADDPEND"
+	tool_says publish "$WORLD_KSK2_TAG" ADDPEND
 else
 	DS_OUT=$(show publish)
 	ds_fail "KSK2 not ADDPEND within 20 s"
@@ -110,6 +122,7 @@ fi
 ds_case "publish: KSK2 VALID after the $HOLD s hold-down"
 if wait_state "$WORLD_KSK2_TAG" 2 $((HOLD + 25)); then
 	mark "KSK2 VALID"
+	tool_says hold-down "$WORLD_KSK2_TAG" VALID
 else
 	DS_OUT=$(show hold-down)
 	ds_fail "KSK2 not VALID within $((HOLD + 25)) s"
@@ -123,6 +136,7 @@ mark "KSK1 revoked (REVOKE bit, tag $WORLD_KSK1_REVOKED_TAG)"
 ds_case "revoke: KSK1 REVOKED in the state file"
 if wait_state "$WORLD_KSK1_REVOKED_TAG" 4 20; then
 	mark "KSK1 REVOKED"
+	tool_says revoke "$WORLD_KSK1_REVOKED_TAG" REVOKED
 else
 	DS_OUT=$(show revoke)
 	ds_fail "KSK1 not REVOKED within 20 s"
@@ -138,6 +152,7 @@ ds_expect_rcode NOERROR
 ds_expect_flag ad
 if wait_gone "$WORLD_KSK1_REVOKED_TAG" $((HOLD + 20)); then
 	mark "KSK1 gone from the state file (del-holddown)"
+	tool_says remove "$WORLD_KSK2_TAG" VALID
 else
 	mark "KSK1 still listed after $((HOLD + 20)) s"
 fi
