@@ -50,6 +50,7 @@ struct anchor_mgr {
 	char probe_why[512];
 };
 
+static int cmp_unsigned(const void *, const void *);
 static void probe_timo(evutil_socket_t, short, void *);
 static void probe_done(void *, int, void *, int, int, char *, int);
 static void probe_reap(evutil_socket_t, short, void *);
@@ -254,6 +255,62 @@ new_state(struct anchor_mgr *m)
 	return seed_state(m);
 }
 
+/* "TAG/ALG TAG/ALG ..." of a set of records, sorted; NULL on error. */
+static char *
+key_ids(char *const *set)
+{
+	struct anchor_file af;
+	char err[256], *text = NULL, *ids = NULL;
+	size_t i, len = 0, off = 0;
+	unsigned *id = NULL;
+
+	memset(&af, 0, sizeof(af));
+	for (i = 0; set[i] != NULL; i++)
+		len += strlen(set[i]) + 1;
+	if ((text = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; set[i] != NULL; i++)
+		off += (size_t)sprintf(text + off, "%s\n", set[i]);
+	if (anchorfile_parse(text, off, "trusted set", &af, err,
+	    sizeof(err)) != 0 || (id = calloc(af.nkeys + 1,
+	    sizeof(*id))) == NULL || (ids = malloc(af.nkeys * 12 + 1)) ==
+	    NULL)
+		goto out;
+	for (i = 0; i < af.nkeys; i++)
+		id[i] = af.keys[i].keytag << 8 | af.keys[i].algorithm;
+	qsort(id, af.nkeys, sizeof(*id), cmp_unsigned);
+	off = 0;
+	ids[0] = '\0';
+	for (i = 0; i < af.nkeys; i++)
+		off += (size_t)sprintf(ids + off, "%u/%u ", id[i] >> 8,
+		    id[i] & 0xff);
+out:
+	anchorfile_free(&af);
+	free(text);
+	free(id);
+	return ids;
+}
+
+static int
+cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether two sets trust the same keys (DS or DNSKEY form alike). */
+static bool
+same_keys(char *const *a, char *const *b)
+{
+	char *ia = key_ids(a), *ib = key_ids(b);
+	bool same = ia && ib && strcmp(ia, ib) == 0;
+
+	free(ia);
+	free(ib);
+	return same;
+}
+
 /*
  * Read the state file and take its trusted set.  Returns 1 when the set
  * changed, 0 when it did not, -1 when the file cannot be used (the
@@ -297,9 +354,12 @@ load_state(struct anchor_mgr *m)
 		rc = 0;
 		goto out;
 	}
+	/* The first probe turns a DS seed into the DNSKEY it matches: the
+	 * same keys (tag and algorithm), trusted as before.  Handing that
+	 * over would only throw the validators' caches away. */
+	rc = m->trusted && same_keys(m->trusted, set) ? 0 : 1;
 	anchorfile_free_set(m->trusted);
 	m->trusted = set;
-	rc = 1;
 out:
 	anchorfile_free(&af);
 	return rc;

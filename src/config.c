@@ -764,6 +764,7 @@ enum key_kind {
 	K_UINT,		/* unsigned in min..max */
 	K_BOOL,		/* 0, 1, true, false */
 	K_STRING,	/* non-empty string */
+	K_USER,		/* a user name, or "" (stay root) */
 	K_TLS_VERSION,
 	K_LOG_LEVEL,
 	K_LISTEN,
@@ -808,6 +809,7 @@ static const struct key_desc top_keys[] = {
 	KEY("tls_min_version", K_TLS_VERSION, tls_min_version),
 	KEY("trust_anchor_file", K_STRING, trust_anchor_file),
 	KEY("state_dir", K_STRING, state_dir),
+	KEY("user", K_USER, user),
 	UINT_KEY("anchor_add_holddown", anchor_add_holddown, 1, 31622400),
 	UINT_KEY("anchor_del_holddown", anchor_del_holddown, 1, 31622400),
 	UINT_KEY("anchor_keep_missing", anchor_keep_missing, 1, 63244800),
@@ -982,6 +984,22 @@ parse_top(struct ctx *c, yaml_node_t *root, struct ds_config *cfg)
 			get_string(c, key, keyline, v,
 			    (char **)((char *)cfg + kd->offset));
 			break;
+		case K_USER:
+			/* An explicit "" is allowed: it keeps root. */
+			if (v->type == YAML_SCALAR_NODE &&
+			    v->data.scalar.length == 0 &&
+			    v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+				char *e = strdup("");
+
+				if (e == NULL) {
+					report(c, keyline, "out of memory");
+					break;
+				}
+				free(cfg->user);
+				cfg->user = e;
+			} else
+				get_string(c, key, keyline, v, &cfg->user);
+			break;
 		case K_TLS_VERSION:
 			set_tls_version(c, kd, keyline, v, cfg);
 			break;
@@ -1055,6 +1073,7 @@ config_default(void)
 	if ((cfg->path = strdup("(defaults)")) == NULL ||
 	    (cfg->trust_anchor_file = strdup(DS_DATADIR "/root.key")) == NULL ||
 	    (cfg->state_dir = strdup(DS_STATEDIR)) == NULL ||
+	    (cfg->user = strdup("dotsec")) == NULL ||
 	    (cfg->anchor_bootstrap_url = strdup(
 	    "https://data.iana.org/root-anchors/root-anchors.xml")) == NULL ||
 	    (cfg->anchor_bootstrap_ca = strdup(DS_DATADIR
@@ -1249,6 +1268,7 @@ config_free(struct ds_config *cfg)
 	free(cfg->tls_min_version);
 	free(cfg->trust_anchor_file);
 	free(cfg->state_dir);
+	free(cfg->user);
 	free(cfg->anchor_bootstrap_xml);
 	free(cfg->anchor_bootstrap_sig);
 	free(cfg->anchor_bootstrap_url);

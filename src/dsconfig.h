@@ -64,6 +64,8 @@ struct ds_config {
 
 	char *trust_anchor_file;	/* default DS_DATADIR "/root.key" */
 	char *state_dir;		/* default DS_STATEDIR */
+	char *user;			/* run as, after binding; "" keeps
+					   root; default "dotsec" */
 	/* RFC 5011 timers, seconds: 30 days, 30 days, 366 days, and a probe
 	 * at least this often when non-zero (for tests). */
 	unsigned anchor_add_holddown;

@@ -10,10 +10,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -33,6 +36,7 @@ static void config_error(void *, const char *);
 static int check_anchor_file(const char *);
 static void signal_cb(evutil_socket_t, short, void *);
 static void anchors_changed(void *, char *const *);
+static int drop_privileges(const struct ds_config *);
 
 /* The workers, for the trust anchor hand-over. */
 static struct worker *workers[DS_MAX_WORKERS];
@@ -90,6 +94,64 @@ check_anchor_file(const char *path)
 	return 0;
 }
 
+/*
+ * Started as root: give the state directory to the configured user, then
+ * become that user for good.  Started as anyone else (e.g. with
+ * CAP_NET_BIND_SERVICE): nothing to do.  Returns 0, or -1 after logging.
+ */
+static int
+drop_privileges(const struct ds_config *cfg)
+{
+	struct passwd *pw;
+	char path[4200];
+
+	if (geteuid() != 0)
+		return 0;
+	if (cfg->user == NULL || cfg->user[0] == '\0') {
+		ds_warn("running as root: user is \"\" in %s", cfg->path);
+		return 0;
+	}
+	errno = 0;
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		ds_err("user '%s' (%s): %s; create it (useradd --system "
+		    "--no-create-home --shell /usr/sbin/nologin %s) or set "
+		    "user: \"\" to run as root", cfg->user, cfg->path,
+		    errno ? strerror(errno) : "no such user", cfg->user);
+		return -1;
+	}
+	/* The anchor state is rewritten by libunbound as this user. */
+	if (mkdir(cfg->state_dir, 0755) != 0 && errno != EEXIST) {
+		ds_err("state_dir %s: cannot create it: %s", cfg->state_dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (chown(cfg->state_dir, pw->pw_uid, pw->pw_gid) != 0) {
+		ds_err("state_dir %s: cannot give it to %s: %s",
+		    cfg->state_dir, cfg->user, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/root.anchor", cfg->state_dir);
+	if (chown(path, pw->pw_uid, pw->pw_gid) != 0 && errno != ENOENT) {
+		ds_err("%s: cannot give it to %s: %s", path, cfg->user,
+		    strerror(errno));
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		ds_err("cannot become user %s: %s", cfg->user,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		ds_err("could become root again after dropping to %s",
+		    cfg->user);
+		return -1;
+	}
+	ds_notice("running as user %s (uid %u, gid %u)", cfg->user,
+	    (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+	return 0;
+}
+
 /* On the prober's loop (worker 0): every worker gets its copy. */
 static void
 anchors_changed(void *arg, char *const *set)
@@ -127,6 +189,7 @@ main(int argc, char **argv)
 	const char *path = NULL;
 	struct ds_config *cfg;
 	struct anchor_mgr *anchors = NULL;
+	static int fds[DS_MAX_WORKERS][2 * 64];
 	struct event_base *base = NULL;
 	struct event *sigs[3] = { NULL, NULL, NULL };
 	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
@@ -179,6 +242,7 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return 0;
 	}
+	memset(fds, -1, sizeof(fds));
 	ds_log_set_level(cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() != 0)
@@ -194,39 +258,39 @@ main(int argc, char **argv)
 	/* The workers share out per-daemon budgets (cache_size) by it. */
 	cfg->workers = nworkers;
 
-	if ((anchors = anchor_create(cfg)) == NULL)
-		goto out;
-
+	if (cfg->nlisten > 64)
+		ds_fatal("%s: at most 64 listen_addresses", cfg->path);
+	/* Every listening socket first, while privileged (port 53). */
 	for (i = 0; i < nworkers; i++) {
-		int fds[2 * 64];
-		unsigned nfds = 0;
-
-		if (cfg->nlisten > 64)
-			ds_fatal("%s: at most 64 listen_addresses", cfg->path);
 		for (j = 0; j < cfg->nlisten; j++) {
 			const struct ds_listen *ls = &cfg->listen[j];
-			int u, t;
+			int *u = &fds[i][2 * j], *t = &fds[i][2 * j + 1];
 
-			u = listener_bind((struct sockaddr *)&ls->addr,
+			*u = listener_bind((struct sockaddr *)&ls->addr,
 			    ls->addrlen, DS_UDP, nworkers > 1);
-			t = u < 0 ? -1 : listener_bind(
+			*t = *u < 0 ? -1 : listener_bind(
 			    (struct sockaddr *)&ls->addr, ls->addrlen,
 			    DS_TCP, nworkers > 1);
-			if (u < 0 || t < 0) {
-				if (u >= 0)
-					close(u);
-				while (nfds > 0)
-					close(fds[--nfds]);
+			if (*u < 0 || *t < 0)
 				goto out;
-			}
-			fds[nfds++] = u;
-			fds[nfds++] = t;
 			if (i == 0)
 				ds_notice("listening on %s (udp, tcp)",
 				    ls->spec);
 		}
-		if ((workers[i] = worker_create(cfg, i, fds, nfds,
-		    anchor_trusted(anchors))) == NULL)
+	}
+	if (drop_privileges(cfg) != 0)
+		goto out;
+	/* From here on as the unprivileged user: the anchor state must be
+	 * writable by it, which anchor_create proves. */
+	if ((anchors = anchor_create(cfg)) == NULL)
+		goto out;
+	for (i = 0; i < nworkers; i++) {
+		workers[i] = worker_create(cfg, i, fds[i],
+		    (unsigned)(2 * cfg->nlisten), anchor_trusted(anchors));
+		/* The worker owns its fds now, also when it failed. */
+		for (j = 0; j < 2 * cfg->nlisten; j++)
+			fds[i][j] = -1;
+		if (workers[i] == NULL)
 			goto out;
 	}
 	/* The prober runs on the first worker's loop, through its relay. */
@@ -253,6 +317,10 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 	rc = 0;
 out:
+	for (i = 0; i < DS_MAX_WORKERS; i++)
+		for (j = 0; j < 2 * 64; j++)
+			if (fds[i][j] >= 0)
+				close(fds[i][j]);
 	for (i = 0; i < nworkers; i++)
 		if (workers[i])
 			worker_stop(workers[i]);

@@ -177,12 +177,13 @@ ds_check() {
 #   listen=ADDR@PORT (default $WORLD_DOTSECD_ADDR@53)
 #   anchor=FILE (default $WORLD_TA_FILE)  extra=LINES (appended verbatim)
 #   state_dir=DIR (default FILE.state: a fresh anchor state per run)
+#   user=NAME (default "": stay root)
 ds_dotsecd_conf() {
 	local f=$1 kv k v
 	local upstream=$WORLD_UPSTREAM_ADDR port=853 auth_name=$WORLD_AUTH_NAME
 	local pin="" ca_file=$WORLD_CA_FILE timeout=3000 backoff=2 workers=1
 	local log_level=debug listen=$WORLD_DOTSECD_ADDR@53 anchor=$WORLD_TA_FILE
-	local extra="" state_dir=$1.state upstream2="" u
+	local extra="" state_dir=$1.state user="" upstream2="" u
 	shift
 	for kv in "$@"; do
 		k=${kv%%=*}
@@ -201,6 +202,7 @@ ds_dotsecd_conf() {
 		listen) listen=$v ;;
 		anchor) anchor=$v ;;
 		state_dir) state_dir=$v ;;
+		user) user=$v ;;
 		extra) extra=$v ;;
 		*) ds_die "ds_dotsecd_conf: unknown key '$k'" ;;
 		esac
@@ -220,6 +222,9 @@ ds_dotsecd_conf() {
 		printf 'trust_anchor_file: "%s"\n' "$anchor"
 		# Each run its own anchor state unless the test shares one.
 		printf 'state_dir: "%s"\n' "$state_dir"
+		# The world's files are root's: stay root unless a test
+		# (test_privdrop) asks for a user.
+		printf 'user: "%s"\n' "$user"
 		printf 'timeout: %s\nworkers: %s\nlog_level: %s\ntls_backoff_time: %s\n' \
 			"$timeout" "$workers" "$log_level" "$backoff"
 		[ -z "$extra" ] || printf '%s\n' "$extra"

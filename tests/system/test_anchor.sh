@@ -52,6 +52,13 @@ fi
 grep -q ';;next_probe_time:' "$file" ||
 	ds_fail "no next_probe_time in the state file"
 
+ds_case "DS seed tracked as its DNSKEY: same key, the validators (and caches) stay"
+sleep 1
+DS_OUT=$(cat "$DS_STDERR")
+if grep -q 'validator renewed' "$DS_STDERR"; then
+	ds_fail "validators renewed although the trusted key did not change"
+fi
+
 ds_case "the probe reached the upstream over DoT (upstream logged . DNSKEY)"
 probes1=$(world_upstream_count . DNSKEY)
 [ "$probes1" -gt "$probes0" ] || ds_fail "upstream saw no . DNSKEY query"

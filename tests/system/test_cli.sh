@@ -61,6 +61,7 @@ upstream_recursive_servers:
     tls_auth_name: "dns.invalid"
 trust_anchor_file: $anchor
 state_dir: $dir/state
+user: ""
 timeout: 1000
 workers: 2
 CONF

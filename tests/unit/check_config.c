@@ -361,6 +361,8 @@ START_TEST(test_default)
 	    cfg->anchor_probe_interval == 0 && cfg->state_dir != NULL,
 	    "config_default: RFC 5011 timers 30 d, 30 d, 366 d, no probe "
 	    "interval, a state_dir");
+	ck_assert_msg(cfg->user != NULL && strcmp(cfg->user, "dotsec") == 0,
+	    "config_default: user dotsec");
 	config_free(cfg);
 }
 END_TEST
@@ -1479,6 +1481,27 @@ START_TEST(test_free_after_errors)
 }
 END_TEST
 
+START_TEST(test_user_key)
+{
+	struct ds_config *cfg;
+	static const char quoted[] = "user: \"\"\n";
+	static const char named[] = "user: nobody\n";
+	static const char bare[] = "user:\n";
+
+	cfg = config_parse(quoted, strlen(quoted), "t", NULL, NULL);
+	ck_assert_msg(cfg != NULL && cfg->user != NULL && cfg->user[0] == 0,
+	    "config_parse: user \"\" -> stay root");
+	config_free(cfg);
+	cfg = config_parse(named, strlen(named), "t", NULL, NULL);
+	ck_assert_msg(cfg != NULL && strcmp(cfg->user, "nobody") == 0,
+	    "config_parse: user nobody");
+	config_free(cfg);
+	cfg = config_parse(bare, strlen(bare), "t", NULL, NULL);
+	ck_assert_msg(cfg == NULL,
+	    "config_parse: 'user:' without a value -> error");
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1536,6 +1559,7 @@ config_suite(void)
 	tcase_add_test(tc, test_load_directory);
 	tcase_add_test(tc, test_free_partial);
 	tcase_add_test(tc, test_free_after_errors);
+	tcase_add_test(tc, test_user_key);
 	suite_add_tcase(s, tc);
 
 	return s;
