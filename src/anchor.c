@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "rfc7958.h"
+#include "stats.h"
 #include "validator.h"
 
 #define ANCHOR_FILE		"root.anchor"
@@ -48,6 +50,10 @@ struct anchor_mgr {
 	struct ub_ctx *probe;
 	bool probe_ok;
 	char probe_why[512];
+	/* For readers on other threads (metrics). */
+	atomic_int info_probe_ok;	/* -1 none yet, 0, 1 */
+	atomic_long info_last_success;
+	atomic_uint info_nkeys;
 };
 
 static int cmp_unsigned(const void *, const void *);
@@ -360,6 +366,7 @@ load_state(struct anchor_mgr *m)
 	rc = m->trusted && same_keys(m->trusted, set) ? 0 : 1;
 	anchorfile_free_set(m->trusted);
 	m->trusted = set;
+	atomic_store(&m->info_nkeys, (unsigned)n);
 out:
 	anchorfile_free(&af);
 	return rc;
@@ -378,6 +385,9 @@ anchor_create(const struct ds_config *cfg)
 		return NULL;
 	}
 	m->cfg = cfg;
+	atomic_init(&m->info_probe_ok, -1);
+	atomic_init(&m->info_last_success, 0);
+	atomic_init(&m->info_nkeys, 0);
 	len = strlen(cfg->state_dir) + sizeof(ANCHOR_FILE) + 2;
 	if ((m->path = malloc(len)) == NULL) {
 		ds_err("trust anchor: out of memory");
@@ -415,6 +425,14 @@ anchor_create(const struct ds_config *cfg)
 fail:
 	anchor_delete(m);
 	return NULL;
+}
+
+void
+anchor_info(const struct anchor_mgr *m, struct stats_anchor *out)
+{
+	out->nkeys = atomic_load(&m->info_nkeys);
+	out->last_success = (time_t)atomic_load(&m->info_last_success);
+	out->last_probe_ok = atomic_load(&m->info_probe_ok);
 }
 
 char *const *
@@ -541,6 +559,9 @@ probe_reap(evutil_socket_t fd, short what, void *arg)
 	ub_ctx_delete(m->probe);
 	m->probe = NULL;
 	changed = load_state(m);
+	atomic_store(&m->info_probe_ok, m->probe_ok ? 1 : 0);
+	if (m->probe_ok)
+		atomic_store(&m->info_last_success, (long)time(NULL));
 	if (!m->probe_ok)
 		ds_err("trust anchor: probe of the root DNSKEY set failed: %s "
 		    "(keys: %s)", m->probe_why, m->summary);

@@ -44,6 +44,10 @@ int anchor_start(struct anchor_mgr *m, struct event_base *base,
 /* Stop and free; call only when base's loop no longer runs.  Takes NULL. */
 void anchor_delete(struct anchor_mgr *m);
 
+struct stats_anchor;
+/* The anchor's state for the metrics, from any thread. */
+void anchor_info(const struct anchor_mgr *m, struct stats_anchor *out);
+
 /* The path of the state file. */
 const char *anchor_state_path(const struct anchor_mgr *m);
 

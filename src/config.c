@@ -703,6 +703,39 @@ parse_upstreams(struct ctx *c, const char *key, size_t keyline,
 }
 
 static void
+parse_acl(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node,
+    struct ds_config *cfg)
+{
+	yaml_node_item_t *item;
+	yaml_node_t *v;
+	const char *text;
+	char err[200];
+	size_t n;
+
+	if (nonempty_list(c, key, keyline, node, "address prefixes", &n) != 0)
+		return;
+	free(cfg->acl);
+	cfg->nacl = 0;
+	if ((cfg->acl = calloc(n, sizeof(*cfg->acl))) == NULL) {
+		report(c, line_of(node), "out of memory");
+		return;
+	}
+	for (item = node->data.sequence.items.start;
+	    item < node->data.sequence.items.top; item++) {
+		v = yaml_document_get_node(c->doc, *item);
+		if ((text = scalar(c, key, line_of(v), v,
+		    "a prefix such as 192.0.2.0/24")) == NULL)
+			continue;
+		if (acl_parse(text, &cfg->acl[cfg->nacl], err,
+		    sizeof(err)) != 0) {
+			report(c, line_of(v), "'%s': %s", key, err);
+			continue;
+		}
+		cfg->nacl++;
+	}
+}
+
+static void
 parse_listen(struct ctx *c, const char *key, size_t keyline,
     yaml_node_t *node, struct ds_config *cfg)
 {
@@ -765,6 +798,7 @@ enum key_kind {
 	K_BOOL,		/* 0, 1, true, false */
 	K_STRING,	/* non-empty string */
 	K_USER,		/* a user name, or "" (stay root) */
+	K_ACL,		/* list of address prefixes */
 	K_TLS_VERSION,
 	K_LOG_LEVEL,
 	K_LISTEN,
@@ -810,6 +844,13 @@ static const struct key_desc top_keys[] = {
 	KEY("trust_anchor_file", K_STRING, trust_anchor_file),
 	KEY("state_dir", K_STRING, state_dir),
 	KEY("user", K_USER, user),
+	KEY("access_control", K_ACL, acl),
+	KEY("query_log", K_STRING, query_log),
+	KEY("metrics_address", K_STRING, metrics_address),
+	UINT_KEY("health_max_age", health_max_age, 1, 86400),
+	KEY("access_control_drop", K_BOOL, acl_drop),
+	UINT_KEY("ratelimit_qps", ratelimit_qps, 0, 1000000),
+	KEY("ratelimit_refuse", K_BOOL, ratelimit_refuse),
 	UINT_KEY("anchor_add_holddown", anchor_add_holddown, 1, 31622400),
 	UINT_KEY("anchor_del_holddown", anchor_del_holddown, 1, 31622400),
 	UINT_KEY("anchor_keep_missing", anchor_keep_missing, 1, 63244800),
@@ -984,6 +1025,9 @@ parse_top(struct ctx *c, yaml_node_t *root, struct ds_config *cfg)
 			get_string(c, key, keyline, v,
 			    (char **)((char *)cfg + kd->offset));
 			break;
+		case K_ACL:
+			parse_acl(c, key, keyline, v, cfg);
+			break;
 		case K_USER:
 			/* An explicit "" is allowed: it keeps root. */
 			if (v->type == YAML_SCALAR_NODE &&
@@ -1041,6 +1085,7 @@ config_default(void)
 {
 	struct ds_config *cfg;
 	struct ds_upstream *up;
+	char err[200];
 	size_t i;
 
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
@@ -1067,8 +1112,14 @@ config_default(void)
 	cfg->bogus_ttl = 60;
 	cfg->tcp_idle_timeout_ms = 10000;
 	cfg->tcp_max_connections = 1000;
+	if ((cfg->acl = calloc(2, sizeof(*cfg->acl))) == NULL ||
+	    acl_parse("127.0.0.0/8", &cfg->acl[0], err, sizeof(err)) != 0 ||
+	    acl_parse("::1", &cfg->acl[1], err, sizeof(err)) != 0)
+		goto fail;
+	cfg->nacl = 2;
 	cfg->tcp_max_inflight = 100;
 	cfg->tcp_read_timeout_ms = 3000;
+	cfg->health_max_age = 60;
 	cfg->max_inflight = 10000;
 	if ((cfg->path = strdup("(defaults)")) == NULL ||
 	    (cfg->trust_anchor_file = strdup(DS_DATADIR "/root.key")) == NULL ||
@@ -1269,6 +1320,9 @@ config_free(struct ds_config *cfg)
 	free(cfg->trust_anchor_file);
 	free(cfg->state_dir);
 	free(cfg->user);
+	free(cfg->acl);
+	free(cfg->query_log);
+	free(cfg->metrics_address);
 	free(cfg->anchor_bootstrap_xml);
 	free(cfg->anchor_bootstrap_sig);
 	free(cfg->anchor_bootstrap_url);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "acl.h"
 #include "log.h"
 
 /* One SPKI pin: digest is always "sha256", value is the base64 text. */
@@ -96,6 +97,20 @@ struct ds_config {
 	bool prefetch;			/* refresh popular entries, 1 */
 	bool serve_stale;		/* RFC 8767, default 0 */
 	unsigned bogus_ttl;		/* remember a bogus verdict, 60 s */
+
+	/* Who may ask (access_control), default 127.0.0.0/8 and ::1; others
+	 * get REFUSED, or nothing over UDP with access_control_drop. */
+	struct acl_prefix *acl;
+	size_t nacl;
+	bool acl_drop;
+	/* Per client address (IPv6: /64), shared out among the workers;
+	 * 0: off (default).  Over it: dropped, or REFUSED with
+	 * ratelimit_refuse. */
+	char *query_log;		/* one line per query; NULL: off */
+	char *metrics_address;		/* /metrics, /healthz; NULL: off */
+	unsigned health_max_age;	/* s since an upstream answered, 60 */
+	unsigned ratelimit_qps;
+	bool ratelimit_refuse;
 
 	unsigned tcp_idle_timeout_ms;	/* client TCP idle, default 10000 */
 	unsigned tcp_max_connections;	/* per worker, default 1000 */

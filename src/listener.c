@@ -19,6 +19,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "stats.h"
 
 /* A client that does not read its replies may hold this much. */
 #define CONN_MAX_OUTPUT	(256 * 1024)
@@ -37,6 +38,7 @@ struct listener {
 	unsigned pending;	/* requests not yet given back */
 	bool closed;		/* deleted; freed when pending is 0 */
 	bool pktinfo;		/* UDP on a wildcard address */
+	bool paused;		/* listener_pause: no new queries */
 	struct conn *conns;	/* TCP connections */
 };
 
@@ -206,7 +208,8 @@ req_free(struct ds_req *req)
 		c->inflight--;
 		/* Never read or close from here: the handler may be inside
 		 * conn_read.  Both continue from the loop instead. */
-		if (c->paused && c->inflight < l->opts.tcp_max_inflight) {
+		if (c->paused && !l->paused &&
+		    c->inflight < l->opts.tcp_max_inflight) {
 			c->paused = false;
 			bufferevent_enable(c->bev, EV_READ);
 			/* Frames may already wait in the input buffer. */
@@ -372,7 +375,8 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 				ds_warn("udp recvmsg: %s", strerror(errno));
 			return;
 		}
-		if (l->opts.accept && !l->opts.accept(l->opts.accept_arg,
+		if (l->opts.accept && !l->opts.accept_tcp_only &&
+		    !l->opts.accept(l->opts.accept_arg,
 		    (struct sockaddr *)&peer, mh.msg_namelen))
 			continue;
 		if ((req = req_new(l, buf, (size_t)n)) == NULL) {
@@ -431,6 +435,11 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		c->l = l;
+		if (l->opts.stats) {
+			atomic_fetch_add_explicit(&l->opts.stats->tcp_open, 1,
+			    memory_order_relaxed);
+			stats_inc(&l->opts.stats->tcp_accepted);
+		}
 		if (l->opts.tcp_read_timeout_ms > 0 &&
 		    (c->read_timer = evtimer_new(l->base, conn_read_timo,
 		    c)) == NULL) {
@@ -507,6 +516,9 @@ conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	l->nconns--;
+	if (l->opts.stats)
+		atomic_fetch_sub_explicit(&l->opts.stats->tcp_open, 1,
+		    memory_order_relaxed);
 	if (c->read_timer)
 		event_free(c->read_timer);
 	bufferevent_free(c->bev);
@@ -634,4 +646,22 @@ void
 listener_drop(struct ds_req *req)
 {
 	req_free(req);
+}
+
+void
+listener_pause(struct listener *l)
+{
+	struct conn *c;
+
+	if (l == NULL || l->paused)
+		return;
+	l->paused = true;
+	if (l->ev)
+		event_del(l->ev);
+	for (c = l->conns; c; c = c->next) {
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+		if (c->read_timer)
+			evtimer_del(c->read_timer);
+	}
 }

@@ -18,6 +18,7 @@
 
 struct event_base;
 struct listener;
+struct stats;
 struct conn;
 
 enum ds_transport { DS_UDP = 0, DS_TCP = 1 };
@@ -57,8 +58,10 @@ struct listener_opts {
 	unsigned tcp_max_inflight;	/* per connection; reading pauses */
 	unsigned tcp_read_timeout_ms;	/* a started message must be whole
 					   within this (slowloris); 0: off */
-	listener_accept_fn accept;
+	listener_accept_fn accept;	/* TCP: at accept; UDP: per packet */
 	void *accept_arg;
+	bool accept_tcp_only;		/* apply accept to TCP only */
+	struct stats *stats;		/* TCP connection counters; NULL */
 };
 
 /* Serve DNS on fd, a bound UDP socket or a listening TCP socket (the
@@ -80,6 +83,11 @@ void listener_reply(struct ds_req *req, const uint8_t *buf, size_t len);
 
 /* Free req without answering. */
 void listener_drop(struct ds_req *req);
+
+/* Stop taking new queries (no more reads, accepts, or reads on open
+ * connections) while the answers to those in flight still go out: for
+ * a graceful stop. */
+void listener_pause(struct listener *l);
 
 /* Open a socket of the given transport bound to addr (SO_REUSEADDR, and
  * SO_REUSEPORT when reuseport is set, IPV6_V6ONLY for IPv6, listening for

@@ -24,8 +24,10 @@
 
 #include "anchor.h"
 #include "dsconfig.h"
+#include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "stats.h"
 #include "worker.h"
 
 #define DS_DEFAULT_CONFIG DS_SYSCONFDIR "/dotsecd.yml"
@@ -38,9 +40,11 @@ static void signal_cb(evutil_socket_t, short, void *);
 static void anchors_changed(void *, char *const *);
 static int drop_privileges(const struct ds_config *);
 
-/* The workers, for the trust anchor hand-over. */
+/* The workers, for the trust anchor hand-over and the metrics. */
 static struct worker *workers[DS_MAX_WORKERS];
 static unsigned nworkers;
+static struct anchor_mgr *anchors;
+static struct stats *worker_st[DS_MAX_WORKERS];
 
 static void
 usage(FILE *f)
@@ -163,18 +167,46 @@ anchors_changed(void *arg, char *const *set)
 		worker_set_anchors(workers[i], set);
 }
 
+/* For the metrics endpoint, on the main loop. */
+static void
+metrics_snapshot(void *arg, struct stats *const **s, size_t *n,
+    struct stats_anchor *anchor, const char **unhealthy)
+{
+	unsigned i;
+
+	(void)arg;
+	for (i = 0; i < nworkers; i++)
+		worker_st[i] = worker_stats(workers[i]);
+	*s = worker_st;
+	*n = nworkers;
+	anchor_info(anchors, anchor);
+	*unhealthy = NULL;
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct event_base *base = arg;
 
 	(void)what;
+	if (sig == SIGUSR1) {
+		struct stats *st[DS_MAX_WORKERS];
+		char line[1024];
+		unsigned i;
+
+		for (i = 0; i < nworkers; i++)
+			st[i] = worker_stats(workers[i]);
+		stats_log_line(st, nworkers, line, sizeof(line));
+		ds_notice("%s", line);
+		return;
+	}
 	if (sig == SIGHUP) {
 		ds_notice("SIGHUP: reloading is not supported yet; "
 		    "restart dotsecd to apply a new configuration");
 		return;
 	}
-	ds_notice("signal %d: stopping", (int)sig);
+	ds_notice("signal %d: stopping: no new queries, answering those in "
+	    "flight", (int)sig);
 	event_base_loopbreak(base);
 }
 
@@ -188,11 +220,12 @@ main(int argc, char **argv)
 	};
 	const char *path = NULL;
 	struct ds_config *cfg;
-	struct anchor_mgr *anchors = NULL;
+	struct http_srv *http = NULL;
 	static int fds[DS_MAX_WORKERS][2 * 64];
 	struct event_base *base = NULL;
-	struct event *sigs[3] = { NULL, NULL, NULL };
-	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct event *sigs[4] = { NULL, NULL, NULL, NULL };
+	static const int signums[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	FILE *qlog = NULL;
 	unsigned i, j;
 	int ch, check_only = 0, nerr = 0, rc = 1;
 
@@ -301,11 +334,25 @@ main(int argc, char **argv)
 
 	if ((base = event_base_new()) == NULL)
 		ds_fatal("libevent: cannot create the main loop");
-	for (i = 0; i < 3; i++) {
+	if (cfg->metrics_address != NULL && (http = http_create(base,
+	    cfg->metrics_address, cfg->health_max_age, metrics_snapshot,
+	    NULL)) == NULL)
+		goto out;
+	for (i = 0; i < 4; i++) {
 		sigs[i] = evsignal_new(base, signums[i], signal_cb, base);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
 			ds_fatal("libevent: cannot watch signal %d",
 			    signums[i]);
+	}
+	if (cfg->query_log != NULL) {
+		if ((qlog = fopen(cfg->query_log, "a")) == NULL) {
+			ds_err("query_log %s: %s", cfg->query_log,
+			    strerror(errno));
+			goto out;
+		}
+		setvbuf(qlog, NULL, _IOLBF, 0);
+		for (i = 0; i < nworkers; i++)
+			worker_set_query_log(workers[i], qlog);
 	}
 	for (i = 0; i < nworkers; i++)
 		if (worker_start(workers[i]) != 0)
@@ -321,14 +368,19 @@ out:
 		for (j = 0; j < 2 * 64; j++)
 			if (fds[i][j] >= 0)
 				close(fds[i][j]);
+	/* Drain: every query in flight may still take the whole timeout. */
 	for (i = 0; i < nworkers; i++)
 		if (workers[i])
-			worker_stop(workers[i]);
+			worker_stop(workers[i], rc == 0 ?
+			    cfg->timeout_ms + 500 : 0);
+	http_delete(http);
+	if (qlog)
+		fclose(qlog);
 	/* The prober's loop is stopped: its context can go now. */
 	anchor_delete(anchors);
 	for (i = 0; i < nworkers; i++)
 		worker_delete(workers[i]);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
 	if (base)

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "relay.h"
 #include "resolver.h"
+#include "stats.h"
 
 struct rrq;
 
@@ -33,6 +34,7 @@ struct relay {
 	unsigned max_inflight, inflight;
 	struct rrq *rqs;	/* in flight, for cancellation */
 	uint64_t nqueries, nfailures;
+	struct stats *st;
 	time_t last_failure;
 	char last_failure_text[256];
 };
@@ -43,6 +45,7 @@ struct rrq {
 	struct ds_req *req;
 	struct dnsmsg_query q;
 	uint64_t id;
+	struct timespec start;
 	bool submitting;	/* inside resolver_query */
 	bool done;		/* relay_done ran */
 	struct rrq *next, *prev;
@@ -83,6 +86,8 @@ static void
 relay_failed(struct relay *rl, const char *why)
 {
 	rl->nfailures++;
+	if (rl->st)
+		stats_inc(&rl->st->upstream_errors);
 	rl->last_failure = time(NULL);
 	snprintf(rl->last_failure_text, sizeof(rl->last_failure_text), "%s",
 	    why ? why : "upstream failed");
@@ -148,6 +153,9 @@ relay_query(void *arg, struct ds_req *req)
 	rl->rqs = r;
 	rl->inflight++;
 	rl->nqueries++;
+	if (rl->st)
+		stats_inc(&rl->st->upstream_queries);
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	ds_debug("relay: %s %u -> upstream", name, r->q.qtype);
 	/* getdns may answer before resolver_query returns: r lives on
 	 * until then (see relay_done). */
@@ -192,8 +200,19 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 	if (n < 0) {
 		relay_failed(rl, why);
 		relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
-	} else
+	} else {
+		if (rl->st) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			stats_upstream_latency(rl->st, (uint64_t)((now.tv_sec -
+			    r->start.tv_sec) * 1000000 + (now.tv_nsec -
+			    r->start.tv_nsec) / 1000));
+			atomic_store_explicit(&rl->st->upstream_last_ok,
+			    (int_fast64_t)time(NULL), memory_order_relaxed);
+		}
 		listener_reply(r->req, out, (size_t)n);
+	}
 	r->done = true;
 	if (!r->submitting)
 		free(r);
@@ -240,7 +259,7 @@ relay_bind(struct relay *rl, int *ufd, int *tfd)
 
 struct relay *
 relay_create(struct event_base *base, struct resolver *res,
-    uint16_t edns_size, unsigned max_inflight)
+    uint16_t edns_size, unsigned max_inflight, struct stats *st)
 {
 	struct relay *rl;
 	struct listener_opts lo;
@@ -251,6 +270,7 @@ relay_create(struct event_base *base, struct resolver *res,
 		return NULL;
 	}
 	rl->res = res;
+	rl->st = st;
 	rl->edns_size = edns_size;
 	rl->max_inflight = max_inflight;
 	if (relay_bind(rl, &ufd, &tfd) != 0) {

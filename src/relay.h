@@ -21,8 +21,11 @@ struct relay;
 
 /* Start a relay on base in front of res (not owned).  edns_size is the
  * UDP size the relay advertises.  Returns NULL after logging. */
+struct stats;
+/* st (may be NULL) gets the upstream counters: queries, errors, latency,
+ * time of the last good reply. */
 struct relay *relay_create(struct event_base *base, struct resolver *res,
-    uint16_t edns_size, unsigned max_inflight);
+    uint16_t edns_size, unsigned max_inflight, struct stats *st);
 
 /* Close the relay; queries in flight are cancelled.  Takes NULL. */
 void relay_delete(struct relay *rl);

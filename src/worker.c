@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,15 @@
 
 #include <event2/event.h>
 
+#include "acl.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
 #include "listener.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "relay.h"
 #include "resolver.h"
+#include "stats.h"
 #include "validator.h"
 #include "worker.h"
 
@@ -47,6 +51,15 @@ struct worker {
 	struct validator *retired[8];
 	unsigned nretired;
 	struct event *retire_timer;
+
+	struct stats stats;
+	struct ratelimit *rl;
+	FILE *query_log;	/* shared, not owned; NULL: off */
+	/* Stopping: listeners paused, the loop ends when the last query is
+	 * answered or at drain_deadline. */
+	struct event *drain_ev, *drain_timer;
+	unsigned drain_ms;
+	struct timespec drain_deadline;
 };
 
 /*
@@ -64,6 +77,9 @@ struct query {
 	bool pending;		/* a backend callback is still to come */
 	bool submitting;	/* inside the backend's submit call, whose
 				   callback may run before it returns */
+	bool cache_hit;		/* answered within the submit call */
+	int verdict;		/* enum stats_verdict, -1 none yet */
+	struct timespec start;
 	uint64_t gd_id;		/* resolver transaction, cd_path */
 	struct query *next, *prev;
 };
@@ -74,6 +90,9 @@ static void validate_done(void *, enum validator_verdict, int,
     const uint8_t *, size_t, const char *);
 static void cd_done(void *, int, const uint8_t *, size_t, const char *);
 static void set_free(char **);
+static void drain_begin(evutil_socket_t, short, void *);
+static void drain_check(evutil_socket_t, short, void *);
+static long long ms_since(const struct timespec *);
 
 static void
 query_free(struct query *qr)
@@ -94,13 +113,49 @@ query_free(struct query *qr)
 	free(qr);
 }
 
+static long long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* Every reply to a client leaves here: counted, and logged when
+ * query_log is on. */
+static void
+send_reply(struct worker *w, struct ds_req *req, const uint8_t *buf,
+    size_t len, const struct query *qr)
+{
+	stats_inc(&w->stats.rcode[buf[3] & 0x0f]);
+	if (w->query_log != NULL && qr != NULL) {
+		char client[64], name[4 * DNS_MAX_NAME + 2];
+
+		listener_addr_str((struct sockaddr *)&req->peer, client,
+		    sizeof(client));
+		if (dnsmsg_name_to_str(qr->q.qname, qr->q.qname_len, name,
+		    sizeof(name)) < 0)
+			snprintf(name, sizeof(name), "?");
+		/* One fprintf per line: stdio locks the stream. */
+		fprintf(w->query_log, "%ld %s %s %s %u rcode=%d verdict=%s "
+		    "cache=%s ms=%lld\n", (long)time(NULL), client,
+		    req->transport == DS_TCP ? "tcp" : "udp", name,
+		    qr->q.qtype, buf[3] & 0x0f, qr->verdict >= 0 ?
+		    stats_verdict_names[qr->verdict] : "none",
+		    qr->cache_hit ? "hit" : "miss", ms_since(&qr->start));
+	}
+	listener_reply(req, buf, len);
+}
+
 /* Send bytes to the client, once. */
 static void
 query_answer(struct query *qr, const uint8_t *buf, size_t len)
 {
 	if (qr->req == NULL)
 		return;
-	listener_reply(qr->req, buf, len);
+	send_reply(qr->w, qr->req, buf, len, qr);
 	qr->req = NULL;
 	if (qr->timer)
 		evtimer_del(qr->timer);
@@ -108,7 +163,8 @@ query_answer(struct query *qr, const uint8_t *buf, size_t len)
 
 static void
 reply_error(struct worker *w, struct ds_req *req,
-    const struct dnsmsg_query *q, int rcode, int ede, const char *text)
+    const struct dnsmsg_query *q, int rcode, int ede, const char *text,
+    const struct query *qr)
 {
 	uint8_t out[1024];
 	int n;
@@ -119,7 +175,7 @@ reply_error(struct worker *w, struct ds_req *req,
 		n = dnsmsg_error(q, rcode, ede, NULL,
 		    (uint16_t)w->cfg->edns_udp_size, out, sizeof(out));
 	if (n > 0)
-		listener_reply(req, out, (size_t)n);
+		send_reply(w, req, out, (size_t)n, qr);
 	else
 		listener_drop(req);
 }
@@ -129,7 +185,7 @@ query_error(struct query *qr, int rcode, int ede, const char *text)
 {
 	if (qr->req == NULL)
 		return;
-	reply_error(qr->w, qr->req, &qr->q, rcode, ede, text);
+	reply_error(qr->w, qr->req, &qr->q, rcode, ede, text, qr);
 	qr->req = NULL;
 	if (qr->timer)
 		evtimer_del(qr->timer);
@@ -184,8 +240,14 @@ validate_done(void *arg, enum validator_verdict v, int rcode,
     const uint8_t *pkt, size_t len, const char *why)
 {
 	struct query *qr = arg;
+	struct stats *st = &qr->w->stats;
 
 	qr->pending = false;
+	qr->cache_hit = qr->submitting;
+	stats_inc(qr->submitting ? &st->cache_hits : &st->cache_misses);
+	qr->verdict = v == VAL_SECURE ? STATS_SECURE : v == VAL_INSECURE ?
+	    STATS_INSECURE : v == VAL_BOGUS ? STATS_BOGUS : STATS_FAILED;
+	stats_inc(&st->verdict[qr->verdict]);
 	switch (v) {
 	case VAL_SECURE:
 	case VAL_INSECURE:
@@ -224,6 +286,8 @@ cd_done(void *arg, int status, const uint8_t *reply, size_t len,
 	struct query *qr = arg;
 
 	qr->pending = false;
+	qr->verdict = STATS_CD;
+	stats_inc(&qr->w->stats.verdict[STATS_CD]);
 	if (status == 0)
 		query_shape(qr, reply, len, false);
 	else
@@ -239,6 +303,7 @@ query_timo(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	stats_inc(&qr->w->stats.timeouts);
 	upstream_failed(qr, NULL);
 	if (qr->cd_path && qr->pending) {
 		resolver_cancel(qr->w->res, qr->gd_id);
@@ -257,30 +322,62 @@ client_query(void *arg, struct ds_req *req)
 	struct timeval tv;
 	int rc;
 
+	stats_inc(&w->stats.queries[req->transport == DS_TCP]);
 	if ((qr = calloc(1, sizeof(*qr))) == NULL) {
 		ds_err("worker %u: out of memory, query dropped", w->index);
 		listener_drop(req);
 		return;
 	}
+	qr->verdict = -1;
+	clock_gettime(CLOCK_MONOTONIC, &qr->start);
 	rc = dnsmsg_parse_query(req->pkt, req->len, &qr->q);
-	if (rc != 0 || dnsmsg_name_to_str(qr->q.qname, qr->q.qname_len,
-	    name, sizeof(name)) < 0) {
-		if (rc < 0)
+	if (!acl_allows(w->cfg->acl, w->cfg->nacl,
+	    (struct sockaddr *)&req->peer)) {
+		/* TCP clients from elsewhere never get this far (closed at
+		 * accept); UDP ones get REFUSED, or nothing if so told. */
+		stats_inc(&w->stats.refused_acl);
+		if (rc < 0 || (w->cfg->acl_drop && req->transport == DS_UDP))
 			listener_drop(req);
 		else
-			reply_error(w, req, &qr->q,
-			    rc ? rc : DNS_RCODE_FORMERR, DNS_EDE_NONE, NULL);
+			reply_error(w, req, &qr->q, DNS_RCODE_REFUSED,
+			    DNS_EDE_PROHIBITED, NULL, qr);
 		free(qr);
 		return;
 	}
+	if (!ratelimit_allow(w->rl, (struct sockaddr *)&req->peer,
+	    (unsigned long long)qr->start.tv_sec * 1000 +
+	    (unsigned long long)qr->start.tv_nsec / 1000000)) {
+		stats_inc(&w->stats.ratelimited);
+		if (rc >= 0 && w->cfg->ratelimit_refuse)
+			reply_error(w, req, &qr->q, DNS_RCODE_REFUSED,
+			    DNS_EDE_OTHER, "rate limit", qr);
+		else
+			listener_drop(req);
+		free(qr);
+		return;
+	}
+	if (rc != 0 || dnsmsg_name_to_str(qr->q.qname, qr->q.qname_len,
+	    name, sizeof(name)) < 0) {
+		if (rc < 0) {
+			stats_inc(&w->stats.dropped);
+			listener_drop(req);
+		} else
+			reply_error(w, req, &qr->q,
+			    rc ? rc : DNS_RCODE_FORMERR, DNS_EDE_NONE, NULL,
+			    qr);
+		free(qr);
+		return;
+	}
+	stats_inc(&w->stats.qtype[stats_qtype_index(qr->q.qtype)]);
 	if (w->nqueries >= w->cfg->max_inflight) {
 		/* Full: refuse new work cleanly, keep serving the rest. */
 		if (!w->overloaded)
 			ds_warn("worker %u: %u queries in flight, refusing new "
 			    "ones", w->index, w->nqueries);
 		w->overloaded = true;
+		stats_inc(&w->stats.overloaded);
 		reply_error(w, req, &qr->q, DNS_RCODE_REFUSED, DNS_EDE_OTHER,
-		    "too many queries in flight");
+		    "too many queries in flight", qr);
 		free(qr);
 		return;
 	}
@@ -356,6 +453,65 @@ set_free(char **set)
 	for (i = 0; set[i] != NULL; i++)
 		free(set[i]);
 	free(set);
+}
+
+static bool
+client_allowed(void *arg, const struct sockaddr *peer, socklen_t len)
+{
+	struct worker *w = arg;
+
+	(void)len;
+	if (acl_allows(w->cfg->acl, w->cfg->nacl, peer))
+		return true;
+	stats_inc(&w->stats.refused_acl);
+	return false;
+}
+
+/* Stopping: no new queries; the loop ends when the last one in flight is
+ * answered, or at the deadline. */
+static void
+drain_begin(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tick = { 0, 20000 };
+	unsigned i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < w->nlisteners; i++)
+		listener_pause(w->listeners[i]);
+	clock_gettime(CLOCK_MONOTONIC, &w->drain_deadline);
+	w->drain_deadline.tv_sec += w->drain_ms / 1000;
+	w->drain_deadline.tv_nsec += (long)(w->drain_ms % 1000) * 1000000;
+	if (w->drain_deadline.tv_nsec >= 1000000000) {
+		w->drain_deadline.tv_sec++;
+		w->drain_deadline.tv_nsec -= 1000000000;
+	}
+	ds_debug("worker %u: draining %u queries", w->index, w->nqueries);
+	evtimer_add(w->drain_timer, &tick);
+	drain_check(-1, 0, w);
+}
+
+static void
+drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct query *qr;
+	unsigned waiting = 0;
+
+	(void)fd;
+	(void)what;
+	/* Queries already answered may still wait for libunbound's late
+	 * callback: they do not hold the stop up. */
+	for (qr = w->queries; qr; qr = qr->next)
+		if (qr->req != NULL)
+			waiting++;
+	if (waiting == 0 || ms_since(&w->drain_deadline) >= 0) {
+		if (waiting > 0)
+			ds_warn("worker %u: %u queries unanswered at the end "
+			    "of the drain", w->index, waiting);
+		event_base_loopbreak(w->base);
+	}
 }
 
 static void
@@ -477,10 +633,20 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 		ds_err("worker %u: cannot create an event base", index);
 		goto fail;
 	}
+	if ((w->rl = ratelimit_create(cfg->ratelimit_qps == 0 ? 0 :
+	    (cfg->ratelimit_qps + cfg->workers - 1) / cfg->workers)) ==
+	    NULL ||
+	    (w->drain_ev = event_new(w->base, -1, 0, drain_begin, w)) ==
+	    NULL ||
+	    (w->drain_timer = event_new(w->base, -1, EV_PERSIST, drain_check,
+	    w)) == NULL) {
+		ds_err("worker %u: out of memory", index);
+		goto fail;
+	}
 	if ((w->res = resolver_create(w->base, cfg)) == NULL ||
 	    (w->relay = relay_create(w->base, w->res,
 	    (uint16_t)cfg->edns_udp_size,
-	    cfg->limit_outstanding_queries)) == NULL ||
+	    cfg->limit_outstanding_queries, &w->stats)) == NULL ||
 	    (w->val = validator_create(w->base, cfg, relay_ip(w->relay),
 	    relay_port(w->relay), anchors)) == NULL)
 		goto fail;
@@ -489,6 +655,12 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	lo.tcp_max_connections = cfg->tcp_max_connections;
 	lo.tcp_max_inflight = cfg->tcp_max_inflight;
 	lo.tcp_read_timeout_ms = cfg->tcp_read_timeout_ms;
+	lo.stats = &w->stats;
+	/* Over TCP, clients outside access_control are turned away at
+	 * accept; over UDP the query path answers them (REFUSED). */
+	lo.accept = client_allowed;
+	lo.accept_arg = w;
+	lo.accept_tcp_only = true;
 	for (i = 0; i < nfds; i++) {
 		/* Listen addresses come as UDP, TCP pairs. */
 		w->listeners[i] = listener_create(w->base, fds[i],
@@ -532,13 +704,29 @@ worker_start(struct worker *w)
 }
 
 void
-worker_stop(struct worker *w)
+worker_stop(struct worker *w, unsigned drain_ms)
 {
 	if (!w->running)
 		return;
-	event_base_loopexit(w->base, NULL);
+	if (drain_ms > 0) {
+		w->drain_ms = drain_ms;
+		event_active(w->drain_ev, EV_TIMEOUT, 0);
+	} else
+		event_base_loopexit(w->base, NULL);
 	pthread_join(w->thread, NULL);
 	w->running = false;
+}
+
+void
+worker_set_query_log(struct worker *w, FILE *f)
+{
+	w->query_log = f;
+}
+
+struct stats *
+worker_stats(struct worker *w)
+{
+	return &w->stats;
 }
 
 void
@@ -561,6 +749,11 @@ worker_delete(struct worker *w)
 		query_free(w->queries);
 	if (w->anchor_ev)
 		event_free(w->anchor_ev);
+	if (w->drain_ev)
+		event_free(w->drain_ev);
+	if (w->drain_timer)
+		event_free(w->drain_timer);
+	ratelimit_delete(w->rl);
 	if (w->retire_timer)
 		event_free(w->retire_timer);
 	if (w->base)

@@ -15,7 +15,10 @@
 struct ds_config;
 struct worker;
 
+#include <stdio.h>
+
 struct event_base;
+struct stats;
 
 /* Build worker number index for cfg (kept, not copied: it must outlive the
  * worker), serving the bound sockets fds[0..nfds-1]: for each listen
@@ -40,8 +43,17 @@ unsigned worker_relay_port(const struct worker *w);
 /* Run the worker's loop in a new thread.  Returns 0 or -1 after logging. */
 int worker_start(struct worker *w);
 
-/* Ask the loop to stop (from any thread) and wait for the thread. */
-void worker_stop(struct worker *w);
+/* Ask the loop to stop (from any thread) and wait for the thread.  With
+ * drain_ms > 0 the worker first stops taking queries and answers those in
+ * flight, for at most drain_ms. */
+void worker_stop(struct worker *w, unsigned drain_ms);
+
+/* Log every query to f (shared by the workers, not owned); NULL: off.
+ * Call before worker_start. */
+void worker_set_query_log(struct worker *w, FILE *f);
+
+/* The worker's counters (read from any thread). */
+struct stats *worker_stats(struct worker *w);
 
 /* Free a stopped (or never started) worker.  Takes NULL. */
 void worker_delete(struct worker *w);

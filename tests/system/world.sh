@@ -1008,14 +1008,17 @@ world_upstream_kill() {
 	local pid i=0
 	pid=$(world_upstream_pid "$1")
 	[ -n "$pid" ] || _world_die "world_upstream_kill: upstream $1 is not running"
-	kill -"${2:-KILL}" "$pid" 2>/dev/null || true
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -0 "$pid" 2>/dev/null &&
+	# (bash reports a job killed by a signal on stderr: not wanted here)
+	{
+		kill -"${2:-KILL}" "$pid" || true
+		while kill -0 "$pid" && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -0 "$pid" || wait "$pid" || true
+	} 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null ||
 		_world_die "world_upstream_kill: upstream $1 (PID $pid) still running"
-	wait "$pid" 2>/dev/null || true
 }
 
 # world_upstream_restart 1|2: start good upstream 1 or 2 again, with its

@@ -220,6 +220,7 @@ check_same_as_defaults(const struct ds_config *cfg, const char *what)
 	SAME(tcp_max_connections);
 	SAME(tcp_max_inflight);
 	SAME(tcp_read_timeout_ms);
+	SAME(health_max_age);
 	SAME(max_inflight);
 	SAME(nlisten);
 	SAME(nupstreams);
@@ -1481,6 +1482,33 @@ START_TEST(test_free_after_errors)
 }
 END_TEST
 
+START_TEST(test_access_control)
+{
+	struct ds_config *cfg;
+	static const char good[] = "access_control:\n  - 10.0.0.0/8\n"
+	    "  - 2001:db8::/32\naccess_control_drop: 1\n"
+	    "ratelimit_qps: 50\n";
+	static const char bad[] = "access_control:\n  - 10.0.0.1/8\n";
+	struct errs e;
+
+	cfg = config_default();
+	ck_assert_msg(cfg != NULL && cfg->nacl == 2 && !cfg->acl_drop &&
+	    cfg->ratelimit_qps == 0, "config_default: loopback only, no "
+	    "rate limit");
+	config_free(cfg);
+	cfg = config_parse(good, strlen(good), "t", NULL, NULL);
+	ck_assert_msg(cfg != NULL && cfg->nacl == 2 && cfg->acl[0].bits == 8 &&
+	    cfg->acl[1].family == AF_INET6 && cfg->acl_drop &&
+	    cfg->ratelimit_qps == 50, "config_parse: access_control list");
+	config_free(cfg);
+	memset(&e, 0, sizeof(e));
+	cfg = config_parse(bad, strlen(bad), "t", collect, &e);
+	ck_assert_msg(cfg == NULL && strstr(e.text, "t:2:") != NULL,
+	    "config_parse: a prefix with host bits -> error at line 2 (%s)",
+	    e.text);
+}
+END_TEST
+
 START_TEST(test_user_key)
 {
 	struct ds_config *cfg;
@@ -1560,6 +1588,7 @@ config_suite(void)
 	tcase_add_test(tc, test_free_partial);
 	tcase_add_test(tc, test_free_after_errors);
 	tcase_add_test(tc, test_user_key);
+	tcase_add_test(tc, test_access_control);
 	suite_add_tcase(s, tc);
 
 	return s;

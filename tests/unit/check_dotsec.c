@@ -19,8 +19,12 @@ main(void)
 	srunner_add_suite(sr, validator_suite());
 	srunner_add_suite(sr, listener_suite());
 	srunner_add_suite(sr, resolver_suite());
+	srunner_add_suite(sr, acl_suite());
+	srunner_add_suite(sr, ratelimit_suite());
 	srunner_add_suite(sr, anchorfile_suite());
 	srunner_add_suite(sr, rfc7958_suite());
+	srunner_add_suite(sr, stats_suite());
+	srunner_add_suite(sr, http_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -12,7 +12,11 @@ Suite *config_suite(void);
 Suite *validator_suite(void);
 Suite *listener_suite(void);
 Suite *resolver_suite(void);
+Suite *acl_suite(void);
+Suite *ratelimit_suite(void);
 Suite *anchorfile_suite(void);
 Suite *rfc7958_suite(void);
+Suite *stats_suite(void);
+Suite *http_suite(void);
 
 #endif /* DS_SUITES_H */

@@ -1,0 +1,364 @@
+/*
+ * stats.c -- the workers' counters added up, as Prometheus text and as one
+ * log line.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stats.h"
+
+/* DNS RR types with a bucket of their own (RFC 1035, 3596, 4034). */
+#define T_A		1
+#define T_CNAME		5
+#define T_PTR		12
+#define T_MX		15
+#define T_TXT		16
+#define T_AAAA		28
+#define T_DS		43
+#define T_DNSKEY	48
+
+/* The sum of every worker's struct stats, in plain integers. */
+struct totals {
+	uint64_t queries[2];
+	uint64_t qtype[STATS_QTYPES];
+	uint64_t rcode[STATS_RCODES];
+	uint64_t verdict[STATS_VERDICTS];
+	uint64_t dropped;
+	uint64_t refused_acl;
+	uint64_t ratelimited;
+	uint64_t overloaded;
+	uint64_t cache_hits;
+	uint64_t cache_misses;
+	uint64_t timeouts;
+	uint64_t upstream_queries;
+	uint64_t upstream_errors;
+	uint64_t upstream_latency[STATS_LAT_BUCKETS];	/* per bucket */
+	uint64_t upstream_latency_sum_us;
+	int64_t upstream_last_ok;	/* the latest over the workers */
+	int64_t tcp_open;
+	uint64_t tcp_accepted;
+};
+
+/* An snprintf-like writer: off counts every byte asked for, even those
+ * that did not fit, so that the caller learns the length needed. */
+struct out {
+	char *buf;
+	size_t len;
+	size_t off;
+};
+
+static uint64_t ld(atomic_uint_fast64_t *);
+static int64_t lds(atomic_int_fast64_t *);
+static void totals_sum(struct stats *const *, size_t, struct totals *);
+static void out_printf(struct out *, const char *, ...)
+	__attribute__((format(printf, 2, 3)));
+static void out_head(struct out *, const char *, const char *,
+    const char *);
+static void out_counter(struct out *, const char *, const char *,
+    uint64_t);
+static void out_gauge(struct out *, const char *, const char *, int64_t);
+static void out_labelled(struct out *, const char *, const char *,
+    const char *, const char *const *, const uint64_t *, size_t);
+static void out_latency(struct out *, const struct totals *);
+
+const double stats_latency_bounds_ms[STATS_LAT_BUCKETS] = {
+	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, INFINITY
+};
+
+const char *const stats_qtype_names[STATS_QTYPES] = {
+	"A", "AAAA", "CNAME", "MX", "TXT", "PTR", "DNSSEC", "other"
+};
+
+const char *const stats_verdict_names[STATS_VERDICTS] = {
+	"secure", "insecure", "bogus", "failed", "cd"
+};
+
+/* RFC 6895's names; 12..15 are unassigned and shown as numbers. */
+static const char *const rcode_names[STATS_RCODES] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI",
+	"12", "13", "14", "15"
+};
+
+unsigned
+stats_qtype_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case T_A:
+		return 0;
+	case T_AAAA:
+		return 1;
+	case T_CNAME:
+		return 2;
+	case T_MX:
+		return 3;
+	case T_TXT:
+		return 4;
+	case T_PTR:
+		return 5;
+	case T_DS:
+	case T_DNSKEY:
+		return 6;
+	default:
+		return 7;
+	}
+}
+
+void
+stats_upstream_latency(struct stats *s, uint64_t us)
+{
+	unsigned i;
+
+	/* The last bound is +Inf, so the loop always stops on a bucket. */
+	for (i = 0; i < STATS_LAT_BUCKETS - 1; i++)
+		if ((double)us <= stats_latency_bounds_ms[i] * 1000.0)
+			break;
+	stats_inc(&s->upstream_latency[i]);
+	atomic_fetch_add_explicit(&s->upstream_latency_sum_us, us,
+	    memory_order_relaxed);
+}
+
+static uint64_t
+ld(atomic_uint_fast64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static int64_t
+lds(atomic_int_fast64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static void
+totals_sum(struct stats *const *s, size_t n, struct totals *t)
+{
+	size_t w;
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	for (w = 0; w < n; w++) {
+		struct stats *x = s[w];
+		int64_t last;
+
+		if (x == NULL)
+			continue;
+		for (i = 0; i < 2; i++)
+			t->queries[i] += ld(&x->queries[i]);
+		for (i = 0; i < STATS_QTYPES; i++)
+			t->qtype[i] += ld(&x->qtype[i]);
+		for (i = 0; i < STATS_RCODES; i++)
+			t->rcode[i] += ld(&x->rcode[i]);
+		for (i = 0; i < STATS_VERDICTS; i++)
+			t->verdict[i] += ld(&x->verdict[i]);
+		t->dropped += ld(&x->dropped);
+		t->refused_acl += ld(&x->refused_acl);
+		t->ratelimited += ld(&x->ratelimited);
+		t->overloaded += ld(&x->overloaded);
+		t->cache_hits += ld(&x->cache_hits);
+		t->cache_misses += ld(&x->cache_misses);
+		t->timeouts += ld(&x->timeouts);
+		t->upstream_queries += ld(&x->upstream_queries);
+		t->upstream_errors += ld(&x->upstream_errors);
+		for (i = 0; i < STATS_LAT_BUCKETS; i++)
+			t->upstream_latency[i] += ld(&x->upstream_latency[i]);
+		t->upstream_latency_sum_us += ld(&x->upstream_latency_sum_us);
+		last = lds(&x->upstream_last_ok);
+		if (last > t->upstream_last_ok)
+			t->upstream_last_ok = last;
+		t->tcp_open += lds(&x->tcp_open);
+		t->tcp_accepted += ld(&x->tcp_accepted);
+	}
+}
+
+static void
+out_printf(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	char *dst = NULL;
+	size_t room = 0;
+	int r;
+
+	if (o->off < o->len) {
+		dst = o->buf + o->off;
+		room = o->len - o->off;
+	}
+	va_start(ap, fmt);
+	r = vsnprintf(dst, room, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		o->off += (size_t)r;
+}
+
+/* The # HELP and # TYPE lines of one metric family. */
+static void
+out_head(struct out *o, const char *name, const char *type, const char *help)
+{
+	out_printf(o, "# HELP dotsec_%s %s\n# TYPE dotsec_%s %s\n", name, help,
+	    name, type);
+}
+
+static void
+out_counter(struct out *o, const char *name, const char *help, uint64_t v)
+{
+	out_head(o, name, "counter", help);
+	out_printf(o, "dotsec_%s %llu\n", name, (unsigned long long)v);
+}
+
+static void
+out_gauge(struct out *o, const char *name, const char *help, int64_t v)
+{
+	out_head(o, name, "gauge", help);
+	out_printf(o, "dotsec_%s %lld\n", name, (long long)v);
+}
+
+/* A counter family with one label; the values come from fixed tables,
+ * none of which needs escaping. */
+static void
+out_labelled(struct out *o, const char *name, const char *help,
+    const char *label, const char *const *values, const uint64_t *v,
+    size_t n)
+{
+	size_t i;
+
+	out_head(o, name, "counter", help);
+	for (i = 0; i < n; i++)
+		out_printf(o, "dotsec_%s{%s=\"%s\"} %llu\n", name, label,
+		    values[i], (unsigned long long)v[i]);
+}
+
+static void
+out_latency(struct out *o, const struct totals *t)
+{
+	uint64_t cum = 0;
+	unsigned i;
+
+	out_head(o, "upstream_latency_seconds", "histogram",
+	    "Round-trip time of upstream queries.");
+	for (i = 0; i < STATS_LAT_BUCKETS; i++) {
+		cum += t->upstream_latency[i];
+		if (isinf(stats_latency_bounds_ms[i]))
+			out_printf(o, "dotsec_upstream_latency_seconds_bucket"
+			    "{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+		else
+			out_printf(o, "dotsec_upstream_latency_seconds_bucket"
+			    "{le=\"%g\"} %llu\n",
+			    stats_latency_bounds_ms[i] / 1000.0,
+			    (unsigned long long)cum);
+	}
+	/* Microseconds as seconds, exactly, without floating point. */
+	out_printf(o, "dotsec_upstream_latency_seconds_sum %llu.%06llu\n",
+	    (unsigned long long)(t->upstream_latency_sum_us / 1000000),
+	    (unsigned long long)(t->upstream_latency_sum_us % 1000000));
+	/* The count is the +Inf bucket of the same snapshot, so the two
+	 * agree even while the workers keep counting. */
+	out_printf(o, "dotsec_upstream_latency_seconds_count %llu\n",
+	    (unsigned long long)cum);
+}
+
+size_t
+stats_render(struct stats *const *s, size_t n,
+    const struct stats_anchor *anchor, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+	struct totals t;
+	static const char *const transports[2] = { "udp", "tcp" };
+
+	totals_sum(s, n, &t);
+	if (len > 0)
+		buf[0] = '\0';
+
+	out_labelled(&o, "queries_total", "Client queries received.",
+	    "transport", transports, t.queries, 2);
+	out_labelled(&o, "queries_by_type_total", "Client queries by QTYPE.",
+	    "type", stats_qtype_names, t.qtype, STATS_QTYPES);
+	out_labelled(&o, "responses_total", "Replies sent, by RCODE.",
+	    "rcode", rcode_names, t.rcode, STATS_RCODES);
+	out_labelled(&o, "validation_total", "DNSSEC validation verdicts.",
+	    "verdict", stats_verdict_names, t.verdict, STATS_VERDICTS);
+	out_counter(&o, "dropped_total",
+	    "Malformed queries dropped without a reply.", t.dropped);
+	out_counter(&o, "refused_acl_total",
+	    "Queries refused by access_control.", t.refused_acl);
+	out_counter(&o, "ratelimited_total",
+	    "Queries over the per-client rate limit.", t.ratelimited);
+	out_counter(&o, "overloaded_total",
+	    "Queries refused over max_inflight.", t.overloaded);
+	out_counter(&o, "cache_hits_total",
+	    "Queries answered from the cache.", t.cache_hits);
+	out_counter(&o, "cache_misses_total",
+	    "Queries not found in the cache.", t.cache_misses);
+	out_counter(&o, "timeouts_total",
+	    "Queries that reached their deadline.", t.timeouts);
+	out_counter(&o, "upstream_queries_total",
+	    "Queries sent to upstream resolvers.", t.upstream_queries);
+	out_counter(&o, "upstream_errors_total",
+	    "Upstream queries that failed.", t.upstream_errors);
+	out_latency(&o, &t);
+	out_gauge(&o, "upstream_last_success_timestamp_seconds",
+	    "Unix time of the latest good upstream reply, 0: never.",
+	    t.upstream_last_ok);
+	out_gauge(&o, "tcp_connections", "Client TCP connections open.",
+	    t.tcp_open);
+	out_counter(&o, "tcp_accepted_total",
+	    "Client TCP connections accepted.", t.tcp_accepted);
+	if (anchor != NULL) {
+		out_gauge(&o, "anchor_keys", "Trusted root keys.",
+		    (int64_t)anchor->nkeys);
+		out_gauge(&o, "anchor_last_success_timestamp_seconds",
+		    "Unix time of the last trust anchor probe that "
+		    "validated, 0: never.", (int64_t)anchor->last_success);
+		out_gauge(&o, "anchor_probe_ok",
+		    "1: the last trust anchor probe validated, 0: it failed, "
+		    "-1: no probe yet.", (int64_t)anchor->last_probe_ok);
+	}
+	return o.off;
+}
+
+void
+stats_log_line(struct stats *const *s, size_t n, char *buf, size_t len)
+{
+	struct totals t;
+	uint64_t replies = 0;
+	unsigned i;
+
+	if (len == 0)
+		return;
+	totals_sum(s, n, &t);
+	for (i = 0; i < STATS_RCODES; i++)
+		replies += t.rcode[i];
+	/* A line too long for buf is cut short, which snprintf does. */
+	(void)snprintf(buf, len, "stats: queries %llu (udp %llu, tcp %llu), "
+	    "replies %llu (NOERROR %llu, NXDOMAIN %llu, SERVFAIL %llu, "
+	    "REFUSED %llu), secure %llu, insecure %llu, bogus %llu, "
+	    "failed %llu, cd %llu, cache hits %llu, misses %llu, "
+	    "dropped %llu, acl %llu, ratelimited %llu, overloaded %llu, "
+	    "timeouts %llu, upstream %llu, errors %llu, tcp open %lld",
+	    (unsigned long long)(t.queries[0] + t.queries[1]),
+	    (unsigned long long)t.queries[0],
+	    (unsigned long long)t.queries[1],
+	    (unsigned long long)replies,
+	    (unsigned long long)t.rcode[0],
+	    (unsigned long long)t.rcode[3],
+	    (unsigned long long)t.rcode[2],
+	    (unsigned long long)t.rcode[5],
+	    (unsigned long long)t.verdict[STATS_SECURE],
+	    (unsigned long long)t.verdict[STATS_INSECURE],
+	    (unsigned long long)t.verdict[STATS_BOGUS],
+	    (unsigned long long)t.verdict[STATS_FAILED],
+	    (unsigned long long)t.verdict[STATS_CD],
+	    (unsigned long long)t.cache_hits,
+	    (unsigned long long)t.cache_misses,
+	    (unsigned long long)t.dropped,
+	    (unsigned long long)t.refused_acl,
+	    (unsigned long long)t.ratelimited,
+	    (unsigned long long)t.overloaded,
+	    (unsigned long long)t.timeouts,
+	    (unsigned long long)t.upstream_queries,
+	    (unsigned long long)t.upstream_errors,
+	    (long long)t.tcp_open);
+}

@@ -1,0 +1,91 @@
+/*
+ * stats.h -- counters and histograms of dotsecd, one struct per worker.
+ *
+ * A worker's thread is the only writer of its struct; readers (the
+ * metrics endpoint, SIGUSR1) add up every worker's struct from another
+ * thread.  Every field is a relaxed C11 atomic, so a reader sees each
+ * value whole, never torn.
+ */
+#ifndef DS_STATS_H
+#define DS_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define STATS_RCODES		16	/* rcode 0..15 */
+#define STATS_QTYPES		8	/* see stats_qtype_index() */
+#define STATS_LAT_BUCKETS	12	/* see stats_latency_bounds_ms */
+
+enum stats_transport { STATS_UDP = 0, STATS_TCP = 1 };
+
+enum stats_verdict {
+	STATS_SECURE = 0, STATS_INSECURE, STATS_BOGUS, STATS_FAILED,
+	STATS_CD,		/* CD=1: not validated */
+	STATS_VERDICTS
+};
+
+struct stats {
+	/* client queries */
+	atomic_uint_fast64_t queries[2];		/* by transport */
+	atomic_uint_fast64_t qtype[STATS_QTYPES];
+	atomic_uint_fast64_t rcode[STATS_RCODES];	/* replies sent */
+	atomic_uint_fast64_t verdict[STATS_VERDICTS];
+	atomic_uint_fast64_t dropped;		/* malformed, no reply */
+	atomic_uint_fast64_t refused_acl;	/* access_control */
+	atomic_uint_fast64_t ratelimited;	/* over ratelimit_qps */
+	atomic_uint_fast64_t overloaded;	/* over max_inflight */
+	atomic_uint_fast64_t cache_hits;	/* answered at once */
+	atomic_uint_fast64_t cache_misses;
+	atomic_uint_fast64_t timeouts;		/* our own deadline */
+	/* upstream (the relay's queries through getdns) */
+	atomic_uint_fast64_t upstream_queries;
+	atomic_uint_fast64_t upstream_errors;
+	atomic_uint_fast64_t upstream_latency[STATS_LAT_BUCKETS];
+	atomic_uint_fast64_t upstream_latency_sum_us;
+	atomic_int_fast64_t upstream_last_ok;	/* time() of the last
+						   good upstream reply */
+	/* connections */
+	atomic_int_fast64_t tcp_open;		/* gauge */
+	atomic_uint_fast64_t tcp_accepted;
+};
+
+/* Upper bounds (ms) of the latency buckets; the last is +Inf. */
+extern const double stats_latency_bounds_ms[STATS_LAT_BUCKETS];
+
+/* Index for the qtype counter: A, AAAA, CNAME, MX, TXT, PTR, DNSKEY/DS
+ * (one bucket), other. */
+unsigned stats_qtype_index(uint16_t qtype);
+extern const char *const stats_qtype_names[STATS_QTYPES];
+extern const char *const stats_verdict_names[STATS_VERDICTS];
+
+/* Relaxed increments; tiny, inline. */
+static inline void
+stats_inc(atomic_uint_fast64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* Record one upstream round trip of us microseconds. */
+void stats_upstream_latency(struct stats *s, uint64_t us);
+
+/* What the anchor manager says about itself, for the metrics. */
+struct stats_anchor {
+	unsigned nkeys;		/* trusted keys */
+	time_t last_success;	/* last probe that validated, 0: never */
+	int last_probe_ok;	/* 1, 0, or -1 when no probe yet */
+};
+
+/*
+ * Render Prometheus text (exposition format 0.0.4) for the sum of the n
+ * workers' stats, plus the anchor's state, into buf.  Returns the length
+ * written, or the length needed (like snprintf) when len is too small.
+ */
+size_t stats_render(struct stats *const *s, size_t n,
+    const struct stats_anchor *anchor, char *buf, size_t len);
+
+/* One log line with the main totals, for SIGUSR1. */
+void stats_log_line(struct stats *const *s, size_t n, char *buf, size_t len);
+
+#endif /* DS_STATS_H */
