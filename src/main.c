@@ -39,11 +39,17 @@ static int check_anchor_file(const char *);
 static void signal_cb(evutil_socket_t, short, void *);
 static void anchors_changed(void *, char *const *);
 static int drop_privileges(const struct ds_config *);
+static void reload(void);
 
 /* The workers, for the trust anchor hand-over and the metrics. */
 static struct worker *workers[DS_MAX_WORKERS];
 static unsigned nworkers;
 static struct anchor_mgr *anchors;
+/* The configuration file and every configuration loaded: a reload keeps
+ * the old ones (the workers may still read them) until exit. */
+static const char *config_path;
+static struct ds_config *configs[64];
+static unsigned nconfigs;
 static struct stats *worker_st[DS_MAX_WORKERS];
 
 static void
@@ -167,6 +173,58 @@ anchors_changed(void *arg, char *const *set)
 		worker_set_anchors(workers[i], set);
 }
 
+static void
+reload_error(void *arg, const char *line)
+{
+	(void)arg;
+	ds_err("reload: %s", line);
+}
+
+/*
+ * SIGHUP: read the configuration file again; a file with errors is
+ * rejected whole (each error logged) and the running configuration
+ * stays.  Settings that need new sockets, another user or another anchor
+ * state only take effect on a restart, and say so.
+ */
+static void
+reload(void)
+{
+	struct ds_config *old = configs[nconfigs - 1], *cfg;
+	unsigned i;
+	int nerr = 0;
+
+	if (config_path == NULL) {
+		ds_warn("SIGHUP: started without a configuration file, "
+		    "nothing to reload");
+		return;
+	}
+	if (nconfigs == sizeof(configs) / sizeof(configs[0])) {
+		ds_err("SIGHUP: too many reloads; restart dotsecd");
+		return;
+	}
+	cfg = config_load(config_path, reload_error, &nerr);
+	if (cfg == NULL) {
+		ds_err("SIGHUP: %s has errors; the running configuration "
+		    "stays", config_path);
+		return;
+	}
+	cfg->workers = nworkers;
+	if (cfg->nlisten != old->nlisten)
+		ds_warn("SIGHUP: listen_addresses changes need a restart");
+	for (i = 0; i < cfg->nlisten && i < old->nlisten; i++)
+		if (strcmp(cfg->listen[i].spec, old->listen[i].spec) != 0)
+			ds_warn("SIGHUP: listen_addresses changes need a "
+			    "restart");
+	if (strcmp(cfg->state_dir, old->state_dir) != 0 ||
+	    strcmp(cfg->user, old->user) != 0)
+		ds_warn("SIGHUP: state_dir and user changes need a restart");
+	ds_log_set_level(cfg->log_level);
+	configs[nconfigs++] = cfg;
+	for (i = 0; i < nworkers; i++)
+		worker_reconfigure(workers[i], cfg);
+	ds_notice("SIGHUP: %s reloaded", config_path);
+}
+
 /* For the metrics endpoint, on the main loop. */
 static void
 metrics_snapshot(void *arg, struct stats *const **s, size_t *n,
@@ -201,8 +259,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (sig == SIGHUP) {
-		ds_notice("SIGHUP: reloading is not supported yet; "
-		    "restart dotsecd to apply a new configuration");
+		reload();
 		return;
 	}
 	ds_notice("signal %d: stopping: no new queries, answering those in "
@@ -276,6 +333,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	memset(fds, -1, sizeof(fds));
+	config_path = path;
+	configs[nconfigs++] = cfg;
 	ds_log_set_level(cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() != 0)
@@ -385,7 +444,8 @@ out:
 			event_free(sigs[i]);
 	if (base)
 		event_base_free(base);
-	config_free(cfg);
+	for (i = 0; i < nconfigs; i++)
+		config_free(configs[i]);
 	if (rc == 0)
 		ds_notice("stopped");
 	return rc;

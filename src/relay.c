@@ -48,6 +48,7 @@ struct rrq {
 	struct timespec start;
 	bool submitting;	/* inside resolver_query */
 	bool done;		/* relay_done ran */
+	struct resolver *res;	/* the one it was sent on */
 	struct rrq *next, *prev;
 };
 
@@ -160,6 +161,7 @@ relay_query(void *arg, struct ds_req *req)
 	/* getdns may answer before resolver_query returns: r lives on
 	 * until then (see relay_done). */
 	r->submitting = true;
+	r->res = rl->res;
 	rc = resolver_query(rl->res, name, r->q.qtype, relay_done, r, &r->id);
 	r->submitting = false;
 	if (rc != 0) {
@@ -194,7 +196,7 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 		if (n < 0) {
 			why = "malformed reply or reply to another question";
 			ds_warn("relay: upstream reply rejected: %s (%s)", why,
-			    resolver_upstreams_str(rl->res));
+			    resolver_upstreams_str(r->res));
 		}
 	}
 	if (n < 0) {
@@ -312,11 +314,36 @@ relay_delete(struct relay *rl)
 		struct rrq *r = rl->rqs;
 
 		rrq_unlink(r);
-		resolver_cancel(rl->res, r->id);
+		resolver_cancel(r->res, r->id);
 		listener_drop(r->req);
 		free(r);
 	}
 	free(rl);
+}
+
+void
+relay_set_resolver(struct relay *rl, struct resolver *res)
+{
+	rl->res = res;
+}
+
+void
+relay_forget_resolver(struct relay *rl, struct resolver *res)
+{
+	struct rrq *r = rl->rqs;
+
+	/* Its queries will never call back: fail them now. */
+	while (r != NULL) {
+		struct rrq *next = r->next;
+
+		if (r->res == res) {
+			rrq_unlink(r);
+			resolver_cancel(res, r->id);
+			relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
+			free(r);
+		}
+		r = next;
+	}
 }
 
 const char *

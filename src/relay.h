@@ -30,6 +30,14 @@ struct relay *relay_create(struct event_base *base, struct resolver *res,
 /* Close the relay; queries in flight are cancelled.  Takes NULL. */
 void relay_delete(struct relay *rl);
 
+/* New queries go to res from now on (not owned); those in flight finish
+ * on the resolver they were sent on. */
+void relay_set_resolver(struct relay *rl, struct resolver *res);
+
+/* Before res is deleted: fail (SERVFAIL to libunbound) the queries still
+ * in flight on it. */
+void relay_forget_resolver(struct relay *rl, struct resolver *res);
+
 /* The relay's address ("127.a.b.c") and port. */
 const char *relay_ip(const struct relay *rl);
 unsigned relay_port(const struct relay *rl);

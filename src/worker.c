@@ -54,6 +54,13 @@ struct worker {
 
 	struct stats stats;
 	struct ratelimit *rl;
+	char **anchors;		/* the set the validator trusts */
+	const struct ds_config *pending_cfg;	/* under anchor_lock */
+	struct event *reconf_ev;
+	/* Resolvers replaced by a reload, deleted after a grace time. */
+	struct resolver *old_res[4];
+	struct timespec old_res_since[4];
+	unsigned nold_res;
 	FILE *query_log;	/* shared, not owned; NULL: off */
 	/* Stopping: listeners paused, the loop ends when the last query is
 	 * answered or at drain_deadline. */
@@ -81,6 +88,7 @@ struct query {
 	int verdict;		/* enum stats_verdict, -1 none yet */
 	struct timespec start;
 	uint64_t gd_id;		/* resolver transaction, cd_path */
+	struct resolver *res;	/* the resolver of gd_id */
 	struct query *next, *prev;
 };
 
@@ -91,6 +99,8 @@ static void validate_done(void *, enum validator_verdict, int,
 static void cd_done(void *, int, const uint8_t *, size_t, const char *);
 static void set_free(char **);
 static void drain_begin(evutil_socket_t, short, void *);
+static void retire_validator(struct worker *, struct validator *);
+static char **set_copy(char *const *);
 static void drain_check(evutil_socket_t, short, void *);
 static long long ms_since(const struct timespec *);
 
@@ -306,7 +316,7 @@ query_timo(evutil_socket_t fd, short what, void *arg)
 	stats_inc(&qr->w->stats.timeouts);
 	upstream_failed(qr, NULL);
 	if (qr->cd_path && qr->pending) {
-		resolver_cancel(qr->w->res, qr->gd_id);
+		resolver_cancel(qr->res, qr->gd_id);
 		qr->pending = false;
 	}
 	if (!qr->pending)
@@ -403,6 +413,7 @@ client_query(void *arg, struct ds_req *req)
 	if (qr->q.cd) {
 		/* The client validates, or wants the data anyway. */
 		qr->cd_path = true;
+		qr->res = w->res;
 		rc = resolver_query(w->res, name, qr->q.qtype, cd_done, qr,
 		    &qr->gd_id);
 	} else
@@ -531,8 +542,34 @@ retire_timo(evutil_socket_t fd, short what, void *arg)
 		} else
 			i++;
 	}
-	if (w->nretired > 0)
+	/* A replaced resolver gets its queries' whole timeout, twice. */
+	while (w->nold_res > 0 && ms_since(&w->old_res_since[0]) >
+	    2 * (long long)w->cfg->timeout_ms + 1000) {
+		relay_forget_resolver(w->relay, w->old_res[0]);
+		resolver_delete(w->old_res[0]);
+		memmove(w->old_res, w->old_res + 1, sizeof(w->old_res[0]) *
+		    --w->nold_res);
+		memmove(w->old_res_since, w->old_res_since + 1,
+		    sizeof(w->old_res_since[0]) * w->nold_res);
+	}
+	if (w->nretired > 0 || w->nold_res > 0)
 		evtimer_add(w->retire_timer, &tv);
+}
+
+/* Swap in v; the old validator goes when its queries are done. */
+static void
+retire_validator(struct worker *w, struct validator *v)
+{
+	struct timeval now = { 0, 0 };
+
+	if (w->nretired == sizeof(w->retired) / sizeof(w->retired[0])) {
+		/* Changes do not come this fast: drop the oldest. */
+		validator_delete(w->retired[0]);
+		w->retired[0] = w->retired[--w->nretired];
+	}
+	w->retired[w->nretired++] = w->val;
+	w->val = v;
+	evtimer_add(w->retire_timer, &now);
 }
 
 static void
@@ -540,7 +577,6 @@ anchors_arrived(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct validator *v;
-	struct timeval now = { 0, 0 };
 	char **set;
 
 	(void)fd;
@@ -553,22 +589,141 @@ anchors_arrived(evutil_socket_t fd, short what, void *arg)
 		return;
 	v = validator_create(w->base, w->cfg, relay_ip(w->relay),
 	    relay_port(w->relay), set);
-	set_free(set);
+	if (v == NULL)
+		set_free(set);
+	else {
+		set_free(w->anchors);
+		w->anchors = set;
+	}
 	if (v == NULL) {
 		ds_err("worker %u: new trust anchors not installed; the "
 		    "previous ones stay", w->index);
 		return;
 	}
-	if (w->nretired == sizeof(w->retired) / sizeof(w->retired[0])) {
-		/* Rolls do not come this fast: drop the oldest. */
-		validator_delete(w->retired[0]);
-		w->retired[0] = w->retired[--w->nretired];
-	}
-	w->retired[w->nretired++] = w->val;
-	w->val = v;
-	evtimer_add(w->retire_timer, &now);
+	retire_validator(w, v);
 	ds_info("worker %u: validator renewed with the new trust anchors",
 	    w->index);
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether two configurations give the same getdns context. */
+static bool
+same_upstreams(const struct ds_config *a, const struct ds_config *b)
+{
+	size_t i, j;
+
+	if (a->nupstreams != b->nupstreams || a->round_robin !=
+	    b->round_robin || a->padding_blocksize != b->padding_blocksize ||
+	    a->idle_timeout_ms != b->idle_timeout_ms ||
+	    a->timeout_ms != b->timeout_ms ||
+	    a->tls_backoff_time != b->tls_backoff_time ||
+	    a->tls_connection_retries != b->tls_connection_retries ||
+	    a->limit_outstanding_queries != b->limit_outstanding_queries ||
+	    !str_eq(a->tls_ca_file, b->tls_ca_file) ||
+	    !str_eq(a->tls_ca_path, b->tls_ca_path) ||
+	    !str_eq(a->tls_min_version, b->tls_min_version))
+		return false;
+	for (i = 0; i < a->nupstreams; i++) {
+		const struct ds_upstream *x = &a->upstreams[i];
+		const struct ds_upstream *y = &b->upstreams[i];
+
+		if (!str_eq(x->address, y->address) || x->port != y->port ||
+		    !str_eq(x->auth_name, y->auth_name) ||
+		    x->npins != y->npins)
+			return false;
+		for (j = 0; j < x->npins; j++)
+			if (!str_eq(x->pins[j].value, y->pins[j].value))
+				return false;
+	}
+	return true;
+}
+
+static void
+reconf_arrived(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	const struct ds_config *cfg, *old = w->cfg;
+	struct timeval now = { 0, 0 };
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&w->anchor_lock);
+	cfg = w->pending_cfg;
+	w->pending_cfg = NULL;
+	pthread_mutex_unlock(&w->anchor_lock);
+	if (cfg == NULL)
+		return;
+	w->cfg = cfg;
+	if (!same_upstreams(old, cfg)) {
+		struct resolver *r = resolver_create(w->base, cfg);
+
+		if (r == NULL)
+			ds_err("worker %u: new upstream settings not usable; "
+			    "the previous upstreams stay", w->index);
+		else {
+			if (w->nold_res == sizeof(w->old_res) /
+			    sizeof(w->old_res[0])) {
+				relay_forget_resolver(w->relay, w->old_res[0]);
+				resolver_delete(w->old_res[0]);
+				memmove(w->old_res, w->old_res + 1,
+				    sizeof(w->old_res[0]) * --w->nold_res);
+				memmove(w->old_res_since, w->old_res_since + 1,
+				    sizeof(w->old_res_since[0]) *
+				    w->nold_res);
+			}
+			clock_gettime(CLOCK_MONOTONIC,
+			    &w->old_res_since[w->nold_res]);
+			w->old_res[w->nold_res++] = w->res;
+			w->res = r;
+			relay_set_resolver(w->relay, r);
+			evtimer_add(w->retire_timer, &now);
+			ds_notice("worker %u: upstreams now %s", w->index,
+			    resolver_upstreams_str(r));
+		}
+	}
+	if (old->cache_size != cfg->cache_size ||
+	    old->cache_min_ttl != cfg->cache_min_ttl ||
+	    old->cache_max_ttl != cfg->cache_max_ttl ||
+	    old->prefetch != cfg->prefetch ||
+	    old->serve_stale != cfg->serve_stale ||
+	    old->bogus_ttl != cfg->bogus_ttl) {
+		struct validator *v = validator_create(w->base, cfg,
+		    relay_ip(w->relay), relay_port(w->relay), w->anchors);
+
+		if (v == NULL)
+			ds_err("worker %u: new cache settings not usable",
+			    w->index);
+		else {
+			retire_validator(w, v);
+			ds_notice("worker %u: cache settings changed; the "
+			    "cache starts again", w->index);
+		}
+	}
+	if (old->ratelimit_qps != cfg->ratelimit_qps) {
+		struct ratelimit *rl = ratelimit_create(
+		    cfg->ratelimit_qps == 0 ? 0 : (cfg->ratelimit_qps +
+		    cfg->workers - 1) / cfg->workers);
+
+		if (rl != NULL) {
+			ratelimit_delete(w->rl);
+			w->rl = rl;
+		}
+	}
+}
+
+void
+worker_reconfigure(struct worker *w, const struct ds_config *cfg)
+{
+	pthread_mutex_lock(&w->anchor_lock);
+	w->pending_cfg = cfg;
+	pthread_mutex_unlock(&w->anchor_lock);
+	event_active(w->reconf_ev, EV_READ, 0);
 }
 
 void
@@ -639,7 +794,9 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	    (w->drain_ev = event_new(w->base, -1, 0, drain_begin, w)) ==
 	    NULL ||
 	    (w->drain_timer = event_new(w->base, -1, EV_PERSIST, drain_check,
-	    w)) == NULL) {
+	    w)) == NULL ||
+	    (w->reconf_ev = event_new(w->base, -1, 0, reconf_arrived, w)) ==
+	    NULL || (w->anchors = set_copy(anchors)) == NULL) {
 		ds_err("worker %u: out of memory", index);
 		goto fail;
 	}
@@ -744,6 +901,8 @@ worker_delete(struct worker *w)
 	for (i = 0; i < w->nretired; i++)
 		validator_delete(w->retired[i]);
 	relay_delete(w->relay);
+	for (i = 0; i < w->nold_res; i++)
+		resolver_delete(w->old_res[i]);
 	resolver_delete(w->res);
 	while (w->queries)
 		query_free(w->queries);
@@ -751,6 +910,9 @@ worker_delete(struct worker *w)
 		event_free(w->anchor_ev);
 	if (w->drain_ev)
 		event_free(w->drain_ev);
+	if (w->reconf_ev)
+		event_free(w->reconf_ev);
+	set_free(w->anchors);
 	if (w->drain_timer)
 		event_free(w->drain_timer);
 	ratelimit_delete(w->rl);

@@ -35,6 +35,14 @@ struct worker *worker_create(const struct ds_config *cfg, unsigned index,
  * stays (logged). */
 void worker_set_anchors(struct worker *w, char *const *anchors);
 
+/* Give the worker a new configuration (kept, not copied: it must outlive
+ * the worker), from any thread.  Between two queries the worker takes it:
+ * new upstream or TLS settings get a new getdns context (queries in
+ * flight finish on the old one), new cache settings a new validator
+ * (its cache starts empty), a new rate limit a new table; everything
+ * else the query path reads from the configuration directly. */
+void worker_reconfigure(struct worker *w, const struct ds_config *cfg);
+
 /* The worker's loop and relay, for the trust anchor prober. */
 struct event_base *worker_base(struct worker *w);
 const char *worker_relay_ip(const struct worker *w);

@@ -171,6 +171,56 @@ DS_OUT=$(get healthz)
 [[ $DS_OUT == "200 "* ]] || ds_fail "not 200"
 ds_dotsecd_stop
 
+# --- SIGHUP: switch upstreams under a query stream; a broken file is
+# refused and the running configuration stays.
+world_start_second_upstream
+ds_dotsecd_start
+stream=$WORLD_DIR/hup-stream.log
+: >"$stream"
+(
+	i=0
+	while [ ! -f "$WORLD_DIR/hup.stop" ] && [ $i -lt 400 ]; do
+		# Unique names in an unsigned zone: every query needs the
+		# upstream (no NSEC to synthesise wildcard answers from).
+		out=$(dig +time=3 +tries=1 -b "$WORLD_CLIENT_ADDR" \
+			@"$DS_ADDR" -p "$DS_PORT" "h$i.wild.insecure.$T" A 2>&1) || true
+		st=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -n 1)
+		printf '%s %s\n' "$i" "${st:-NONE}" >>"$stream"
+		i=$((i + 1))
+		sleep 0.05
+	done
+) &
+spid=$!
+sleep 1.5
+up2_before=$(grep -c wild.insecure "$WORLD_UPSTREAM2_LOG" || true)
+ds_dotsecd_conf "$DS_CONF" upstream="$WORLD_UPSTREAM2_ADDR"
+kill -HUP "$DS_PID"
+sleep 2
+ds_case "SIGHUP: the new upstream takes the queries"
+up2_after=$(grep -c wild.insecure "$WORLD_UPSTREAM2_LOG" || true)
+DS_OUT="upstream 2 saw $up2_before then $up2_after queries"
+[ "$up2_after" -gt "$up2_before" ] || ds_fail "upstream 2 got nothing"
+grep -q 'reloaded' "$DS_STDERR" || ds_fail "no reload logged"
+cp "$DS_CONF" "$WORLD_DIR/good-conf.yml"
+printf 'upstream_recursive_servers: 17\nno_such_key: 1\n' >"$DS_CONF"
+kill -HUP "$DS_PID"
+sleep 1.5
+touch "$WORLD_DIR/hup.stop"
+wait "$spid" || true
+ds_case "SIGHUP with a broken file: errors logged, the old configuration stays"
+DS_OUT=$(grep -E 'reload|SIGHUP' "$DS_STDERR")
+grep -q 'has errors; the running configuration stays' "$DS_STDERR" ||
+	ds_fail "no refusal logged"
+grep -q "reload: .*no_such_key" "$DS_STDERR" || ds_fail "errors not logged"
+ds_case "no query failed during the reloads"
+total=$(wc -l <"$stream")
+ok=$(awk '$2 == "NOERROR"' "$stream" | wc -l)
+DS_OUT="$ok of $total NOERROR; $(awk '$2 != "NOERROR"' "$stream" | head -n 5)"
+[ "$total" -ge 20 ] || ds_fail "only $total queries"
+[ "$ok" = "$total" ] || ds_fail "$((total - ok)) queries failed"
+cp "$WORLD_DIR/good-conf.yml" "$DS_CONF"
+ds_dotsecd_stop
+
 # --- SIGTERM drain: queries in flight on TCP are answered first.  The
 # upstream is a TLS server that never answers, so every query waits for
 # dotsecd's own deadline (3 s); SIGTERM comes after 0.5 s.
@@ -205,7 +255,7 @@ ds_dotsecd_start upstream="$tarpit" timeout=3000
 ds_case "SIGTERM: in-flight TCP queries are answered, then exit 0"
 out=$WORLD_DIR/drain.out
 # Three queries pipelined on one connection, then wait for the answers.
-python3 - "$DS_ADDR" "$DS_PORT" "$T" >"$out" 2>&1 <<'PY' &
+python3 - "$DS_ADDR" "$DS_PORT" "$T" "$WORLD_DIR/drain.sent" >"$out" 2>&1 <<'PY' &
 import socket, struct, sys, time
 addr, port, tld = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def q(i, name):
@@ -214,6 +264,7 @@ def q(i, name):
     return struct.pack(">H", len(m)) + m
 s = socket.create_connection((addr, port), timeout=10)
 s.sendall(b"".join(q(i, "a%d.sec8.%s" % (i, tld)) for i in (1, 2, 3)))
+open(sys.argv[4], "w").close()  # tell the script the queries are out
 buf, got = b"", {}
 end = time.time() + 10
 while len(got) < 3 and time.time() < end:
@@ -228,7 +279,8 @@ while len(got) < 3 and time.time() < end:
 print("answers", len(got), "servfail", sum(1 for r in got.values() if r == 2))
 PY
 kpid=$!
-sleep 0.5
+for _ in $(seq 1 100); do [ -f "$WORLD_DIR/drain.sent" ] && break; sleep 0.05; done
+sleep 0.3
 kill -TERM "$DS_PID"
 wait "$kpid" || true
 DS_OUT=$(cat "$out")
