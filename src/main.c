@@ -27,6 +27,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "service.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -202,10 +203,12 @@ reload(void)
 		ds_err("SIGHUP: too many reloads; restart dotsecd");
 		return;
 	}
+	service_notify("RELOADING=1");
 	cfg = config_load(config_path, reload_error, &nerr);
 	if (cfg == NULL) {
 		ds_err("SIGHUP: %s has errors; the running configuration "
 		    "stays", config_path);
+		service_notify("READY=1");
 		return;
 	}
 	cfg->workers = nworkers;
@@ -223,6 +226,7 @@ reload(void)
 	for (i = 0; i < nworkers; i++)
 		worker_reconfigure(workers[i], cfg);
 	ds_notice("SIGHUP: %s reloaded", config_path);
+	service_notify("READY=1");
 }
 
 /* For the metrics endpoint, on the main loop. */
@@ -279,6 +283,10 @@ main(int argc, char **argv)
 	struct ds_config *cfg;
 	struct http_srv *http = NULL;
 	static int fds[DS_MAX_WORKERS][2 * 64];
+	static int act_fds[2 * 64];
+	static enum ds_transport types[2 * 64], act_types[2 * 64];
+	unsigned nfds = 0;
+	int nact = 0;
 	struct event_base *base = NULL;
 	struct event *sigs[4] = { NULL, NULL, NULL, NULL };
 	static const int signums[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
@@ -352,11 +360,34 @@ main(int argc, char **argv)
 
 	if (cfg->nlisten > 64)
 		ds_fatal("%s: at most 64 listen_addresses", cfg->path);
-	/* Every listening socket first, while privileged (port 53). */
-	for (i = 0; i < nworkers; i++) {
+	/* Every listening socket first, while privileged (port 53): passed
+	 * by the service manager (socket activation), or bound here. */
+	nact = service_listen_fds(act_fds, act_types, 2 * 64);
+	if (nact < 0)
+		goto out;
+	if (nact > 0) {
+		ds_notice("socket activation: %d sockets passed; "
+		    "listen_addresses is not used", nact);
+		nfds = (unsigned)nact;
+		for (j = 0; j < nfds; j++)
+			types[j] = act_types[j];
+		for (i = 0; i < nworkers; i++)
+			for (j = 0; j < nfds; j++)
+				/* Each worker watches the same sockets. */
+				if ((fds[i][j] = i == 0 ? act_fds[j] :
+				    dup(act_fds[j])) < 0) {
+					ds_err("dup: %s", strerror(errno));
+					goto out;
+				}
+	}
+	for (i = 0; nact == 0 && i < nworkers; i++) {
+		nfds = (unsigned)(2 * cfg->nlisten);
 		for (j = 0; j < cfg->nlisten; j++) {
 			const struct ds_listen *ls = &cfg->listen[j];
 			int *u = &fds[i][2 * j], *t = &fds[i][2 * j + 1];
+
+			types[2 * j] = DS_UDP;
+			types[2 * j + 1] = DS_TCP;
 
 			*u = listener_bind((struct sockaddr *)&ls->addr,
 			    ls->addrlen, DS_UDP, nworkers > 1);
@@ -377,10 +408,10 @@ main(int argc, char **argv)
 	if ((anchors = anchor_create(cfg)) == NULL)
 		goto out;
 	for (i = 0; i < nworkers; i++) {
-		workers[i] = worker_create(cfg, i, fds[i],
-		    (unsigned)(2 * cfg->nlisten), anchor_trusted(anchors));
+		workers[i] = worker_create(cfg, i, fds[i], types, nfds,
+		    anchor_trusted(anchors));
 		/* The worker owns its fds now, also when it failed. */
-		for (j = 0; j < 2 * cfg->nlisten; j++)
+		for (j = 0; j < nfds; j++)
 			fds[i][j] = -1;
 		if (workers[i] == NULL)
 			goto out;
@@ -420,7 +451,9 @@ main(int argc, char **argv)
 	    "trust anchor state %s", PACKAGE_VERSION, nworkers,
 	    nworkers == 1 ? "" : "s", cfg->nupstreams,
 	    cfg->nupstreams == 1 ? "" : "s", anchor_state_path(anchors));
+	service_notify("READY=1");
 	event_base_dispatch(base);
+	service_notify("STOPPING=1");
 	rc = 0;
 out:
 	for (i = 0; i < DS_MAX_WORKERS; i++)

@@ -763,7 +763,7 @@ worker_relay_port(const struct worker *w)
 
 struct worker *
 worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
-    unsigned nfds, char *const *anchors)
+    const enum ds_transport *types, unsigned nfds, char *const *anchors)
 {
 	struct worker *w;
 	struct listener_opts lo;
@@ -819,9 +819,8 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	lo.accept_arg = w;
 	lo.accept_tcp_only = true;
 	for (i = 0; i < nfds; i++) {
-		/* Listen addresses come as UDP, TCP pairs. */
 		w->listeners[i] = listener_create(w->base, fds[i],
-		    i % 2 ? DS_TCP : DS_UDP, &lo, client_query, w);
+		    types[i], &lo, client_query, w);
 		if (w->listeners[i] == NULL)
 			goto fail;
 		w->nlisteners++;

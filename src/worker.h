@@ -17,16 +17,19 @@ struct worker;
 
 #include <stdio.h>
 
+#include "listener.h"
+
 struct event_base;
 struct stats;
 
 /* Build worker number index for cfg (kept, not copied: it must outlive the
- * worker), serving the bound sockets fds[0..nfds-1]: for each listen
- * address a UDP then a TCP socket, and trusting anchors (copied).  The
+ * worker), serving the bound sockets fds[0..nfds-1] of transports
+ * types[0..nfds-1], and trusting anchors (copied).  The
  * worker owns the fds from here on, also on failure.  Returns NULL after
  * logging. */
 struct worker *worker_create(const struct ds_config *cfg, unsigned index,
-    const int *fds, unsigned nfds, char *const *anchors);
+    const int *fds, const enum ds_transport *types, unsigned nfds,
+    char *const *anchors);
 
 /* Give the worker a new set of trust anchors (copied), from any thread.
  * Between two queries the worker builds a new validator with them and

@@ -164,6 +164,16 @@ else
 	bad "systemd-analyze verify dotsecd.service:"
 	printf '%s\n' "$out" | indent
 fi
+# The socket unit, next to the service it activates.
+cp "$TOP/conf/dotsecd.socket" "$W/dotsecd.socket"
+if command -v systemd-analyze >/dev/null 2>&1 &&
+	out=$(cd "$W" && systemd-analyze verify --man=no "$W/dotsecd.socket" 2>&1) &&
+	! printf '%s\n' "$out" | grep -q 'dotsecd.socket'; then
+	ok "systemd-analyze verify: dotsecd.socket"
+else
+	bad "systemd-analyze verify dotsecd.socket:"
+	printf '%s\n' "${out:-}" | indent
+fi
 # verify exits 0 on an unknown key: the check reads what it prints, and
 # must see a misspelt one.
 if command -v systemd-analyze >/dev/null 2>&1; then
