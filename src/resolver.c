@@ -33,6 +33,7 @@
 #include "dsconfig.h"
 #include "log.h"
 #include "resolver.h"
+#include "stats.h"
 
 struct evloop {
 	getdns_eventloop loop;	/* first: getdns casts back to us */
@@ -45,6 +46,8 @@ struct resolver {
 	getdns_dict *ext;	/* DO + CD for every query */
 	char upstreams[512];
 	char last_error[600];
+	struct stats *st;
+	const struct ds_config *cfg;
 };
 
 /* One query in flight; freed in the getdns callback. */
@@ -65,6 +68,7 @@ static void evloop_fire(evutil_socket_t, short, void *);
 static void getdns_logged(void *, uint64_t, getdns_loglevel_type,
     const char *, va_list) __attribute__((format(printf, 4, 0)));
 static int set_upstreams(struct resolver *, const struct ds_config *);
+static void count_event(struct resolver *, const char *);
 static void resolver_done(getdns_context *, getdns_callback_type_t,
     getdns_dict *, void *, getdns_transaction_t);
 
@@ -170,9 +174,9 @@ getdns_logged(void *arg, uint64_t systems, getdns_loglevel_type level,
 	size_t n;
 	enum ds_log_level l;
 
-	(void)arg;
 	(void)systems;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	count_event(arg, msg);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
@@ -185,6 +189,34 @@ getdns_logged(void *arg, uint64_t systems, getdns_loglevel_type level,
 	else
 		l = DS_LOG_DEBUG;
 	ds_log(l, "getdns: %s", msg);
+}
+
+/* getdns logs every upstream connection event as "ADDR  : Event ...":
+ * count handshakes and failures per configured upstream. */
+static void
+count_event(struct resolver *r, const char *msg)
+{
+	atomic_uint_fast64_t *c;
+	size_t i, alen = strcspn(msg, " ");
+
+	if (r == NULL || r->st == NULL || r->cfg == NULL)
+		return;
+	if (strstr(msg, ": Conn opened: TLS") != NULL)
+		c = r->st->up_tls_handshakes;
+	else if (strstr(msg, ": Verify failed") != NULL)
+		c = r->st->up_tls_failures;
+	else if (strstr(msg, ": Conn failed") != NULL)
+		c = r->st->up_conn_failures;
+	else
+		return;
+	for (i = 0; i < r->cfg->nupstreams && i < STATS_UPSTREAMS; i++) {
+		const char *a = r->cfg->upstreams[i].address;
+
+		if (strlen(a) == alen && strncmp(a, msg, alen) == 0) {
+			stats_inc(&c[i]);
+			return;
+		}
+	}
 }
 
 /* Decode base64 text into out; returns the length or -1. */
@@ -346,10 +378,12 @@ resolver_create(struct event_base *base, const struct ds_config *cfg)
 		ds_err("getdns: cannot install the event loop");
 		goto fail;
 	}
+	r->cfg = cfg;
+	/* Connection events (debug level in getdns) feed the per-upstream
+	 * counters; per-query stub messages only when debugging. */
 	GD_CHECK(getdns_context_set_logfunc(r->ctx, r,
-	    GETDNS_LOG_UPSTREAM_STATS | GETDNS_LOG_SYS_STUB,
-	    ds_log_get_level() >= DS_LOG_DEBUG ? GETDNS_LOG_DEBUG :
-	    GETDNS_LOG_NOTICE, getdns_logged));
+	    GETDNS_LOG_UPSTREAM_STATS | (ds_log_get_level() >= DS_LOG_DEBUG ?
+	    GETDNS_LOG_SYS_STUB : 0), GETDNS_LOG_DEBUG, getdns_logged));
 	GD_CHECK(getdns_context_set_resolution_type(r->ctx,
 	    GETDNS_RESOLUTION_STUB));
 	GD_CHECK(getdns_context_set_dns_transport_list(r->ctx, 1, tls_only));
@@ -495,6 +529,12 @@ struct getdns_context *
 resolver_context(struct resolver *r)
 {
 	return r->ctx;
+}
+
+void
+resolver_set_stats(struct resolver *r, struct stats *st)
+{
+	r->st = st;
 }
 
 const char *

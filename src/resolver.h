@@ -31,6 +31,11 @@ typedef void (*resolver_done_fn)(void *arg, int status, const uint8_t *reply,
 struct resolver *resolver_create(struct event_base *base,
     const struct ds_config *cfg);
 
+struct stats;
+/* Count each upstream's TLS handshakes and failures (from getdns's
+ * connection log) in st, by the upstream's index in cfg. */
+void resolver_set_stats(struct resolver *r, struct stats *st);
+
 /* Free r; pending queries are cancelled without their callbacks.  Takes
  * NULL. */
 void resolver_delete(struct resolver *r);

@@ -6,9 +6,11 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "dsconfig.h"
 #include "stats.h"
 
 /* DNS RR types with a bucket of their own (RFC 1035, 3596, 4034). */
@@ -41,6 +43,9 @@ struct totals {
 	int64_t upstream_last_ok;	/* the latest over the workers */
 	int64_t tcp_open;
 	uint64_t tcp_accepted;
+	uint64_t up_hs[STATS_UPSTREAMS], up_tlsf[STATS_UPSTREAMS];
+	uint64_t up_connf[STATS_UPSTREAMS];
+	const struct ds_config *cfg;
 };
 
 /* An snprintf-like writer: off counts every byte asked for, even those
@@ -58,6 +63,7 @@ static void out_printf(struct out *, const char *, ...)
 	__attribute__((format(printf, 2, 3)));
 static void out_head(struct out *, const char *, const char *,
     const char *);
+static void out_upstreams(struct out *, const struct totals *);
 static void out_counter(struct out *, const char *, const char *,
     uint64_t);
 static void out_gauge(struct out *, const char *, const char *, int64_t);
@@ -172,7 +178,56 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 			t->upstream_last_ok = last;
 		t->tcp_open += lds(&x->tcp_open);
 		t->tcp_accepted += ld(&x->tcp_accepted);
+		for (i = 0; i < STATS_UPSTREAMS; i++) {
+			t->up_hs[i] += ld(&x->up_tls_handshakes[i]);
+			t->up_tlsf[i] += ld(&x->up_tls_failures[i]);
+			t->up_connf[i] += ld(&x->up_conn_failures[i]);
+		}
+		if (t->cfg == NULL)
+			t->cfg = atomic_load_explicit(&x->cfg,
+			    memory_order_acquire);
 	}
+}
+
+/* Per-upstream counters, labelled "ADDR@PORT" from the configuration in
+ * force. */
+static void
+out_upstreams(struct out *o, const struct totals *t)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} fam[] = {
+		{ "upstream_tls_handshakes_total",
+		  "TLS connections opened to each upstream.",
+		  offsetof(struct totals, up_hs) },
+		{ "upstream_tls_failures_total",
+		  "TLS authentication failures of each upstream.",
+		  offsetof(struct totals, up_tlsf) },
+		{ "upstream_connection_failures_total",
+		  "Failed connections to each upstream.",
+		  offsetof(struct totals, up_connf) },
+	};
+	size_t f, i, n;
+
+	if (t->cfg == NULL)
+		return;
+	n = t->cfg->nupstreams < STATS_UPSTREAMS ? t->cfg->nupstreams :
+	    STATS_UPSTREAMS;
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		const uint64_t *v = (const uint64_t *)(const void *)
+		    ((const char *)t + fam[f].off);
+
+		out_head(o, fam[f].name, "counter", fam[f].help);
+		for (i = 0; i < n; i++)
+			out_printf(o, "dotsec_%s{upstream=\"%s@%u\"} %llu\n",
+			    fam[f].name, t->cfg->upstreams[i].address,
+			    t->cfg->upstreams[i].port,
+			    (unsigned long long)v[i]);
+	}
+	out_head(o, "cache_size_bytes", "gauge",
+	    "Memory configured for the caches (cache_size).");
+	out_printf(o, "dotsec_cache_size_bytes %u\n", t->cfg->cache_size);
 }
 
 static void
@@ -306,6 +361,7 @@ stats_render(struct stats *const *s, size_t n,
 	    t.tcp_open);
 	out_counter(&o, "tcp_accepted_total",
 	    "Client TCP connections accepted.", t.tcp_accepted);
+	out_upstreams(&o, &t);
 	if (anchor != NULL) {
 		out_gauge(&o, "anchor_keys", "Trusted root keys.",
 		    (int64_t)anchor->nkeys);

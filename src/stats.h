@@ -17,6 +17,7 @@
 #define STATS_RCODES		16	/* rcode 0..15 */
 #define STATS_QTYPES		8	/* see stats_qtype_index() */
 #define STATS_LAT_BUCKETS	12	/* see stats_latency_bounds_ms */
+#define STATS_UPSTREAMS		8	/* upstreams counted one by one */
 
 enum stats_transport { STATS_UDP = 0, STATS_TCP = 1 };
 
@@ -46,10 +47,20 @@ struct stats {
 	atomic_uint_fast64_t upstream_latency_sum_us;
 	atomic_int_fast64_t upstream_last_ok;	/* time() of the last
 						   good upstream reply */
+	/* per upstream, by its index in upstream_recursive_servers, from
+	 * getdns's connection log */
+	atomic_uint_fast64_t up_tls_handshakes[STATS_UPSTREAMS];
+	atomic_uint_fast64_t up_tls_failures[STATS_UPSTREAMS];
+	atomic_uint_fast64_t up_conn_failures[STATS_UPSTREAMS];
+	/* the configuration in force (its upstreams name the labels, its
+	 * cache_size is reported); configurations live until exit */
+	_Atomic(const struct ds_config *) cfg;
 	/* connections */
 	atomic_int_fast64_t tcp_open;		/* gauge */
 	atomic_uint_fast64_t tcp_accepted;
 };
+
+struct ds_config;
 
 /* Upper bounds (ms) of the latency buckets; the last is +Inf. */
 extern const double stats_latency_bounds_ms[STATS_LAT_BUCKETS];

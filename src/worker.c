@@ -660,6 +660,7 @@ reconf_arrived(evutil_socket_t fd, short what, void *arg)
 	if (cfg == NULL)
 		return;
 	w->cfg = cfg;
+	atomic_store(&w->stats.cfg, cfg);
 	if (!same_upstreams(old, cfg)) {
 		struct resolver *r = resolver_create(w->base, cfg);
 
@@ -680,6 +681,7 @@ reconf_arrived(evutil_socket_t fd, short what, void *arg)
 			clock_gettime(CLOCK_MONOTONIC,
 			    &w->old_res_since[w->nold_res]);
 			w->old_res[w->nold_res++] = w->res;
+			resolver_set_stats(r, &w->stats);
 			w->res = r;
 			relay_set_resolver(w->relay, r);
 			evtimer_add(w->retire_timer, &now);
@@ -800,6 +802,7 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 		ds_err("worker %u: out of memory", index);
 		goto fail;
 	}
+	atomic_store(&w->stats.cfg, cfg);
 	if ((w->res = resolver_create(w->base, cfg)) == NULL ||
 	    (w->relay = relay_create(w->base, w->res,
 	    (uint16_t)cfg->edns_udp_size,
@@ -807,6 +810,7 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	    (w->val = validator_create(w->base, cfg, relay_ip(w->relay),
 	    relay_port(w->relay), anchors)) == NULL)
 		goto fail;
+	resolver_set_stats(w->res, &w->stats);
 	memset(&lo, 0, sizeof(lo));
 	lo.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms;
 	lo.tcp_max_connections = cfg->tcp_max_connections;

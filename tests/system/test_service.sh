@@ -153,6 +153,10 @@ secure=$(metric 'dotsec_validation_total{verdict="secure"}' "$DS_OUT")
 [ "${secure:-0}" -ge 2 ] || ds_fail "secure verdicts: ${secure:-none}"
 grep -q '^dotsec_upstream_latency_seconds_count [1-9]' <<<"$DS_OUT" ||
 	ds_fail "no upstream latency recorded"
+hs=$(metric "dotsec_upstream_tls_handshakes_total{upstream=\"$WORLD_UPSTREAM_ADDR@853\"}" "$DS_OUT")
+[ "${hs:-0}" -ge 1 ] || ds_fail "TLS handshakes to the upstream: ${hs:-none}"
+grep -q '^dotsec_cache_size_bytes [1-9]' <<<"$DS_OUT" ||
+	ds_fail "no cache size"
 ds_case "/healthz: 200 while the upstream answers"
 DS_OUT=$(get healthz)
 [[ $DS_OUT == "200 "* ]] || ds_fail "not 200"
@@ -279,8 +283,12 @@ while len(got) < 3 and time.time() < end:
 print("answers", len(got), "servfail", sum(1 for r in got.values() if r == 2))
 PY
 kpid=$!
-for _ in $(seq 1 100); do [ -f "$WORLD_DIR/drain.sent" ] && break; sleep 0.05; done
-sleep 0.3
+# In flight: dotsecd has taken all three and sent them towards the
+# upstream (its debug log says so).
+for _ in $(seq 1 100); do
+	[ "$(grep -c 'relay: a[123]\.sec8' "$DS_STDERR")" -ge 3 ] && break
+	sleep 0.05
+done
 kill -TERM "$DS_PID"
 wait "$kpid" || true
 DS_OUT=$(cat "$out")

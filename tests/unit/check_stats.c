@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsconfig.h"
 #include "stats.h"
 #include "suites.h"
 
@@ -200,6 +201,46 @@ START_TEST(test_render_zero_and_null)
 	ck_assert_msg(strstr(text, "dotsec_anchor") == NULL,
 	    "stats_render: anchor metrics without an anchor");
 	free(text);
+}
+END_TEST
+
+START_TEST(test_render_upstreams)
+{
+	static const char yml[] = "upstream_recursive_servers:\n"
+	    "  - address_data: 192.0.2.1\n    tls_auth_name: a.example\n"
+	    "  - address_data: 192.0.2.2\n    tls_port: 8853\n"
+	    "    tls_auth_name: b.example\ncache_size: 2097152\n";
+	struct ds_config *cfg = config_parse(yml, strlen(yml), "t", NULL,
+	    NULL);
+	struct stats *w[2];
+	char *text;
+
+	ck_assert_ptr_nonnull(cfg);
+	w[0] = calloc(1, sizeof(struct stats));
+	w[1] = calloc(1, sizeof(struct stats));
+	ck_assert(w[0] && w[1]);
+	atomic_store(&w[0]->cfg, cfg);
+	atomic_store(&w[1]->cfg, cfg);
+	stats_inc(&w[0]->up_tls_handshakes[0]);
+	stats_inc(&w[1]->up_tls_handshakes[0]);
+	stats_inc(&w[1]->up_tls_failures[1]);
+	stats_inc(&w[0]->up_conn_failures[1]);
+	stats_inc(&w[0]->up_conn_failures[1]);
+	text = render(w, 2, NULL);
+	ck_assert_double_eq(sample(text, "dotsec_upstream_tls_handshakes_"
+	    "total{upstream=\"192.0.2.1@853\"}"), 2);
+	ck_assert_double_eq(sample(text, "dotsec_upstream_tls_handshakes_"
+	    "total{upstream=\"192.0.2.2@8853\"}"), 0);
+	ck_assert_double_eq(sample(text, "dotsec_upstream_tls_failures_"
+	    "total{upstream=\"192.0.2.2@8853\"}"), 1);
+	ck_assert_double_eq(sample(text, "dotsec_upstream_connection_"
+	    "failures_total{upstream=\"192.0.2.2@8853\"}"), 2);
+	ck_assert_double_eq(sample(text, "dotsec_cache_size_bytes"),
+	    2097152);
+	free(text);
+	free(w[0]);
+	free(w[1]);
+	config_free(cfg);
 }
 END_TEST
 
@@ -500,6 +541,7 @@ stats_suite(void)
 
 	tcase_add_test(tc, test_render_sums);
 	tcase_add_test(tc, test_render_zero_and_null);
+	tcase_add_test(tc, test_render_upstreams);
 	tcase_add_test(tc, test_render_histogram);
 	tcase_add_test(tc, test_render_help_type);
 	tcase_add_test(tc, test_render_truncated);
