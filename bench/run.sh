@@ -1,0 +1,710 @@
+#!/bin/bash
+#
+# bench/run.sh -- load benchmark of dotsecd against Stubby and Unbound, all
+# three validating and forwarding over DNS-over-TLS to the same upstream of
+# the system tests' local signed world (tests/system/world.sh), with dnsperf
+# as the client and dnsperf straight at the DoT upstream as the ceiling.
+#
+# Run by hand, as root (the world binds ports 53 and 853 on 127.x
+# addresses), from anywhere:
+#
+#     bash bench/run.sh
+#
+# Everything is on 127.0.0.0/8.  Every run is bounded in time; every process
+# the script starts is stopped by its PID on exit.  The Markdown table is
+# printed on stdout and written, with the raw dnsperf outputs, to
+# $BENCH_OUT.  See bench/README.md for what each run means and the pitfalls.
+#
+# Environment (defaults in brackets):
+#   DOTSECD              the daemon [./src/dotsecd of the repository if it is
+#                        executable, else built in $BENCH_BUILD_DIR]
+#   BENCH_BUILD_DIR      where a copy of the repository is built when needed
+#                        [/tmp/dotsec-bench-build]
+#   BENCH_DURATION       seconds of load per run [20]
+#   BENCH_CLIENTS        dnsperf -c [4]
+#   BENCH_OUTSTANDING    dnsperf -q [200]
+#   BENCH_MAX_QPS        dnsperf -Q: a fixed offered load, to compare
+#                        latencies below saturation [none]
+#   BENCH_TIMEOUT        dnsperf -t, seconds before a query counts as lost [5]
+#   BENCH_THREADS        worker threads of dotsecd and Unbound [1]; Stubby
+#                        has a single thread whatever this says
+#   BENCH_SERVER_CPUS    taskset CPU list of the system under test [0]
+#   BENCH_CLIENT_CPU     taskset CPU of dnsperf [the last CPU]
+#   BENCH_NICE           nice value of the world, the system under test and
+#                        dnsperf, so that other work on the host (builds,
+#                        fuzzers) gets what they leave [-10; "" for none]
+#   BENCH_SYSTEMS        systems in order [dotsec stubby unbound ceiling]
+#   BENCH_WORKLOADS      runs in order [hot cold mixed tcp]
+#   BENCH_CACHE_SIZE     bytes of cache of dotsecd (cache_size) and Unbound
+#                        (split as dotsecd splits it: messages 1/4, RRsets
+#                        1/2, keys 1/4) [33554432, dotsecd's default]
+#   BENCH_COLD_MAX_QPS   the cold query file has DURATION x this many
+#                        unique names [60000]
+#   BENCH_ZIPF_NAMES     distinct names of the mixed run [100000]
+#   BENCH_ZIPF_S         Zipf exponent of the mixed run [1.0]
+#   BENCH_MIXED_LINES    lines of the mixed query file [1000000]
+#   BENCH_PERF           after the table, profile dotsecd with perf during
+#                        one more run of each of these workloads and print
+#                        its top DSOs and symbols; 1 means hot [0: none]
+#   BENCH_OUT            directory for the results [a new /tmp/dotsec-bench.*]
+
+# No "set -u": world.sh is not written for it.
+set -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+
+BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-/tmp/dotsec-bench-build}
+BENCH_DURATION=${BENCH_DURATION:-20}
+BENCH_CLIENTS=${BENCH_CLIENTS:-4}
+BENCH_OUTSTANDING=${BENCH_OUTSTANDING:-200}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-5}
+BENCH_MAX_QPS=${BENCH_MAX_QPS:-}
+BENCH_THREADS=${BENCH_THREADS:-1}
+BENCH_SERVER_CPUS=${BENCH_SERVER_CPUS:-0}
+BENCH_CLIENT_CPU=${BENCH_CLIENT_CPU:-$(($(nproc) - 1))}
+BENCH_NICE=${BENCH_NICE--10}
+BENCH_SYSTEMS=${BENCH_SYSTEMS:-dotsec stubby unbound ceiling}
+BENCH_WORKLOADS=${BENCH_WORKLOADS:-hot cold mixed tcp}
+BENCH_CACHE_SIZE=${BENCH_CACHE_SIZE:-33554432}
+BENCH_COLD_MAX_QPS=${BENCH_COLD_MAX_QPS:-60000}
+BENCH_ZIPF_NAMES=${BENCH_ZIPF_NAMES:-100000}
+BENCH_ZIPF_S=${BENCH_ZIPF_S:-1.0}
+BENCH_MIXED_LINES=${BENCH_MIXED_LINES:-1000000}
+BENCH_PERF=${BENCH_PERF:-0}
+
+CLK_TCK=$(getconf CLK_TCK)
+NICE=()			# the command prefix that sets BENCH_NICE
+[ -z "$BENCH_NICE" ] || NICE=(nice -n "$BENCH_NICE")
+SYS_PID=""		# the system under test, while it runs
+SYS_ADDR=""
+CLIENT_PID=""		# timeout(1) running dnsperf, while it runs
+PERF_PID=""		# perf record, while it runs
+STOP_RC=0
+RESULTS=""		# table rows, one per run
+RAW=""			# CSV lines, one per run
+declare -A QPS_DOTSEC	# workload -> dotsec's QPS, for the ratio column
+
+say() {
+	printf 'bench: %s\n' "$*" >&2
+}
+
+die() {
+	printf 'bench: FATAL: %s\n' "$*" >&2
+	exit 1
+}
+
+# ---------------------------------------------------------------- set-up
+
+need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 ||
+			die "'$t' not found (apt-get install dnsperf stubby unbound nsd bind9-utils bind9-dnsutils knot-dnsutils util-linux coreutils iproute2)"
+	done
+}
+
+# stop_pid PID: TERM, up to 10 s, then KILL; sets STOP_RC to its exit
+# status (not in a subshell: only this shell can wait for its children).
+stop_pid() {
+	local pid=$1 i=0 rc=0
+	if ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid" 2>/dev/null || rc=$?
+		STOP_RC=$rc
+		return 0
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		say "PID $pid still running 10 s after TERM; sending KILL"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	STOP_RC=$rc
+}
+
+on_exit() {
+	# timeout(1) passes TERM on to dnsperf.
+	[ -z "$CLIENT_PID" ] || stop_pid "$CLIENT_PID"
+	[ -z "$PERF_PID" ] || stop_pid "$PERF_PID"
+	if [ -n "$SYS_PID" ]; then
+		stop_pid "$SYS_PID"
+		SYS_PID=""
+	fi
+	if [ -n "${WORLD_DIR:-}" ]; then
+		world_stop
+	fi
+}
+
+# The daemon: $DOTSECD, ./src/dotsecd, or a build of a copy of the
+# repository in $BENCH_BUILD_DIR (never configured in the repository
+# itself), rebuilt when a source file is newer than the binary.
+find_dotsecd() {
+	local src=$BENCH_BUILD_DIR/src bin
+	if [ -n "${DOTSECD:-}" ]; then
+		[ -x "$DOTSECD" ] || die "DOTSECD=$DOTSECD is not executable"
+		return 0
+	fi
+	if [ -x "$REPO/src/dotsecd" ]; then
+		DOTSECD=$REPO/src/dotsecd
+		return 0
+	fi
+	bin=$src/src/dotsecd
+	if [ -x "$bin" ] && [ -z "$(find "$REPO/src" "$REPO/configure.ac" \
+		"$REPO/Makefile.am" -newer "$bin" -print -quit)" ]; then
+		DOTSECD=$bin
+		return 0
+	fi
+	say "building dotsecd in $src (log: $BENCH_BUILD_DIR/build.log)"
+	mkdir -p "$src" || die "cannot create $src"
+	(cd "$REPO" && tar --exclude=./.git --exclude=./bench -cf - .) |
+		(cd "$src" && tar xf -) || die "cannot copy $REPO to $src"
+	if ! (cd "$src" && { [ -x configure ] && [ -f Makefile ] ||
+		{ ./autogen.sh && ./configure; }; } && make -j"$(nproc)") \
+		>"$BENCH_BUILD_DIR/build.log" 2>&1; then
+		tail -n 30 "$BENCH_BUILD_DIR/build.log" >&2
+		die "the build failed; see $BENCH_BUILD_DIR/build.log"
+	fi
+	DOTSECD=$bin
+}
+
+# ---------------------------------------------------------------- queries
+
+# The hot set: answers of every kind from the secure and insecure zones,
+# none larger than 1232 bytes (no TC).
+hot_names() {
+	local t=$WORLD_TLD z
+	for z in sec8 sec13 sec15; do
+		printf 'www.%s.%s A\nwww.%s.%s AAAA\nwww.%s.%s TXT\nnx.%s.%s A\n' \
+			"$z" "$t" "$z" "$t" "$z" "$t" "$z" "$t"
+	done
+	printf 'www.insecure.%s A\nwww.insecure.%s AAAA\n' "$t" "$t"
+	printf 'www.sec8.%s MX\ncname.sec8.%s A\n' "$t" "$t"
+}
+
+make_queries() {
+	local q=$BENCH_OUT/queries n
+	mkdir -p "$q"
+	hot_names >"$q/hot.txt"
+	cp "$q/hot.txt" "$q/tcp.txt"
+	# Cold: unique names under the wildcard of the NSEC3 zone, where
+	# aggressive NSEC (NSEC only, RFC 8198) cannot answer from the cache:
+	# every query is a miss for a validating cache.
+	n=$((BENCH_DURATION * BENCH_COLD_MAX_QPS))
+	awk -v n="$n" -v z="sec13.$WORLD_TLD" 'BEGIN {
+		for (i = 1; i <= n; i++) printf "c%d.wild.%s A\n", i, z }' \
+		>"$q/cold.txt"
+	# Mixed: BENCH_MIXED_LINES queries over BENCH_ZIPF_NAMES names drawn
+	# with probability ~ 1/rank^s.  The first ranks are the hot set; the
+	# others are names under the wildcards of four zones (A, every fifth
+	# one TXT).
+	hot_names >"$q/mixed.hot"
+	awk -v k="$BENCH_ZIPF_NAMES" -v n="$BENCH_MIXED_LINES" \
+		-v s="$BENCH_ZIPF_S" -v t="$WORLD_TLD" '
+		{ hot[NR] = $0; nhot = NR }
+		END {
+			split("sec8 sec13 sec15 insecure", zone, " ")
+			srand(20240611)
+			for (i = 1; i <= k; i++) { h += 1 / i ^ s; cdf[i] = h }
+			for (j = 0; j < n; j++) {
+				u = rand() * h; lo = 1; hi = k
+				while (lo < hi) {
+					m = int((lo + hi) / 2)
+					if (cdf[m] < u) lo = m + 1; else hi = m
+				}
+				if (lo <= nhot) { print hot[lo]; continue }
+				printf "m%d.wild.%s.%s %s\n", lo, zone[lo % 4 + 1], t,
+				    (lo % 5 == 0) ? "TXT" : "A"
+			}
+		}' "$q/mixed.hot" >"$q/mixed.txt"
+	rm -f "$q/mixed.hot"
+}
+
+# ---------------------------------------------------------------- systems
+
+wait_listening() {
+	# wait_listening PID ADDR: UDP and TCP port 53 bound, within 20 s.
+	local pid=$1 addr=$2 i=0
+	while ! { ss -Hlnu "src $addr:53" | grep -q . &&
+		ss -Hlnt "src $addr:53" | grep -q .; }; do
+		kill -0 "$pid" 2>/dev/null || return 1
+		[ $i -lt 200 ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+wait_local_answer() {
+	# wait_local_answer PID ADDR: any reply to version.bind CH TXT, which
+	# dotsecd and Unbound answer themselves (nothing goes upstream).
+	local pid=$1 addr=$2 i=0
+	while ! dig +time=1 +tries=1 -b "$WORLD_CLIENT_ADDR" @"$addr" \
+		version.bind CH TXT >/dev/null 2>&1; do
+		kill -0 "$pid" 2>/dev/null || return 1
+		[ $i -lt 20 ] || return 1
+		i=$((i + 1))
+	done
+}
+
+conf_dotsec() {
+	cat <<EOF
+listen_addresses:
+  - $1@53
+upstream_recursive_servers:
+  - address_data: $WORLD_UPSTREAM_ADDR
+    tls_port: $WORLD_UPSTREAM_PORT
+    tls_auth_name: "$WORLD_AUTH_NAME"
+tls_ca_file: "$WORLD_CA_FILE"
+trust_anchor_file: "$WORLD_TA_FILE"
+state_dir: "$2"
+user: ""
+workers: $BENCH_THREADS
+cache_size: $BENCH_CACHE_SIZE
+prefetch: 1
+log_level: notice
+EOF
+}
+
+# Stubby 0.3 (getdns 1.6): validation on, the test root's key as the only
+# trust anchor, and the zero-configuration anchor fetch pointed at a
+# loopback port where nothing listens.
+conf_stubby() {
+	cat <<EOF
+resolution_type: GETDNS_RESOLUTION_STUB
+dns_transport_list:
+  - GETDNS_TRANSPORT_TLS
+tls_authentication: GETDNS_AUTHENTICATION_REQUIRED
+tls_query_padding_blocksize: 128
+round_robin_upstreams: 1
+idle_timeout: 10000
+timeout: 5000
+limit_outstanding_queries: 0
+tls_ca_file: "$WORLD_CA_FILE"
+dnssec: GETDNS_EXTENSION_TRUE
+dnssec_trust_anchors: "$WORLD_TA_DNSKEY_FILE"
+trust_anchors_url: "http://127.0.0.1:9/root-anchors.xml"
+appdata_dir: "$2"
+listen_addresses:
+  - $1@53
+upstream_recursive_servers:
+  - address_data: $WORLD_UPSTREAM_ADDR
+    tls_port: $WORLD_UPSTREAM_PORT
+    tls_auth_name: "$WORLD_AUTH_NAME"
+EOF
+}
+
+# Unbound as a validating, caching forwarder over DoT, with dotsecd's cache
+# sizes, prefetch and aggressive NSEC.
+conf_unbound() {
+	cat <<EOF
+server:
+	verbosity: 0
+	num-threads: $BENCH_THREADS
+	interface-automatic: no
+	interface: $1@53
+	port: 53
+	do-ip6: no
+	do-not-query-localhost: no
+	access-control: 127.0.0.0/8 allow
+	username: ""
+	chroot: ""
+	directory: "$2"
+	pidfile: "$2/unbound.pid"
+	logfile: "$2/unbound.log"
+	use-syslog: no
+	module-config: "validator iterator"
+	trust-anchor-file: "$WORLD_TA_FILE"
+	tls-cert-bundle: "$WORLD_CA_FILE"
+	aggressive-nsec: yes
+	msg-cache-size: $((BENCH_CACHE_SIZE / 4))
+	rrset-cache-size: $((BENCH_CACHE_SIZE / 2))
+	key-cache-size: $((BENCH_CACHE_SIZE / 4))
+	prefetch: yes
+	prefetch-key: yes
+	so-reuseport: yes
+remote-control:
+	control-enable: no
+forward-zone:
+	name: "."
+	forward-tls-upstream: yes
+	forward-addr: $WORLD_UPSTREAM_ADDR@$WORLD_UPSTREAM_PORT#$WORLD_AUTH_NAME
+EOF
+}
+
+# start_system SYSTEM RUNDIR: start it on its own address, pinned; sets
+# SYS_PID and SYS_ADDR.
+start_system() {
+	local sys=$1 d=$2 cmd=() local_answer=1
+	case $sys in
+	dotsec)
+		SYS_ADDR=$WORLD_NET.10
+		mkdir -p "$d/state"
+		conf_dotsec "$SYS_ADDR" "$d/state" >"$d/dotsecd.yml"
+		cmd=("$DOTSECD" -c "$d/dotsecd.yml")
+		;;
+	stubby)
+		SYS_ADDR=$WORLD_NET.11
+		mkdir -p "$d/appdata"
+		conf_stubby "$SYS_ADDR" "$d/appdata" >"$d/stubby.yml"
+		cmd=(stubby -C "$d/stubby.yml" -v 3)
+		local_answer=0
+		;;
+	unbound)
+		SYS_ADDR=$WORLD_NET.12
+		conf_unbound "$SYS_ADDR" "$d" >"$d/unbound.conf"
+		unbound-checkconf "$d/unbound.conf" >"$d/checkconf.out" 2>&1 ||
+			{ cat "$d/checkconf.out" >&2; die "bad unbound.conf"; }
+		cmd=(unbound -d -c "$d/unbound.conf")
+		;;
+	*) die "unknown system '$sys'" ;;
+	esac
+	if ss -Hlnua "src $SYS_ADDR:53" | grep -q .; then
+		die "$SYS_ADDR:53 is already in use"
+	fi
+	# taskset execs the command: $! is the daemon's own PID.
+	"${NICE[@]}" taskset -c "$BENCH_SERVER_CPUS" "${cmd[@]}" >"$d/stderr" 2>&1 &
+	SYS_PID=$!
+	if ! wait_listening "$SYS_PID" "$SYS_ADDR" ||
+		{ [ "$local_answer" = 1 ] &&
+			! wait_local_answer "$SYS_PID" "$SYS_ADDR"; }; then
+		cat "$d/stderr" >&2
+		die "$sys (PID $SYS_PID) did not come up on $SYS_ADDR@53"
+	fi
+}
+
+# ---------------------------------------------------------------- measures
+
+upstream_pid() {
+	cat "$WORLD_DIR/good/unbound.pid"
+}
+
+# cpu_ticks PID: utime + stime of the whole process (all threads).
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null ||
+		echo 0
+}
+
+rss_mib() {
+	awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null
+}
+
+# udp_rcvbuf_errors: the kernel's count of UDP datagrams dropped because a
+# socket's receive buffer was full (any socket on the host).
+udp_rcvbuf_errors() {
+	awk '/^Udp:/ { if (!h) { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i
+		h = 1; next } print $c; exit }' /proc/net/snmp
+}
+
+# sock_drops ADDR: datagrams dropped at the system's UDP sockets on ADDR:53.
+sock_drops() {
+	ss -Huanm "src $1:53" | grep -o ',d[0-9]*)' | tr -d ',d)' |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
+# host_busy: "busy total" jiffies of all CPUs, from /proc/stat.
+host_busy() {
+	awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i
+		print t - $5 - $6, t; exit }' /proc/stat
+}
+
+# upstream_queries_since OFFSET FILE: the queries the upstream logged
+# (log-queries) from byte OFFSET of its log on; their count by type and a
+# sample go to FILE.
+upstream_queries_since() {
+	tail -c +"$(($1 + 1))" "$WORLD_UPSTREAM_LOG" |
+		awk -v f="$2" '/ info: / && $NF == "IN" { n++; t[$(NF - 1)]++
+			if (n <= 30) s = s $(NF - 2) " " $(NF - 1) "\n" }
+		END { for (k in t) printf "%s %d\n", k, t[k] >f
+			printf "first queries:\n%s", s >f; print n + 0 }'
+}
+
+log_size() {
+	stat -c %s "$WORLD_UPSTREAM_LOG"
+}
+
+# Empty the upstream's caches so that each run starts from the same state.
+flush_upstream() {
+	local c
+	for c in "flush_zone ." "flush_infra all" flush_requestlist; do
+		# shellcheck disable=SC2086 # a command and its argument
+		world_upstream_ctl $c >/dev/null 2>&1 ||
+			die "cannot flush the upstream's cache (unbound-control $c)"
+	done
+}
+
+# latency_pcts VERBOSE_OUTPUT: "p50_ms p99_ms" from dnsperf -v's
+# "> RCODE NAME TYPE SECONDS" lines (microsecond resolution).
+latency_pcts() {
+	awk '$1 == ">" && NF == 5 && $5 ~ /^[0-9.]+$/ {
+		printf "%d\n", $5 * 1000000 + 0.5 }' "$1" |
+		LC_ALL=C sort -n | uniq -c |
+		awk '{ n[NR] = $1; v[NR] = $2; t += $1 }
+		END {
+			if (t == 0) { print "- -"; exit }
+			for (i = 1; i <= NR; i++) {
+				c += n[i]
+				if (!a && c >= 0.50 * t) { a = 1; p50 = v[i] }
+				if (c >= 0.99 * t) { p99 = v[i]; break }
+			}
+			printf "%.3f %.3f\n", p50 / 1000, p99 / 1000
+		}'
+}
+
+# The verdicts still right after the run: a secure answer with AD, a bogus
+# one SERVFAIL.
+check_system() {
+	local addr=$1 out
+	out=$(dig +dnssec +time=3 +tries=1 -b "$WORLD_CLIENT_ADDR" @"$addr" \
+		"www.sec13.$WORLD_TLD" A 2>&1)
+	printf '%s\n' "$out" | grep -q 'status: NOERROR' || { echo "no NOERROR"; return; }
+	printf '%s\n' "$out" | grep -q '^;; flags:.* ad[ ;]' || { echo "no AD"; return; }
+	out=$(dig +dnssec +time=6 +tries=1 -b "$WORLD_CLIENT_ADDR" @"$addr" \
+		"www.badsig.$WORLD_TLD" A 2>&1)
+	printf '%s\n' "$out" | grep -q 'status: SERVFAIL' || { echo "bogus not SERVFAIL"; return; }
+	echo ok
+}
+
+# ---------------------------------------------------------------- one run
+
+# run_one SYSTEM WORKLOAD [perf]
+run_one() {
+	local sys=$1 wl=$2 prof=${3:-} d mode=udp qfile pid addr perf_pid=""
+	local c0 c1 b0 b1 off up rc qps sent compl lost mean sf p50 p99 rss
+	local cpu_us ratio upq ccpu check busy load t0 el label r0 r1 drops rt
+	local tpid dpid d0 d1 t1 rate=()
+	# TCP against the upstream would be the hot DoT run again.
+	[ "$sys" = ceiling ] && [ "$wl" = tcp ] && return 0
+	d=$BENCH_OUT/$wl-$sys${prof:+-perf}
+	mkdir -p "$d"
+	qfile=$BENCH_OUT/queries/$wl.txt
+	[ "$wl" = tcp ] && mode=tcp
+	flush_upstream
+	if [ "$sys" = ceiling ]; then
+		mode="dot"
+		pid=$(upstream_pid)
+		addr=$WORLD_UPSTREAM_ADDR
+	else
+		start_system "$sys" "$d"
+		pid=$SYS_PID
+		addr=$SYS_ADDR
+	fi
+	say "$wl / $sys: $mode to $addr, ${BENCH_DURATION}s"
+	if [ -n "$prof" ]; then
+		perf record -F 499 -g -p "$pid" -o "$d/perf.data" \
+			-- sleep "$((BENCH_DURATION > 3 ? BENCH_DURATION - 2 : 1))" >"$d/perf.out" 2>&1 &
+		perf_pid=$!
+		PERF_PID=$perf_pid
+	fi
+	off=$(log_size)
+	c0=$(cpu_ticks "$pid")
+	read -r b0 _ < <(host_busy)
+	r0=$(udp_rcvbuf_errors)
+	t0=$(date +%s.%N)
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	rc=0
+	[ -z "$BENCH_MAX_QPS" ] || rate=(-Q "$BENCH_MAX_QPS")
+	timeout -k 5 "$((BENCH_DURATION + BENCH_TIMEOUT + 30))" \
+		"${NICE[@]}" taskset -c "$BENCH_CLIENT_CPU" dnsperf -m "$mode" \
+		-s "$addr" -a "$WORLD_CLIENT_ADDR" -d "$qfile" -D \
+		-c "$BENCH_CLIENTS" -T 1 -q "$BENCH_OUTSTANDING" \
+		-t "$BENCH_TIMEOUT" -l "$BENCH_DURATION" "${rate[@]}" -v \
+		>"$d/dnsperf.out" 2>"$d/dnsperf.err" &
+	tpid=$!
+	CLIENT_PID=$tpid
+	# dnsperf's own CPU over the middle of the run (its PID is the child
+	# of timeout), not over the wait for lost queries at the end.
+	ccpu="-"
+	if [ "$BENCH_DURATION" -ge 4 ]; then
+		sleep 1
+		dpid=$(ps -o pid= --ppid "$tpid" | tr -d ' ' | head -n 1)
+		if [ -n "$dpid" ]; then
+			d0=$(cpu_ticks "$dpid")
+			t1=$(date +%s.%N)
+			sleep "$((BENCH_DURATION - 2))"
+			d1=$(cpu_ticks "$dpid")
+			ccpu=$(awk -v a="$d0" -v b="$d1" -v h="$CLK_TCK" \
+				-v s="$t1" -v e="$(date +%s.%N)" \
+				'BEGIN { if (b < a) print "-"; else printf "%.0f%%", (b - a) / h / (e - s) * 100 }')
+		fi
+	fi
+	wait "$tpid" || rc=$?
+	CLIENT_PID=""
+	c1=$(cpu_ticks "$pid")
+	read -r b1 _ < <(host_busy)
+	r1=$(udp_rcvbuf_errors)
+	el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+	up=$(upstream_queries_since "$off" "$d/upstream-queries.txt")
+	rss=$(rss_mib "$pid")
+	[ -z "$perf_pid" ] || wait "$perf_pid"
+	PERF_PID=""
+	if [ "$mode" = udp ]; then
+		drops="$(sock_drops "$addr") / $((r1 - r0))"
+	else
+		drops="-"
+	fi
+	if [ "$sys" = ceiling ]; then
+		check="n/a"
+	elif ! kill -0 "$pid" 2>/dev/null; then
+		check="DIED"
+	else
+		check=$(check_system "$addr")
+	fi
+	if [ "$sys" != ceiling ]; then
+		stop_pid "$SYS_PID"
+		SYS_PID=""
+		[ "$sys" != dotsec ] || [ "$STOP_RC" = 0 ] ||
+			check="$check; exit status $STOP_RC"
+		[ "$check" = ok ] || {
+			say "$wl / $sys: check: $check; stderr (tail):"
+			tail -n 20 "$d/stderr" >&2
+		}
+	fi
+	[ "$rc" = 0 ] || say "$wl / $sys: dnsperf exited with status $rc (see $d/dnsperf.err)"
+
+	sent=$(awk '/Queries sent:/ { print $3 }' "$d/dnsperf.out")
+	compl=$(awk '/Queries completed:/ { print $3 }' "$d/dnsperf.out")
+	lost=$(awk '/Queries lost:/ { print $3 }' "$d/dnsperf.out")
+	qps=$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$d/dnsperf.out")
+	# The first "Average Latency" is the queries'; DoT and TCP runs
+	# print a second one, of connection set-up.
+	mean=$(awk '/Average Latency/ { printf "%.3f", $4 * 1000; exit }' "$d/dnsperf.out")
+	sf=$(awk '/Response codes:/ { for (i = 3; i < NF; i++)
+		if ($i == "SERVFAIL") print $(i + 1) + 0 }' "$d/dnsperf.out")
+	: "${sent:=0}" "${compl:=0}" "${lost:=0}" "${qps:=0}" "${mean:=-}" "${sf:=0}"
+	read -r p50 p99 < <(latency_pcts "$d/dnsperf.out")
+	# Keep the summary, drop the per-query lines (tens of MB).
+	grep -v '^> ' "$d/dnsperf.out" >"$d/dnsperf.summary"
+	rm -f "$d/dnsperf.out"
+	rt=$(awk '/Run time \(s\):/ { print $4 }' "$d/dnsperf.summary")
+	: "${rt:=$BENCH_DURATION}"
+	if [ "$compl" -gt 0 ]; then
+		# Of a core: over dnsperf's run time, not the wait for lost
+		# queries at the end.
+		cpu_us=$(awk -v c="$((c1 - c0))" -v h="$CLK_TCK" -v n="$compl" \
+			-v s="$rt" 'BEGIN { printf "%.1f (%.0f%%)", c / h / n * 1e6,
+				c / h / s * 100 }')
+		upq=$(awk -v u="$up" -v n="$compl" 'BEGIN { printf "%.3g", u / n }')
+	else
+		cpu_us="-"
+		upq="-"
+	fi
+	busy=$(awk -v a="$b0" -v b="$b1" -v h="$CLK_TCK" -v s="$el" -v n="$(nproc)" \
+		'BEGIN { printf "%.0f%%", (b - a) / h / s / n * 100 }')
+	[ -z "$prof" ] || return 0
+	if [ "$sys" = dotsec ]; then
+		QPS_DOTSEC[$wl]=$qps
+	fi
+	if [ -n "${QPS_DOTSEC[$wl]:-}" ] && [ "${QPS_DOTSEC[$wl]}" -gt 0 ]; then
+		ratio=$(awk -v a="$qps" -v b="${QPS_DOTSEC[$wl]}" 'BEGIN { printf "%.2f", a / b }')
+	else
+		ratio="-"
+	fi
+	label=$sys
+	[ "$sys" = ceiling ] && label="upstream (DoT ceiling)"
+	RESULTS="$RESULTS| $wl ($mode) | $label | $qps | $ratio | $mean | $p50 | $p99 | $lost of $sent | $drops | $sf | $cpu_us | $up ($upq) | $rss | $ccpu | $busy / $load | $check |
+"
+	RAW="$RAW$wl,$sys,$mode,$qps,$ratio,$mean,$p50,$p99,$sent,$compl,$lost,$drops,$sf,$cpu_us,$up,$upq,$rss,$ccpu,$busy,$load,$check
+"
+}
+
+# profile_dotsec WORKLOAD: one more run of dotsecd under perf record.
+profile_dotsec() {
+	local wl=$1 d=$BENCH_OUT/$1-dotsec-perf
+	say "profiling dotsecd during a $wl run (perf record -g)"
+	run_one dotsec "$wl" perf
+	{
+		printf '\nperf, dotsecd, %s run (%s): by DSO\n\n~~~\n' "$wl" \
+			"$(awk '/Queries per second:/ { printf "%.0f QPS under perf", $4 }' "$d/dnsperf.summary")"
+		perf report -g none -i "$d/perf.data" --no-children --sort dso --stdio \
+			2>/dev/null | grep -E '^ +[0-9]' | head -n 8
+		printf '~~~\n\nby symbol\n\n~~~\n'
+		perf report -g none -i "$d/perf.data" --no-children --sort dso,sym \
+			--stdio 2>/dev/null | grep -E '^ +[0-9]' | head -n 30
+		printf '~~~\n'
+	} | tee "$d/perf.top"
+}
+
+# renice_world: the world's processes (and NSD's children) get BENCH_NICE.
+renice_world() {
+	local pid kid gkid
+	[ -n "$BENCH_NICE" ] || return 0
+	for pid in $WORLD_PIDS; do
+		renice -n "$BENCH_NICE" -p "$pid" >/dev/null 2>&1 || true
+		for kid in $(ps -o pid= --ppid "$pid"); do
+			renice -n "$BENCH_NICE" -p "$kid" >/dev/null 2>&1 || true
+			for gkid in $(ps -o pid= --ppid "$kid"); do
+				renice -n "$BENCH_NICE" -p "$gkid" >/dev/null 2>&1 ||
+					true
+			done
+		done
+	done
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+	local wl sys t0 cpu_model
+	PATH="$PATH:/usr/sbin:/sbin"
+	need dnsperf stubby unbound unbound-checkconf unbound-control taskset \
+		dig ss awk sort uniq timeout getconf
+	case $BENCH_PERF in 0 | "") ;; *) need perf ;; esac
+	[ "$(id -u)" = 0 ] || die "needs root (the world binds ports 53 and 853)"
+	find_dotsecd
+	BENCH_OUT=${BENCH_OUT:-$(mktemp -d /tmp/dotsec-bench.XXXXXX)}
+	mkdir -p "$BENCH_OUT" || die "cannot create $BENCH_OUT"
+	# shellcheck source=../tests/system/world.sh disable=SC1091
+	. "$REPO/tests/system/world.sh"
+	trap on_exit EXIT
+	trap 'exit 1' INT TERM HUP
+	{
+		printf 'load before: %s\n' "$(uptime)"
+		ps -eo pid,pcpu,etime,comm --sort=-pcpu | head -n 15
+	} >"$BENCH_OUT/load-before.txt"
+	world_start
+	case $WORLD_NET in 127.*) ;; *) die "world not on 127.0.0.0/8" ;; esac
+	renice_world
+	make_queries
+	say "dotsecd: $DOTSECD; results in $BENCH_OUT"
+	t0=$(date -u '+%Y-%m-%d %H:%M UTC')
+	for wl in $BENCH_WORKLOADS; do
+		for sys in $BENCH_SYSTEMS; do
+			run_one "$sys" "$wl"
+		done
+	done
+	{
+		printf 'load after: %s\n' "$(uptime)"
+		ps -eo pid,pcpu,etime,comm --sort=-pcpu | head -n 15
+	} >"$BENCH_OUT/load-after.txt"
+	cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	{
+		printf '%s, %s CPUs (%s), %s; dnsperf %s.\n' "$t0" "$(nproc)" \
+			"$cpu_model" "$(uname -r)" \
+			"$(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }')"
+		printf 'Each run %s s, dnsperf -c %s -q %s -T 1 -D on CPU %s; the system on CPUs %s with %s thread(s) (Stubby: 1); the world unpinned; nice %s.\n' \
+			"$BENCH_DURATION" "$BENCH_CLIENTS" "$BENCH_OUTSTANDING" \
+			"$BENCH_CLIENT_CPU" "$BENCH_SERVER_CPUS" "$BENCH_THREADS" \
+			"${BENCH_NICE:-0}"
+		[ -z "$BENCH_MAX_QPS" ] ||
+			printf 'Offered load fixed at %s QPS (dnsperf -Q).\n' "$BENCH_MAX_QPS"
+		printf '%s\n%s\n\n' "$(head -n 1 "$BENCH_OUT/load-before.txt")" \
+			"$(head -n 1 "$BENCH_OUT/load-after.txt")"
+		printf '| run | system | QPS | vs dotsec | mean ms | p50 ms | p99 ms | lost | UDP drops server / host | SERVFAIL | CPU µs/q (of a core) | upstream q (per client q) | RSS MiB | dnsperf CPU | host busy / load | check |\n'
+		printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n'
+		printf '%s' "$RESULTS"
+	} | tee "$BENCH_OUT/results.md"
+	{
+		printf 'workload,system,mode,qps,vs_dotsec,mean_ms,p50_ms,p99_ms,sent,completed,lost,udp_drops_server_host,servfail,cpu_us_per_q,upstream_q,upstream_per_q,rss_mib,dnsperf_cpu,host_busy,load1,check\n'
+		printf '%s' "$RAW"
+	} >"$BENCH_OUT/results.csv"
+	[ "$BENCH_PERF" = 1 ] && BENCH_PERF=hot
+	[ "$BENCH_PERF" = 0 ] && BENCH_PERF=""
+	for wl in $BENCH_PERF; do
+		profile_dotsec "$wl" | tee -a "$BENCH_OUT/results.md"
+	done
+	say "results: $BENCH_OUT/results.md, $BENCH_OUT/results.csv"
+}
+
+main "$@"
