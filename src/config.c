@@ -859,6 +859,8 @@ static const struct key_desc top_keys[] = {
 	KEY("anchor_bootstrap_xml", K_STRING, anchor_bootstrap_xml),
 	KEY("anchor_bootstrap_sig", K_STRING, anchor_bootstrap_sig),
 	KEY("anchor_bootstrap_url", K_STRING, anchor_bootstrap_url),
+	/* Stubby's and getdns's name for the same URL. */
+	KEY("trust_anchors_url", K_STRING, anchor_bootstrap_url),
 	KEY("anchor_bootstrap_ca", K_STRING, anchor_bootstrap_ca),
 	KEY("anchor_bootstrap_email", K_STRING, anchor_bootstrap_email),
 	KEY("anchor_bootstrap_url_ca", K_STRING, anchor_bootstrap_url_ca),

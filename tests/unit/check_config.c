@@ -1509,6 +1509,18 @@ START_TEST(test_access_control)
 }
 END_TEST
 
+START_TEST(test_trust_anchors_url)
+{
+	static const char y[] = "trust_anchors_url: https://192.0.2.1/ra.xml\n";
+	struct ds_config *cfg = config_parse(y, strlen(y), "t", NULL, NULL);
+
+	ck_assert_msg(cfg != NULL && strcmp(cfg->anchor_bootstrap_url,
+	    "https://192.0.2.1/ra.xml") == 0,
+	    "config_parse: trust_anchors_url sets the bootstrap URL");
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_user_key)
 {
 	struct ds_config *cfg;
@@ -1588,6 +1600,7 @@ config_suite(void)
 	tcase_add_test(tc, test_free_partial);
 	tcase_add_test(tc, test_free_after_errors);
 	tcase_add_test(tc, test_user_key);
+	tcase_add_test(tc, test_trust_anchors_url);
 	tcase_add_test(tc, test_access_control);
 	suite_add_tcase(s, tc);
 
