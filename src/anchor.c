@@ -497,7 +497,8 @@ probe_timo(evutil_socket_t fd, short what, void *arg)
 		schedule(m, PROBE_RETRY_SECS);
 		return;
 	}
-	if (validator_ub_setup(m->probe, m->relay_ip, m->relay_port) != 0 ||
+	if (validator_ub_setup(m->probe, m->relay_ip, m->relay_port,
+	    m->cfg->timeout_ms) != 0 ||
 	    set_uint_opt(m->probe, "add-holddown:",
 	    m->cfg->anchor_add_holddown) != 0 ||
 	    set_uint_opt(m->probe, "del-holddown:",

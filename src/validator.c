@@ -140,13 +140,24 @@ set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg)
 
 int
 validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
-    unsigned relay_port)
+    unsigned relay_port, unsigned timeout_ms)
 {
+	char maxrtt[16];
+
 	char fwd[128];
 	int rc;
 
 	snprintf(fwd, sizeof(fwd), "%s@%u", relay_ip, relay_port);
+	/* The relay answers within dotsecd's own timeout (getdns's timeout
+	 * is the same): retransmitting to it with timers that grow to
+	 * unbound's default two minutes only keeps dead queries in memory
+	 * for half a minute after the client got its SERVFAIL.  Keep
+	 * probing: the relay is the only "server" and must not be written
+	 * off after an upstream outage. */
+	snprintf(maxrtt, sizeof(maxrtt), "%u", timeout_ms + 500);
 	if (load_file_options(ctx) != 0 ||
+	    set_opt(ctx, "infra-cache-max-rtt:", maxrtt) != 0 ||
+	    set_opt(ctx, "infra-keep-probing:", "yes") != 0 ||
 	    set_opt(ctx, "do-not-query-localhost:", "no") != 0 ||
 	    set_opt(ctx, "outgoing-interface:", relay_ip) != 0 ||
 	    set_opt(ctx, "trust-anchor-signaling:", "no") != 0 ||
@@ -189,7 +200,8 @@ validator_create(struct event_base *base, const struct ds_config *cfg,
 		ds_err("libunbound: cannot create an event context");
 		goto fail;
 	}
-	if (validator_ub_setup(v->ctx, relay_ip, relay_port) != 0 ||
+	if (validator_ub_setup(v->ctx, relay_ip, relay_port,
+	    cfg->timeout_ms) != 0 ||
 	    set_cache_options(v->ctx, cfg) != 0)
 		goto fail;
 	for (i = 0; anchors[i] != NULL; i++) {

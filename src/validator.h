@@ -49,7 +49,7 @@ struct ub_ctx;
  * and the anchor prober's): forward to the relay, and only there.
  * Returns 0, or -1 after logging. */
 int validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
-    unsigned relay_port);
+    unsigned relay_port, unsigned timeout_ms);
 
 /* Free v.  Queries in flight are dropped without callbacks.  Never call it
  * from inside a validator callback.  Takes NULL. */

@@ -37,7 +37,8 @@ struct worker {
 	struct listener **listeners;
 	unsigned nlisteners;
 	struct query *queries;	/* every query not yet freed */
-	unsigned nqueries;
+	unsigned nqueries;	/* in the list, answered or not */
+	unsigned nwaiting;	/* not answered yet: max_inflight */
 	bool overloaded;	/* logged once per episode */
 	pthread_t thread;
 	bool running;
@@ -116,6 +117,8 @@ query_free(struct query *qr)
 	if (qr->next)
 		qr->next->prev = qr->prev;
 	w->nqueries--;
+	if (qr->req)
+		w->nwaiting--;
 	if (qr->timer)
 		event_free(qr->timer);
 	if (qr->req)
@@ -167,6 +170,7 @@ query_answer(struct query *qr, const uint8_t *buf, size_t len)
 		return;
 	send_reply(qr->w, qr->req, buf, len, qr);
 	qr->req = NULL;
+	qr->w->nwaiting--;
 	if (qr->timer)
 		evtimer_del(qr->timer);
 }
@@ -197,6 +201,7 @@ query_error(struct query *qr, int rcode, int ede, const char *text)
 		return;
 	reply_error(qr->w, qr->req, &qr->q, rcode, ede, text, qr);
 	qr->req = NULL;
+	qr->w->nwaiting--;
 	if (qr->timer)
 		evtimer_del(qr->timer);
 }
@@ -379,11 +384,13 @@ client_query(void *arg, struct ds_req *req)
 		return;
 	}
 	stats_inc(&w->stats.qtype[stats_qtype_index(qr->q.qtype)]);
-	if (w->nqueries >= w->cfg->max_inflight) {
+	/* Queries already answered (libunbound may still work on them after
+	 * a timeout) do not count: they hold no client. */
+	if (w->nwaiting >= w->cfg->max_inflight) {
 		/* Full: refuse new work cleanly, keep serving the rest. */
 		if (!w->overloaded)
 			ds_warn("worker %u: %u queries in flight, refusing new "
-			    "ones", w->index, w->nqueries);
+			    "ones", w->index, w->nwaiting);
 		w->overloaded = true;
 		stats_inc(&w->stats.overloaded);
 		reply_error(w, req, &qr->q, DNS_RCODE_REFUSED, DNS_EDE_OTHER,
@@ -399,6 +406,7 @@ client_query(void *arg, struct ds_req *req)
 		w->queries->prev = qr;
 	w->queries = qr;
 	w->nqueries++;
+	w->nwaiting++;
 	if ((qr->timer = evtimer_new(w->base, query_timo, qr)) == NULL) {
 		query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
 		    "out of memory");
