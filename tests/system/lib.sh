@@ -266,7 +266,11 @@ ds_dotsecd_start() {
 		DS_PID=""
 		i=0
 		while [ -z "$DS_PID" ]; do
-			DS_PID=$(ps -o pid= --ppid "$DS_PID_WRAPPER" | tr -d ' ' | head -n 1)
+			# The wrapper's child once it is dotsecd (strace may
+			# have a short-lived child of its own first).
+			DS_PID=$(ps -o pid=,comm= --ppid "$DS_PID_WRAPPER" |
+				awk -v c="$(basename "$DOTSECD" | cut -c1-15)" \
+				'$2 == c { print $1; exit }')
 			[ $i -lt 100 ] || ds_die "no child of the wrapper '$wrapper' after 10s"
 			kill -0 "$DS_PID_WRAPPER" 2>/dev/null ||
 				ds_die "wrapper '$wrapper' exited at start"
