@@ -648,6 +648,18 @@ listener_drop(struct ds_req *req)
 	req_free(req);
 }
 
+bool
+listener_output_pending(const struct listener *l)
+{
+	const struct conn *c;
+
+	for (c = l->conns; c; c = c->next)
+		if (!c->dead && evbuffer_get_length(
+		    bufferevent_get_output(c->bev)) > 0)
+			return true;
+	return false;
+}
+
 void
 listener_pause(struct listener *l)
 {

@@ -89,6 +89,9 @@ void listener_drop(struct ds_req *req);
  * a graceful stop. */
 void listener_pause(struct listener *l);
 
+/* Whether replies are still waiting to be written to TCP clients. */
+bool listener_output_pending(const struct listener *l);
+
 /* Open a socket of the given transport bound to addr (SO_REUSEADDR, and
  * SO_REUSEPORT when reuseport is set, IPV6_V6ONLY for IPv6, listening for
  * TCP).  Returns the fd, or -1 after logging with the address. */

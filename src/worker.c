@@ -516,7 +516,7 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct query *qr;
-	unsigned waiting = 0;
+	unsigned waiting = 0, i;
 
 	(void)fd;
 	(void)what;
@@ -524,6 +524,11 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 	 * callback: they do not hold the stop up. */
 	for (qr = w->queries; qr; qr = qr->next)
 		if (qr->req != NULL)
+			waiting++;
+	/* Answers given to TCP clients must also have left: the loop
+	 * writes them, so it may not end before. */
+	for (i = 0; waiting == 0 && i < w->nlisteners; i++)
+		if (listener_output_pending(w->listeners[i]))
 			waiting++;
 	if (waiting == 0 || ms_since(&w->drain_deadline) >= 0) {
 		if (waiting > 0)
