@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "acl.h"
+#include "anchorfile.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
 #include "listener.h"
@@ -98,7 +99,6 @@ static void query_timo(evutil_socket_t, short, void *);
 static void validate_done(void *, enum validator_verdict, int,
     const uint8_t *, size_t, const char *);
 static void cd_done(void *, int, const uint8_t *, size_t, const char *);
-static void set_free(char **);
 static void drain_begin(evutil_socket_t, short, void *);
 static void retire_validator(struct worker *, struct validator *);
 static char **set_copy(char *const *);
@@ -455,23 +455,11 @@ set_copy(char *const *set)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if ((c[i] = strdup(set[i])) == NULL) {
-			set_free(c);
+			anchorfile_free_set(c);
 			return NULL;
 		}
 	}
 	return c;
-}
-
-static void
-set_free(char **set)
-{
-	size_t i;
-
-	if (set == NULL)
-		return;
-	for (i = 0; set[i] != NULL; i++)
-		free(set[i]);
-	free(set);
 }
 
 static bool
@@ -538,6 +526,19 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Delete the oldest replaced resolver, failing its queries first. */
+static void
+drop_oldest_resolver(struct worker *w)
+{
+	relay_forget_resolver(w->relay, w->old_res[0]);
+	resolver_delete(w->old_res[0]);
+	w->nold_res--;
+	memmove(w->old_res, w->old_res + 1, sizeof(w->old_res[0]) *
+	    w->nold_res);
+	memmove(w->old_res_since, w->old_res_since + 1,
+	    sizeof(w->old_res_since[0]) * w->nold_res);
+}
+
 static void
 retire_timo(evutil_socket_t fd, short what, void *arg)
 {
@@ -558,12 +559,7 @@ retire_timo(evutil_socket_t fd, short what, void *arg)
 	/* A replaced resolver gets its queries' whole timeout, twice. */
 	while (w->nold_res > 0 && ms_since(&w->old_res_since[0]) >
 	    2 * (long long)w->cfg->timeout_ms + 1000) {
-		relay_forget_resolver(w->relay, w->old_res[0]);
-		resolver_delete(w->old_res[0]);
-		memmove(w->old_res, w->old_res + 1, sizeof(w->old_res[0]) *
-		    --w->nold_res);
-		memmove(w->old_res_since, w->old_res_since + 1,
-		    sizeof(w->old_res_since[0]) * w->nold_res);
+		drop_oldest_resolver(w);
 	}
 	if (w->nretired > 0 || w->nold_res > 0)
 		evtimer_add(w->retire_timer, &tv);
@@ -603,9 +599,9 @@ anchors_arrived(evutil_socket_t fd, short what, void *arg)
 	v = validator_create(w->base, w->cfg, relay_ip(w->relay),
 	    relay_port(w->relay), set);
 	if (v == NULL)
-		set_free(set);
+		anchorfile_free_set(set);
 	else {
-		set_free(w->anchors);
+		anchorfile_free_set(w->anchors);
 		w->anchors = set;
 	}
 	if (v == NULL) {
@@ -682,15 +678,8 @@ reconf_arrived(evutil_socket_t fd, short what, void *arg)
 			    "the previous upstreams stay", w->index);
 		else {
 			if (w->nold_res == sizeof(w->old_res) /
-			    sizeof(w->old_res[0])) {
-				relay_forget_resolver(w->relay, w->old_res[0]);
-				resolver_delete(w->old_res[0]);
-				memmove(w->old_res, w->old_res + 1,
-				    sizeof(w->old_res[0]) * --w->nold_res);
-				memmove(w->old_res_since, w->old_res_since + 1,
-				    sizeof(w->old_res_since[0]) *
-				    w->nold_res);
-			}
+			    sizeof(w->old_res[0]))
+				drop_oldest_resolver(w);
 			clock_gettime(CLOCK_MONOTONIC,
 			    &w->old_res_since[w->nold_res]);
 			w->old_res[w->nold_res++] = w->res;
@@ -752,7 +741,7 @@ worker_set_anchors(struct worker *w, char *const *anchors)
 		return;
 	}
 	pthread_mutex_lock(&w->anchor_lock);
-	set_free(w->pending_anchors);
+	anchorfile_free_set(w->pending_anchors);
 	w->pending_anchors = set;
 	pthread_mutex_unlock(&w->anchor_lock);
 	event_active(w->anchor_ev, EV_READ, 0);
@@ -928,7 +917,7 @@ worker_delete(struct worker *w)
 		event_free(w->drain_ev);
 	if (w->reconf_ev)
 		event_free(w->reconf_ev);
-	set_free(w->anchors);
+	anchorfile_free_set(w->anchors);
 	if (w->drain_timer)
 		event_free(w->drain_timer);
 	ratelimit_delete(w->rl);
@@ -936,7 +925,7 @@ worker_delete(struct worker *w)
 		event_free(w->retire_timer);
 	if (w->base)
 		event_base_free(w->base);
-	set_free(w->pending_anchors);
+	anchorfile_free_set(w->pending_anchors);
 	pthread_mutex_destroy(&w->anchor_lock);
 	free(w->listeners);
 	free(w);
