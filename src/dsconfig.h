@@ -139,6 +139,18 @@ struct ds_config *config_parse(const char *text, size_t len, const char *name,
 
 void config_free(struct ds_config *cfg);
 
+/* The share of cache_size for the answer cache in front of libunbound
+ * (a quarter); libunbound's caches get the rest. */
+static inline unsigned
+ds_answer_cache_bytes(const struct ds_config *cfg)
+{
+	return cfg->cache_size / 4;
+}
+
+/* How long expired answers are kept for serve-stale (RFC 8767 suggests
+ * one to three days). */
+#define DS_STALE_MAX_SEC	86400u
+
 /* Parse "ADDR", "ADDR@PORT" or "ADDR#PORT" (IPv4 or IPv6, numeric only)
  * into ss.  Returns 0, or -1 when the text is not such an address or the
  * port is out of 1..65535. */

@@ -24,6 +24,7 @@
 
 #include "anchor.h"
 #include "dsconfig.h"
+#include "frontcache.h"
 #include "http.h"
 #include "listener.h"
 #include "log.h"
@@ -46,6 +47,8 @@ static void reload(void);
 static struct worker *workers[DS_MAX_WORKERS];
 static unsigned nworkers;
 static struct anchor_mgr *anchors;
+/* The answer cache the workers share; resized in place on SIGHUP. */
+static struct frontcache *answer_cache;
 /* The configuration file and every configuration loaded: a reload keeps
  * the old ones (the workers may still read them) until exit. */
 static const char *config_path;
@@ -223,6 +226,8 @@ reload(void)
 		ds_warn("SIGHUP: state_dir and user changes need a restart");
 	ds_log_set_level(cfg->log_level);
 	configs[nconfigs++] = cfg;
+	frontcache_set_limits(answer_cache, ds_answer_cache_bytes(cfg),
+	    cfg->serve_stale ? DS_STALE_MAX_SEC : 0);
 	for (i = 0; i < nworkers; i++)
 		worker_reconfigure(workers[i], cfg);
 	ds_notice("SIGHUP: %s reloaded", config_path);
@@ -407,6 +412,10 @@ main(int argc, char **argv)
 	 * writable by it, which anchor_create proves. */
 	if ((anchors = anchor_create(cfg)) == NULL)
 		goto out;
+	if ((answer_cache = frontcache_create(ds_answer_cache_bytes(cfg),
+	    cfg->serve_stale ? DS_STALE_MAX_SEC : 0)) == NULL)
+		goto out;
+	stats_set_frontcache(answer_cache);
 	for (i = 0; i < nworkers; i++) {
 		workers[i] = worker_create(cfg, i, fds[i], types, nfds,
 		    anchor_trusted(anchors));
@@ -415,6 +424,7 @@ main(int argc, char **argv)
 			fds[i][j] = -1;
 		if (workers[i] == NULL)
 			goto out;
+		worker_set_frontcache(workers[i], answer_cache);
 	}
 	/* The prober runs on the first worker's loop, through its relay. */
 	if (anchor_start(anchors, worker_base(workers[0]),
@@ -472,6 +482,8 @@ out:
 	anchor_delete(anchors);
 	for (i = 0; i < nworkers; i++)
 		worker_delete(workers[i]);
+	stats_set_frontcache(NULL);
+	frontcache_delete(answer_cache);
 	for (i = 0; i < 4; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

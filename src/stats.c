@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dsconfig.h"
+#include "frontcache.h"
 #include "stats.h"
 
 /* DNS RR types with a bucket of their own (RFC 1035, 3596, 4034). */
@@ -34,6 +35,7 @@ struct totals {
 	uint64_t ratelimited;
 	uint64_t overloaded;
 	uint64_t cache_hits;
+	uint64_t stale_answers;
 	uint64_t cache_misses;
 	uint64_t timeouts;
 	uint64_t upstream_queries;
@@ -70,6 +72,37 @@ static void out_gauge(struct out *, const char *, const char *, int64_t);
 static void out_labelled(struct out *, const char *, const char *,
     const char *, const char *const *, const uint64_t *, size_t);
 static void out_latency(struct out *, const struct totals *);
+static void out_frontcache(struct out *);
+
+static _Atomic(struct frontcache *) stats_fc;
+
+void
+stats_set_frontcache(struct frontcache *fc)
+{
+	atomic_store(&stats_fc, fc);
+}
+
+/* The answer cache in front of libunbound, when there is one. */
+static void
+out_frontcache(struct out *o)
+{
+	struct frontcache *fc = atomic_load(&stats_fc);
+	struct fc_stats st;
+
+	if (fc == NULL)
+		return;
+	frontcache_get_stats(fc, &st);
+	out_gauge(o, "answer_cache_entries",
+	    "Answers held in the answer cache.", (int64_t)st.entries);
+	out_gauge(o, "answer_cache_bytes",
+	    "Memory used by the answer cache.", (int64_t)st.bytes);
+	out_gauge(o, "answer_cache_max_bytes",
+	    "The answer cache's bound (its share of cache_size).",
+	    (int64_t)st.max_bytes);
+	out_counter(o, "answer_cache_evictions_total",
+	    "Answers evicted to keep the answer cache in its bound.",
+	    st.evictions);
+}
 
 const double stats_latency_bounds_ms[STATS_LAT_BUCKETS] = {
 	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, INFINITY
@@ -168,6 +201,7 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 		t->cache_hits += ld(&x->cache_hits);
 		t->cache_misses += ld(&x->cache_misses);
 		t->timeouts += ld(&x->timeouts);
+		t->stale_answers += ld(&x->stale_answers);
 		t->upstream_queries += ld(&x->upstream_queries);
 		t->upstream_errors += ld(&x->upstream_errors);
 		for (i = 0; i < STATS_LAT_BUCKETS; i++)
@@ -349,6 +383,10 @@ stats_render(struct stats *const *s, size_t n,
 	    "Queries not found in the cache.", t.cache_misses);
 	out_counter(&o, "timeouts_total",
 	    "Queries that reached their deadline.", t.timeouts);
+	out_counter(&o, "stale_answers_total",
+	    "Expired answers served because no upstream answered "
+	    "(serve_stale).", t.stale_answers);
+	out_frontcache(&o);
 	out_counter(&o, "upstream_queries_total",
 	    "Queries sent to upstream resolvers.", t.upstream_queries);
 	out_counter(&o, "upstream_errors_total",

@@ -40,6 +40,7 @@ struct stats {
 	atomic_uint_fast64_t cache_hits;	/* answered at once */
 	atomic_uint_fast64_t cache_misses;
 	atomic_uint_fast64_t timeouts;		/* our own deadline */
+	atomic_uint_fast64_t stale_answers;	/* RFC 8767 */
 	/* upstream (the relay's queries through getdns) */
 	atomic_uint_fast64_t upstream_queries;
 	atomic_uint_fast64_t upstream_errors;
@@ -95,6 +96,11 @@ struct stats_anchor {
  */
 size_t stats_render(struct stats *const *s, size_t n,
     const struct stats_anchor *anchor, char *buf, size_t len);
+
+/* The front cache whose size and counters the metrics report (NULL:
+ * none); set once before the workers start. */
+struct frontcache;
+void stats_set_frontcache(struct frontcache *fc);
 
 /* One log line with the main totals, for SIGUSR1. */
 void stats_log_line(struct stats *const *s, size_t n, char *buf, size_t len);

@@ -102,13 +102,16 @@ load_file_options(struct ub_ctx *ctx)
 	return 0;
 }
 
-/* cache_size is for the whole daemon: this worker gets its share, split
- * as unbound's defaults are (RRsets twice the messages; keys as much as
- * messages). */
+/* cache_size is for the whole daemon: a quarter goes to the answer cache
+ * in front (frontcache), the rest to libunbound, each worker its share,
+ * split as unbound's defaults are (RRsets twice the messages; keys as
+ * much as messages).  libunbound never serves expired data itself: the
+ * answer cache does it, where dotsecd can add the EDE 3 that says so. */
 static int
 set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg)
 {
-	unsigned share = cfg->cache_size / (cfg->workers ? cfg->workers : 1);
+	unsigned share = (cfg->cache_size - ds_answer_cache_bytes(cfg)) /
+	    (cfg->workers ? cfg->workers : 1);
 	char msg[32], rrset[32], key[32], minttl[16], maxttl[16], bogus[16];
 
 	snprintf(msg, sizeof(msg), "%u", share / 4);
@@ -124,16 +127,8 @@ set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg)
 	    set_opt(ctx, "cache-max-ttl:", maxttl) != 0 ||
 	    set_opt(ctx, "val-bogus-ttl:", bogus) != 0 ||
 	    set_opt(ctx, "prefetch:", cfg->prefetch ? "yes" : "no") != 0 ||
-	    set_opt(ctx, "prefetch-key:", cfg->prefetch ? "yes" : "no") != 0)
-		return -1;
-	if (!cfg->serve_stale)
-		return set_opt(ctx, "serve-expired:", "no");
-	/* RFC 8767: stale data only after the client waited 1.8 s for a
-	 * fresh answer, with TTL 30, for at most a day past expiry. */
-	if (set_opt(ctx, "serve-expired:", "yes") != 0 ||
-	    set_opt(ctx, "serve-expired-ttl:", "86400") != 0 ||
-	    set_opt(ctx, "serve-expired-reply-ttl:", "30") != 0 ||
-	    set_opt(ctx, "serve-expired-client-timeout:", "1800") != 0)
+	    set_opt(ctx, "prefetch-key:", cfg->prefetch ? "yes" : "no") != 0 ||
+	    set_opt(ctx, "serve-expired:", "no") != 0)
 		return -1;
 	return 0;
 }

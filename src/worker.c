@@ -17,6 +17,7 @@
 #include "anchorfile.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
+#include "frontcache.h"
 #include "listener.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -28,6 +29,9 @@
 
 struct query;
 
+/* How long a client waits for a fresh answer before stale data. */
+#define STALE_WAIT_MS	1800
+
 struct worker {
 	const struct ds_config *cfg;
 	unsigned index;
@@ -35,6 +39,7 @@ struct worker {
 	struct resolver *res;
 	struct relay *relay;
 	struct validator *val;
+	struct frontcache *fc;	/* shared by the workers; NULL: none */
 	struct listener **listeners;
 	unsigned nlisteners;
 	struct query *queries;	/* every query not yet freed */
@@ -206,24 +211,58 @@ query_error(struct query *qr, int rcode, int ede, const char *text)
 		evtimer_del(qr->timer);
 }
 
-/* Shape an upstream or libunbound reply for the client and send it. */
-static void
-query_shape(struct query *qr, const uint8_t *pkt, size_t len, bool ad)
+static uint32_t
+now_sec(void)
 {
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint32_t)t.tv_sec;
+}
+
+static size_t
+client_limit(const struct worker *w, const struct ds_req *req,
+    const struct dnsmsg_query *q)
+{
+	return req->transport == DS_UDP ?
+	    dnsmsg_udp_limit(q, (uint16_t)w->cfg->edns_udp_size) :
+	    DNS_MAX_MSG;
+}
+
+/* Shape an upstream or libunbound reply for the client and send it.
+ * A validated answer (store) also goes into the front cache, whole, even
+ * when its client was answered already (by a timeout, or stale data):
+ * the next client gets it fresh. */
+static void
+query_shape(struct query *qr, const uint8_t *pkt, size_t len, bool ad,
+    bool store, enum fc_verdict verdict)
+{
+	struct worker *w = qr->w;
 	struct dnsmsg_shape_opts o;
 	uint8_t out[DNS_MAX_MSG];
 	int n;
 
-	if (qr->req == NULL)
-		return;
 	memset(&o, 0, sizeof(o));
 	o.ad = ad;
 	o.keep_dnssec = qr->q.do_bit;
-	o.max_size = qr->req->transport == DS_UDP ?
-	    dnsmsg_udp_limit(&qr->q, (uint16_t)qr->w->cfg->edns_udp_size) :
-	    DNS_MAX_MSG;
-	o.edns_size = (uint16_t)qr->w->cfg->edns_udp_size;
+	o.edns_size = (uint16_t)w->cfg->edns_udp_size;
 	o.ede_code = DNS_EDE_NONE;
+	if (store && w->fc != NULL) {
+		o.max_size = DNS_MAX_MSG;
+		n = dnsmsg_shape(&qr->q, pkt, len, &o, out, sizeof(out));
+		if (n > 0) {
+			(void)frontcache_store(w->fc, &qr->q, out, (size_t)n,
+			    verdict, now_sec());
+			if (qr->req != NULL && (size_t)n <=
+			    client_limit(w, qr->req, &qr->q)) {
+				query_answer(qr, out, (size_t)n);
+				return;
+			}
+		}
+	}
+	if (qr->req == NULL)
+		return;
+	o.max_size = client_limit(w, qr->req, &qr->q);
 	n = dnsmsg_shape(&qr->q, pkt, len, &o, out, sizeof(out));
 	if (n < 0) {
 		ds_warn("reply for query %u could not be shaped (%d)",
@@ -235,13 +274,69 @@ query_shape(struct query *qr, const uint8_t *pkt, size_t len, bool ad)
 	query_answer(qr, out, (size_t)n);
 }
 
+/* RFC 8767: when the upstream cannot answer, data past its TTL (30 s
+ * TTLs, EDE 3) is better than a SERVFAIL.  True if qr was answered. */
+static bool
+answer_stale(struct query *qr)
+{
+	struct worker *w = qr->w;
+	uint8_t out[DNS_MAX_MSG];
+	size_t len;
+	enum fc_result r;
+
+	if (qr->req == NULL || w->fc == NULL || !w->cfg->serve_stale)
+		return false;
+	r = frontcache_lookup(w->fc, &qr->q, now_sec(), true,
+	    client_limit(w, qr->req, &qr->q), out, sizeof(out), &len, NULL);
+	if (r == FC_MISS)
+		return false;
+	if (r == FC_STALE)
+		stats_inc(&w->stats.stale_answers);
+	query_answer(qr, out, len);
+	return true;
+}
+
+/* SERVFAIL with the reason; kept bogus_ttl in the front cache, so that
+ * clients asking for a bogus name again do not send it upstream again.
+ * libunbound itself fetches a bogus name again on the next query, so the
+ * reply is stored for every EDNS/DO variant of the question, not only
+ * this client's. */
+static void
+bogus_answer(struct query *qr, int ede, const char *text)
+{
+	static const struct { bool edns, do_bit; } variant[3] = {
+		{ true, true }, { true, false }, { false, false }
+	};
+	struct worker *w = qr->w;
+	struct dnsmsg_query vq;
+	uint8_t out[1024];
+	unsigned i;
+	int n;
+
+	for (i = 0; w->fc != NULL && w->cfg->bogus_ttl > 0 && i < 3; i++) {
+		vq = qr->q;
+		vq.edns = variant[i].edns;
+		vq.do_bit = variant[i].do_bit;
+		n = dnsmsg_error(&vq, DNS_RCODE_SERVFAIL, ede, text,
+		    (uint16_t)w->cfg->edns_udp_size, out, sizeof(out));
+		/* Served only to clients with room for it (lookup checks). */
+		if (n > 0)
+			(void)frontcache_store_bogus(w->fc, &vq, out,
+			    (size_t)n, w->cfg->bogus_ttl, now_sec());
+	}
+	query_error(qr, DNS_RCODE_SERVFAIL, ede, text);
+}
+
 static void
 upstream_failed(struct query *qr, const char *why)
 {
 	char text[300];
-	const char *last = relay_last_failure(qr->w->relay,
-	    (time_t)(qr->w->cfg->timeout_ms / 1000 + 1));
+	const char *last;
 
+	if (qr->req == NULL || answer_stale(qr))
+		return;
+	last = relay_last_failure(qr->w->relay,
+	    (time_t)(qr->w->cfg->timeout_ms / 1000 + 1));
 	if (why == NULL)
 		why = last;
 	snprintf(text, sizeof(text), "%s", why ? why :
@@ -276,13 +371,13 @@ validate_done(void *arg, enum validator_verdict v, int rcode,
 		/* RFC 6840 5.8: AD only to a client that showed it
 		 * understands it. */
 		query_shape(qr, pkt, len, v == VAL_SECURE &&
-		    (qr->q.do_bit || qr->q.ad));
+		    (qr->q.do_bit || qr->q.ad), true, v == VAL_SECURE ?
+		    FC_SECURE : FC_INSECURE);
 		break;
 	case VAL_BOGUS:
 		if (qr->req)
 			ds_info("bogus: %s", why ? why : "(no reason)");
-		query_error(qr, DNS_RCODE_SERVFAIL, validator_ede(why),
-		    validator_reason(why));
+		bogus_answer(qr, validator_ede(why), validator_reason(why));
 		break;
 	case VAL_FAILED:
 		if (rcode != DNS_RCODE_SERVFAIL && qr->req)
@@ -304,7 +399,7 @@ cd_done(void *arg, int status, const uint8_t *reply, size_t len,
 	qr->verdict = STATS_CD;
 	stats_inc(&qr->w->stats.verdict[STATS_CD]);
 	if (status == 0)
-		query_shape(qr, reply, len, false);
+		query_shape(qr, reply, len, false, false, FC_INSECURE);
 	else
 		upstream_failed(qr, why);
 	if (!qr->submitting)
@@ -332,17 +427,16 @@ static void
 client_query(void *arg, struct ds_req *req)
 {
 	struct worker *w = arg;
-	struct query *qr;
+	struct query tmp, *qr = &tmp;
 	char name[4 * DNS_MAX_NAME + 2];
 	struct timeval tv;
+	unsigned deadline_ms = w->cfg->timeout_ms;
 	int rc;
 
 	stats_inc(&w->stats.queries[req->transport == DS_TCP]);
-	if ((qr = calloc(1, sizeof(*qr))) == NULL) {
-		ds_err("worker %u: out of memory, query dropped", w->index);
-		listener_drop(req);
-		return;
-	}
+	/* On the stack until it must outlive this call: a front cache hit
+	 * and every refusal allocate nothing. */
+	memset(&tmp, 0, sizeof(tmp));
 	qr->verdict = -1;
 	clock_gettime(CLOCK_MONOTONIC, &qr->start);
 	rc = dnsmsg_parse_query(req->pkt, req->len, &qr->q);
@@ -356,7 +450,6 @@ client_query(void *arg, struct ds_req *req)
 		else
 			reply_error(w, req, &qr->q, DNS_RCODE_REFUSED,
 			    DNS_EDE_PROHIBITED, NULL, qr);
-		free(qr);
 		return;
 	}
 	if (!ratelimit_allow(w->rl, (struct sockaddr *)&req->peer,
@@ -368,7 +461,6 @@ client_query(void *arg, struct ds_req *req)
 			    DNS_EDE_OTHER, "rate limit", qr);
 		else
 			listener_drop(req);
-		free(qr);
 		return;
 	}
 	if (rc != 0 || dnsmsg_name_to_str(qr->q.qname, qr->q.qname_len,
@@ -380,10 +472,36 @@ client_query(void *arg, struct ds_req *req)
 			reply_error(w, req, &qr->q,
 			    rc ? rc : DNS_RCODE_FORMERR, DNS_EDE_NONE, NULL,
 			    qr);
-		free(qr);
 		return;
 	}
 	stats_inc(&w->stats.qtype[stats_qtype_index(qr->q.qtype)]);
+	if (w->fc != NULL && !qr->q.cd) {
+		uint8_t out[DNS_MAX_MSG];
+		size_t len;
+		enum fc_verdict fv;
+		enum fc_result r;
+
+		r = frontcache_lookup(w->fc, &qr->q,
+		    (uint32_t)qr->start.tv_sec, false,
+		    client_limit(w, req, &qr->q), out, sizeof(out), &len, &fv);
+		if (r == FC_FRESH) {
+			stats_inc(&w->stats.cache_hits);
+			qr->cache_hit = true;
+			qr->verdict = fv == FC_SECURE ? STATS_SECURE :
+			    fv == FC_BOGUS ? STATS_BOGUS : STATS_INSECURE;
+			stats_inc(&w->stats.verdict[qr->verdict]);
+			send_reply(w, req, out, len, qr);
+			return;
+		}
+		/* Expired data kept for serve-stale: the client waits at
+		 * most 1.8 s for a fresh answer (RFC 8767 5). */
+		if (w->cfg->serve_stale && frontcache_lookup(w->fc, &qr->q,
+		    (uint32_t)qr->start.tv_sec, true, DNS_MAX_MSG, out,
+		    sizeof(out), &len, NULL) != FC_MISS) {
+			if (deadline_ms > STALE_WAIT_MS)
+				deadline_ms = STALE_WAIT_MS;
+		}
+	}
 	/* Queries already answered (libunbound may still work on them after
 	 * a timeout) do not count: they hold no client. */
 	if (w->nwaiting >= w->cfg->max_inflight) {
@@ -395,10 +513,15 @@ client_query(void *arg, struct ds_req *req)
 		stats_inc(&w->stats.overloaded);
 		reply_error(w, req, &qr->q, DNS_RCODE_REFUSED, DNS_EDE_OTHER,
 		    "too many queries in flight", qr);
-		free(qr);
 		return;
 	}
 	w->overloaded = false;
+	if ((qr = malloc(sizeof(*qr))) == NULL) {
+		ds_err("worker %u: out of memory, query dropped", w->index);
+		listener_drop(req);
+		return;
+	}
+	*qr = tmp;
 	qr->w = w;
 	qr->req = req;
 	qr->next = w->queries;
@@ -413,8 +536,8 @@ client_query(void *arg, struct ds_req *req)
 		query_free(qr);
 		return;
 	}
-	tv.tv_sec = w->cfg->timeout_ms / 1000;
-	tv.tv_usec = (w->cfg->timeout_ms % 1000) * 1000;
+	tv.tv_sec = deadline_ms / 1000;
+	tv.tv_usec = (deadline_ms % 1000) * 1000;
 	evtimer_add(qr->timer, &tv);
 	qr->pending = true;
 	qr->submitting = true;
@@ -695,7 +818,6 @@ reconf_arrived(evutil_socket_t fd, short what, void *arg)
 	    old->cache_min_ttl != cfg->cache_min_ttl ||
 	    old->cache_max_ttl != cfg->cache_max_ttl ||
 	    old->prefetch != cfg->prefetch ||
-	    old->serve_stale != cfg->serve_stale ||
 	    old->bogus_ttl != cfg->bogus_ttl) {
 		struct validator *v = validator_create(w->base, cfg,
 		    relay_ip(w->relay), relay_port(w->relay), w->anchors);
@@ -705,8 +827,9 @@ reconf_arrived(evutil_socket_t fd, short what, void *arg)
 			    w->index);
 		else {
 			retire_validator(w, v);
-			ds_notice("worker %u: cache settings changed; the "
-			    "cache starts again", w->index);
+			ds_notice("worker %u: cache settings changed; "
+			    "libunbound's caches start again (the answer "
+			    "cache is kept)", w->index);
 		}
 	}
 	if (old->ratelimit_qps != cfg->ratelimit_qps) {
@@ -877,6 +1000,12 @@ worker_stop(struct worker *w, unsigned drain_ms)
 		event_base_loopexit(w->base, NULL);
 	pthread_join(w->thread, NULL);
 	w->running = false;
+}
+
+void
+worker_set_frontcache(struct worker *w, struct frontcache *fc)
+{
+	w->fc = fc;
 }
 
 void

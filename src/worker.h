@@ -63,6 +63,12 @@ void worker_stop(struct worker *w, unsigned drain_ms);
  * Call before worker_start. */
 void worker_set_query_log(struct worker *w, FILE *f);
 
+/* Answer from fc (shared by the workers, not owned) before libunbound,
+ * and store validated answers in it; NULL: off.  Call before
+ * worker_start. */
+struct frontcache;
+void worker_set_frontcache(struct worker *w, struct frontcache *fc);
+
 /* The worker's counters (read from any thread). */
 struct stats *worker_stats(struct worker *w);
 

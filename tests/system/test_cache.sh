@@ -4,7 +4,7 @@
 # with or without DO, in any case of letters, sends nothing new to the
 # upstream (counted in the upstream's query log, log-queries: yes).
 # Positive secure, NXDOMAIN, NODATA, insecure; the DNSKEY/DS chain is not
-# fetched again either.  Bogus answers are reported for information only.
+# fetched again either.  A bogus verdict is remembered for bogus_ttl.
 #
 # Run: DOTSECD=/path/to/dotsecd bash tests/system/test_cache.sh
 set -eu
@@ -71,19 +71,25 @@ cached "secure NODATA" "www.sec13.$T" MX NOERROR yes
 cached "insecure A" "www.insecure.$T" A NOERROR no
 cached "CNAME into another zone" "cname.sec8.$T" A NOERROR yes
 
-# Bogus: information only (libunbound keeps bogus answers for
-# val-bogus-ttl, 60 s by default).
+# Bogus: the verdict is remembered (bogus_ttl, 60 s by default), so a
+# client asking again for a bogus name does not send it upstream again,
+# and still learns why (the EDE).
 q=www.badsig.$T
 ds_dig "bogus: first query" +dnssec "$q" A
 ds_expect_rcode SERVFAIL
+ds_expect_ede 6
 settle
 b1=$(world_upstream_count "$q" A)
 ds_dig "bogus: second query" +dnssec "$q" A
 ds_expect_rcode SERVFAIL
+ds_expect_ede 6
+ds_dig "bogus: third query, upper case, DO=0" "$(printf '%s' "$q" | tr '[:lower:]' '[:upper:]')" A
+ds_expect_rcode SERVFAIL
+ds_expect_ede 6
 settle
 b2=$(world_upstream_count "$q" A)
-printf '%s: info: upstream queries for the bogus %s A: %s after the first query, %s after the second\n' \
-	"$DS_TEST" "$q" "$b1" "$b2"
+ds_case "bogus: the verdict was remembered ($b1 upstream queries)"
+[ "$b2" = "$b1" ] || ds_fail "upstream queries for the bogus $q A went from $b1 to $b2"
 
 ds_dotsecd_stop
 ds_finish

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsmsg.h"
 #include "dsconfig.h"
+#include "frontcache.h"
 #include "stats.h"
 #include "suites.h"
 
@@ -309,7 +311,8 @@ START_TEST(test_render_help_type)
 		"dotsec_dropped_total", "dotsec_refused_acl_total",
 		"dotsec_ratelimited_total", "dotsec_overloaded_total",
 		"dotsec_cache_hits_total", "dotsec_cache_misses_total",
-		"dotsec_timeouts_total", "dotsec_upstream_queries_total",
+		"dotsec_timeouts_total", "dotsec_stale_answers_total",
+		"dotsec_upstream_queries_total",
 		"dotsec_upstream_errors_total",
 		"dotsec_upstream_latency_seconds",
 		"dotsec_upstream_last_success_timestamp_seconds",
@@ -431,6 +434,44 @@ START_TEST(test_render_truncated)
 }
 END_TEST
 
+/* The answer cache's gauges appear once it is set, and follow it. */
+START_TEST(test_render_answer_cache)
+{
+	struct frontcache *fc = frontcache_create(1 << 20, 0);
+	struct dnsmsg_query q;
+	uint8_t reply[512];
+	char *text;
+	int n;
+
+	ck_assert_ptr_nonnull(fc);
+	text = render(NULL, 0, NULL);
+	ck_assert_ptr_null(strstr(text, "answer_cache"));
+	free(text);
+	stats_set_frontcache(fc);
+	text = render(NULL, 0, NULL);
+	ck_assert_double_eq(sample(text, "dotsec_answer_cache_entries"), 0);
+	ck_assert_double_eq(sample(text, "dotsec_answer_cache_max_bytes"),
+	    (double)(1 << 20));
+	free(text);
+	memset(&q, 0, sizeof(q));
+	q.question_ok = true;
+	memcpy(q.qname, "\001a\000", 3);
+	q.qname_len = 3;
+	q.qtype = DNS_TYPE_A;
+	q.qclass = DNS_CLASS_IN;
+	n = dnsmsg_error(&q, DNS_RCODE_SERVFAIL, DNS_EDE_NONE, NULL, 1232,
+	    reply, sizeof(reply));
+	ck_assert_int_gt(n, 0);
+	ck_assert(frontcache_store_bogus(fc, &q, reply, (size_t)n, 60, 0));
+	text = render(NULL, 0, NULL);
+	ck_assert_double_eq(sample(text, "dotsec_answer_cache_entries"), 1);
+	ck_assert_double_gt(sample(text, "dotsec_answer_cache_bytes"), 0);
+	free(text);
+	stats_set_frontcache(NULL);
+	frontcache_delete(fc);
+}
+END_TEST
+
 START_TEST(test_qtype_index)
 {
 	static const struct {
@@ -545,6 +586,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_render_histogram);
 	tcase_add_test(tc, test_render_help_type);
 	tcase_add_test(tc, test_render_truncated);
+	tcase_add_test(tc, test_render_answer_cache);
 	tcase_add_test(tc, test_qtype_index);
 	tcase_add_test(tc, test_latency_buckets);
 	tcase_add_test(tc, test_log_line);

@@ -18,5 +18,6 @@ Suite *anchorfile_suite(void);
 Suite *rfc7958_suite(void);
 Suite *stats_suite(void);
 Suite *http_suite(void);
+Suite *frontcache_suite(void);
 
 #endif /* DS_SUITES_H */

@@ -1,0 +1,89 @@
+/*
+ * frontcache.h -- dotsec's own wire-level answer cache, in front of
+ * libunbound.
+ *
+ * It holds replies exactly as they were shaped for a client, after
+ * validation, keyed by the lower-cased name, type, class and the query bits
+ * that change a reply's bytes (DO, CD, EDNS present).  A hit copies the
+ * bytes, patches ID, RD, AD and the question's letter case for the new
+ * client, and ages every TTL by the time spent in the cache: no parsing,
+ * no allocation, no libunbound call.  It is shared by the workers: one
+ * lock per shard, never a global one.  Each shard is bounded in bytes and
+ * evicts its least recently used entries.
+ *
+ * Expired entries are kept for stale_max more seconds when serve-stale is
+ * on (RFC 8767) and handed out only when asked for (FC_STALE): every TTL
+ * 30, and an EDE 3 (Stale Answer) option when the reply has an OPT.
+ */
+#ifndef DS_FRONTCACHE_H
+#define DS_FRONTCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dnsmsg_query;
+struct frontcache;
+
+enum fc_result {
+	FC_MISS = 0,
+	FC_FRESH,
+	FC_STALE
+};
+
+/* What the validator said of a stored answer. */
+enum fc_verdict {
+	FC_INSECURE = 0,
+	FC_SECURE,		/* a hit sets AD when its client asks */
+	FC_BOGUS		/* a SERVFAIL kept bogus_ttl, never stale */
+};
+
+/* The TTL of a stale answer (RFC 8767 section 4). */
+#define FC_STALE_TTL	30
+
+struct fc_stats {
+	unsigned long long hits, misses, stale, stores, evictions;
+	size_t entries, bytes, max_bytes;
+};
+
+/* A cache of at most max_bytes (entries and their bookkeeping), keeping
+ * expired entries stale_max seconds (0: drop them at once).  NULL on
+ * failure (logged). */
+struct frontcache *frontcache_create(size_t max_bytes, uint32_t stale_max);
+void frontcache_delete(struct frontcache *fc);
+
+/* Change the bounds in place: entries are kept, the least recently used
+ * ones evicted until every shard fits again. */
+void frontcache_set_limits(struct frontcache *fc, size_t max_bytes,
+    uint32_t stale_max);
+
+/* Store the reply shaped for q (its whole, untruncated form), seen at now
+ * (seconds, any monotonic clock), with the validator's verdict v (FC_SECURE
+ * or FC_INSECURE).  Not stored, returning false: rcode other than NOERROR
+ * or NXDOMAIN, TC set, no record with a TTL, a TTL of 0, a malformed
+ * reply, or an entry larger than a shard. */
+bool frontcache_store(struct frontcache *fc, const struct dnsmsg_query *q,
+    const uint8_t *reply, size_t len, enum fc_verdict v, uint32_t now);
+
+/* Store the SERVFAIL reply given to q for bogus data, for ttl seconds, so
+ * that a bogus name does not send every client's query upstream again.
+ * It is never served stale.  False when not stored (ttl 0, malformed,
+ * too large). */
+bool frontcache_store_bogus(struct frontcache *fc,
+    const struct dnsmsg_query *q, const uint8_t *reply, size_t len,
+    uint32_t ttl, uint32_t now);
+
+/* Look up q at now.  FC_FRESH: out holds the reply for q (ID, RD, AD and
+ * question case patched, TTLs aged), *outlen its length.  With want_stale,
+ * an entry past its TTL but within stale_max gives FC_STALE (TTLs 30, EDE
+ * 3 when there is an OPT).  A reply longer than max_len (the client's UDP
+ * limit) is not served: FC_MISS.  v, when not NULL, gets the entry's
+ * verdict. */
+enum fc_result frontcache_lookup(struct frontcache *fc,
+    const struct dnsmsg_query *q, uint32_t now, bool want_stale,
+    size_t max_len, uint8_t *out, size_t outcap, size_t *outlen,
+    enum fc_verdict *v);
+
+void frontcache_get_stats(struct frontcache *fc, struct fc_stats *st);
+
+#endif /* DS_FRONTCACHE_H */
