@@ -19,19 +19,6 @@ ds_dotsecd_start timeout=3000
 
 T=$WORLD_TLD
 
-# settle: wait until the upstream's log stops growing (at most 2 s).
-settle() {
-	local a b i=0
-	b=$(wc -l <"$WORLD_UPSTREAM_LOG")
-	while [ $i -lt 20 ]; do
-		sleep 0.2
-		a=$b
-		b=$(wc -l <"$WORLD_UPSTREAM_LOG")
-		[ "$a" != "$b" ] || return 0
-		i=$((i + 1))
-	done
-}
-
 # cached LABEL QNAME QTYPE RCODE AD(yes|no)
 cached() {
 	local label=$1 q=$2 t=$3 rcode=$4 ad=$5 c0 c1 c2 k1 k2 zone
@@ -40,7 +27,7 @@ cached() {
 	ds_dig "$label: first query $q $t" +dnssec "$q" "$t"
 	ds_expect_rcode "$rcode"
 	if [ "$ad" = yes ]; then ds_expect_flag ad; else ds_expect_noflag ad; fi
-	settle
+	world_upstream_settle
 	c1=$(world_upstream_count "$q" "$t")
 	k1=$(world_upstream_count "$zone" DNSKEY)
 	ds_case "$label: the first query reached the upstream"
@@ -55,7 +42,7 @@ cached() {
 	if [ "$ad" = yes ]; then ds_expect_flag ad; fi
 	ds_dig "$label: again, upper case" +dnssec "$(printf '%s' "$q" | tr '[:lower:]' '[:upper:]')" "$t"
 	ds_expect_rcode "$rcode"
-	settle
+	world_upstream_settle
 	c2=$(world_upstream_count "$q" "$t")
 	k2=$(world_upstream_count "$zone" DNSKEY)
 	ds_case "$label: nothing new reached the upstream ($c1 queries for it)"
@@ -78,7 +65,7 @@ q=www.badsig.$T
 ds_dig "bogus: first query" +dnssec "$q" A
 ds_expect_rcode SERVFAIL
 ds_expect_ede 6
-settle
+world_upstream_settle
 b1=$(world_upstream_count "$q" A)
 ds_dig "bogus: second query" +dnssec "$q" A
 ds_expect_rcode SERVFAIL
@@ -86,7 +73,7 @@ ds_expect_ede 6
 ds_dig "bogus: third query, upper case, DO=0" "$(printf '%s' "$q" | tr '[:lower:]' '[:upper:]')" A
 ds_expect_rcode SERVFAIL
 ds_expect_ede 6
-settle
+world_upstream_settle
 b2=$(world_upstream_count "$q" A)
 ds_case "bogus: the verdict was remembered ($b1 upstream queries)"
 [ "$b2" = "$b1" ] || ds_fail "upstream queries for the bogus $q A went from $b1 to $b2"

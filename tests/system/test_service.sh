@@ -225,6 +225,40 @@ DS_OUT="$ok of $total NOERROR; $(awk '$2 != "NOERROR"' "$stream" | head -n 5)"
 cp "$WORLD_DIR/good-conf.yml" "$DS_CONF"
 ds_dotsecd_stop
 
+# --- SIGHUP with a new cache_size: the answer cache is resized in place
+# and keeps its answers; names asked before are answered without the
+# upstream.
+ds_dotsecd_start extra="cache_size: 33554432"
+hup_names="www.sec13.$T www.sec8.$T nx.sec15.$T www.insecure.$T"
+hup_query() {
+	ds_dig "cache_size reload: $1 $2" +dnssec "$1" A
+	case $1 in
+	nx.*) ds_expect_rcode NXDOMAIN ;;
+	*) ds_expect_rcode NOERROR ;;
+	esac
+}
+for n in $hup_names; do hup_query "$n" before; done
+world_upstream_settle
+before=$(for n in $hup_names; do world_upstream_count "$n" A; done | tr '\n' ' ')
+ds_dotsecd_conf "$DS_CONF" extra="cache_size: 16777216"
+kill -HUP "$DS_PID"
+i=0
+while ! grep -q "the answer cache is kept" "$DS_STDERR" && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+for n in $hup_names; do hup_query "$n" after; done
+ds_dig "cache_size reload: secure answer still has AD" +dnssec "www.sec13.$T" A
+ds_expect_flag ad
+world_upstream_settle
+after=$(for n in $hup_names; do world_upstream_count "$n" A; done | tr '\n' ' ')
+ds_case "cache_size reload: answers kept, nothing new upstream"
+DS_OUT="upstream queries per name before: $before; after: $after"
+[ "$before" = "$after" ] || ds_fail "names were fetched again"
+grep -q "the answer cache is kept" "$DS_STDERR" ||
+	ds_fail "the reload of the cache settings was not logged"
+ds_dotsecd_stop
+
 # --- SIGTERM drain: queries in flight on TCP are answered first.  The
 # upstream is a TLS server that never answers, so every query waits for
 # dotsecd's own deadline (3 s); SIGTERM comes after 0.5 s.

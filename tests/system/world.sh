@@ -874,6 +874,20 @@ world_upstream_count() {
 		END { print n + 0 }' "$WORLD_UPSTREAM_LOG"
 }
 
+# world_upstream_settle: wait until the upstream's query log stops
+# growing (at most 2 s), so that counts taken after it are final.
+world_upstream_settle() {
+	local a b i=0
+	b=$(wc -l <"$WORLD_UPSTREAM_LOG")
+	while [ $i -lt 20 ]; do
+		sleep 0.2
+		a=$b
+		b=$(wc -l <"$WORLD_UPSTREAM_LOG")
+		[ "$a" != "$b" ] || return 0
+		i=$((i + 1))
+	done
+}
+
 world_canary_count() {
 	if [ -f "$WORLD_CANARY_LOG" ]; then
 		wc -l <"$WORLD_CANARY_LOG" | tr -d ' '

@@ -1,0 +1,357 @@
+#!/bin/bash
+# test_speed.sh -- what the cache saves and what it costs.
+#
+# 1. A new name in a zone whose keys are cached costs one upstream query:
+#    after a warm-up query, N new names under the wildcard of a secure zone
+#    (NSEC3 sec13, NSEC sec15) send at most 1.1 x N queries to the upstream
+#    (its query log) and no DNSKEY or DS query for the zone, the TLD or the
+#    root again.  The same for N nonexistent names of the NSEC zone sec15
+#    covered by the NSEC of the warm-up NXDOMAIN.  How many names were
+#    answered from the cache (aggressive NSEC, RFC 8198) is only reported:
+#    in the NSEC zone libunbound synthesises the wildcard answers too (the
+#    NSEC3 zone's names all reach the upstream).
+# 2. Serve-stale (RFC 8767) with cache_max_ttl 2: with serve_stale on, an
+#    expired name gets a fresh answer while the upstream answers, and,
+#    once the upstream is stopped (SIGSTOP), the expired data within about
+#    2.5 s with every TTL 30 and EDE 3; a name never seen gets SERVFAIL;
+#    after SIGCONT fresh answers again.  With serve_stale off: SERVFAIL with
+#    EDE 22, never EDE 3.
+# 3. cache_size bounds memory: with cache_size 8 MiB and one worker, a cold
+#    load of unique names (dnsperf, at least 5000 NOERROR answers) leaves
+#    dotsecd's VmHWM at most cache_size + 32 MiB.
+#
+# Run: DOTSECD=/path/to/dotsecd bash tests/system/test_speed.sh
+set -eu
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+ds_init
+ds_require_dotsecd
+ds_require dnsperf kill seq
+T_START=$(date +%s)
+
+# The upstream may be stopped (SIGSTOP) by the serve-stale cases: whatever
+# happens, it gets SIGCONT before lib.sh's clean-up stops the world.
+SP_STOPPED=""
+sp_cont() {
+	[ -n "$SP_STOPPED" ] || return 0
+	kill -CONT "$SP_STOPPED" 2>/dev/null || true
+	SP_STOPPED=""
+}
+# shellcheck disable=SC2317 # run by the EXIT trap
+_sp_on_exit() {
+	local rc=$?
+	set +e
+	sp_cont
+	(exit "$rc")
+	_ds_on_exit
+}
+trap '_sp_on_exit' EXIT
+
+world_start
+T=$WORLD_TLD
+# Part of every name this run makes up.
+TAG=t$$
+
+# Every query the good upstream logged ("info: ADDR NAME. TYPE IN").
+upstream_total() {
+	awk '/ info: [0-9.]+ [^ ]+ [A-Za-z0-9]+ IN$/ { n++ } END { print n + 0 }' \
+		"$WORLD_UPSTREAM_LOG"
+}
+
+# keys_seen ZONE: the upstream's counts of DNSKEY and DS queries for ZONE,
+# the TLD and the root, as one line.
+keys_seen() {
+	printf '%s DNSKEY %s, %s DS %s, %s. DNSKEY %s, %s. DS %s, . DNSKEY %s' \
+		"$1." "$(world_upstream_count "$1" DNSKEY)" \
+		"$1." "$(world_upstream_count "$1" DS)" \
+		"$T" "$(world_upstream_count "$T" DNSKEY)" \
+		"$T" "$(world_upstream_count "$T" DS)" \
+		"$(world_upstream_count . DNSKEY)"
+}
+
+# qdig ARGS...: dig against dotsecd like ds_dig, without opening a case;
+# prints dig's output.
+qdig() {
+	dig -b "$WORLD_CLIENT_ADDR" @"$DS_ADDR" -p "$DS_PORT" \
+		+time="${DS_DIG_TIME:-5}" +tries=1 "$@" 2>&1 || true
+}
+
+# TTLs of the answer section of DS_OUT, one per line (TYPE TTL).
+answer_ttls() {
+	ds_section ANSWER | awk 'NF >= 5 { print $4, $2 }'
+}
+
+# expect_ede3 / expect_no_ede3: an EDE option with info-code 3 (Stale
+# Answer) in DS_OUT, or none.
+expect_ede3() {
+	ds_ede_codes | grep -qx 3 ||
+		ds_fail "no EDE 3 (Stale Answer); EDE codes: $(ds_ede_codes | tr '\n' ' ')"
+}
+expect_no_ede3() {
+	! ds_ede_codes | grep -qx 3 || ds_fail "EDE 3 (Stale Answer) in the reply"
+}
+# expect_all_ttl30: every record of the answer section has TTL 30.
+expect_all_ttl30() {
+	local t
+	t=$(answer_ttls)
+	[ -n "$t" ] || { ds_fail "empty answer section"; return 0; }
+	! awk '$2 != 30' <<<"$t" | grep -q . ||
+		ds_fail "answer TTLs not all 30: $(tr '\n' ' ' <<<"$t")"
+}
+# expect_no_ttl30: the answer is not a stale one (no TTL 30).
+expect_no_ttl30() {
+	local t
+	t=$(answer_ttls)
+	[ -n "$t" ] || { ds_fail "empty answer section"; return 0; }
+	! awk '$2 == 30' <<<"$t" | grep -q . ||
+		ds_fail "TTL 30 in the answer (a stale answer?): $(tr '\n' ' ' <<<"$t")"
+}
+
+# upstream_stop / upstream_cont: SIGSTOP / SIGCONT the good upstream unbound.
+upstream_stop() {
+	local pid
+	pid=$(world_upstream_pid 1)
+	[ -n "$pid" ] || ds_die "the good upstream unbound is not running"
+	kill -STOP "$pid"
+	SP_STOPPED=$pid
+}
+upstream_cont() {
+	sp_cont
+}
+
+# ============================================================ 1. new names
+
+ds_dotsecd_start timeout=3000
+# dotsecd probes the root DNSKEY set (RFC 5011) once at start: let that
+# probe finish, so that its . DNSKEY query does not fall in a measurement.
+for _ in $(seq 1 50); do
+	grep -q 'trust anchor: next probe in' "$DS_STDERR" && break
+	sleep 0.2
+done
+
+N=10
+LIMIT10=$((N * 11)) # 10 x the bound 1.1 x N
+
+# new_names LABEL ZONE KIND N: KIND "wild" (NOERROR under *.wild.ZONE, the
+# data DATA) or "nx" (NXDOMAIN next to nx.ZONE).
+new_names() {
+	local label=$1 zone=$2 kind=$3 n=$4 data=${5:-} warm rcode i q o c0 c1
+	local k0 k1 bad="" mine=0 st
+	if [ "$kind" = wild ]; then
+		warm=warm-$TAG.wild.$zone
+		rcode=NOERROR
+	else
+		warm=nx.$zone
+		rcode=NXDOMAIN
+	fi
+	ds_dig "$label: warm-up query $warm ($rcode, AD)" +dnssec "$warm" A
+	ds_expect_rcode "$rcode"
+	ds_expect_flag ad
+	[ -z "$data" ] || ds_expect_answer_has "$data"
+	world_upstream_settle
+	c0=$(upstream_total)
+	k0=$(keys_seen "$zone")
+
+	ds_case "$label: $n new names answered $rcode with AD"
+	DS_OUT=""
+	for i in $(seq 1 "$n"); do
+		if [ "$kind" = wild ]; then
+			q=n$i-$TAG.wild.$zone
+		else
+			# "nx..." sorts before "wild" and after "*": the apex
+			# NSEC of the warm-up's proof covers every such name.
+			q=nx$i-$TAG.$zone
+		fi
+		o=$(qdig +dnssec "$q" A)
+		st=$(sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$o" | head -n 1)
+		if [ "$st" != "$rcode" ] ||
+			! grep -q '^;; flags:[^;]* ad[ ;]' <<<"$o" ||
+			{ [ -n "$data" ] && ! grep -qF "$data" <<<"$o"; }; then
+			bad="$bad $q(${st:-no reply})"
+			DS_OUT="$DS_OUT$o
+"
+		fi
+	done
+	[ -z "$bad" ] || ds_fail "not $rcode with AD${data:+ and $data}:$bad"
+	world_upstream_settle
+	c1=$(upstream_total)
+	k1=$(keys_seen "$zone")
+	for i in $(seq 1 "$n"); do
+		if [ "$kind" = wild ]; then
+			q=n$i-$TAG.wild.$zone
+		else
+			q=nx$i-$TAG.$zone
+		fi
+		[ "$(world_upstream_count "$q" A)" = 0 ] || mine=$((mine + 1))
+	done
+	printf '%s: info: %s: %d new names: %d new upstream queries, %d of the names reached the upstream (%d answered from the cache)\n' \
+		"$DS_TEST" "$label" "$n" "$((c1 - c0))" "$mine" "$((n - mine))"
+
+	ds_case "$label: $n new names cost at most $((LIMIT10 / 10)).$((LIMIT10 % 10)) upstream queries ($((c1 - c0)) sent)"
+	DS_OUT=$(tail -n 40 "$WORLD_UPSTREAM_LOG")
+	[ $(((c1 - c0) * 10)) -le "$LIMIT10" ] ||
+		ds_fail "$((c1 - c0)) upstream queries for $n new names (limit 1.1 x $n)"
+
+	ds_case "$label: no DNSKEY or DS query for $zone or its parents again"
+	DS_OUT="before: $k0
+after:  $k1
+$(tail -n 40 "$WORLD_UPSTREAM_LOG")"
+	[ "$k1" = "$k0" ] || ds_fail "key queries changed"
+}
+
+new_names "new names, NSEC3 zone (wildcard)" "sec13.$T" wild "$N" 198.51.100.13
+new_names "new names, NSEC zone (wildcard)" "sec15.$T" wild "$N" 198.51.100.15
+new_names "nonexistent names, NSEC zone" "sec15.$T" nx "$N"
+ds_dotsecd_stop
+
+# ============================================================ 2. serve-stale
+
+S=www.sec15.$T
+S_DATA=192.0.2.15
+
+ds_dotsecd_start timeout=3000 extra="serve_stale: true
+cache_max_ttl: 2"
+
+# (a) expired, upstream answering: a fresh answer.
+ds_dig "serve_stale on: first query $S" +dnssec "$S" A
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+ds_expect_answer_has "$S_DATA"
+world_upstream_settle
+s0=$(world_upstream_count "$S" A)
+sleep 3
+ds_dig "serve_stale on (a): $S again 3 s later (TTL capped at 2 s), upstream answering: fresh, AD, no EDE 3, TTL not 30" \
+	+dnssec +time=6 "$S" A
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+ds_expect_answer_has "$S_DATA"
+expect_no_ede3
+expect_no_ttl30
+world_upstream_settle
+s1=$(world_upstream_count "$S" A)
+ds_case "serve_stale on (a): the expired name was fetched again from the upstream"
+DS_OUT=$(tail -n 20 "$WORLD_UPSTREAM_LOG")
+[ "$s1" -gt "$s0" ] || ds_fail "upstream count for $S A stayed $s0 (not expired after 3 s with cache_max_ttl 2?)"
+
+# (b) expired, upstream stopped: the stale answer.
+upstream_stop
+sleep 3
+ds_dig "serve_stale on (b): $S expired, upstream stopped: stale NOERROR, EDE 3, every TTL 30, within 2.5 s" \
+	+dnssec +time=6 "$S" A
+ds_expect_rcode NOERROR
+ds_expect_answer_has "$S_DATA"
+expect_ede3
+expect_all_ttl30
+ds_expect_max_ms 2500
+printf '%s: info: stale answer after %d ms\n' "$DS_TEST" "$DS_DIG_MS"
+
+# (c) a name never seen: nothing stale to give.
+ds_dig "serve_stale on (c): a name never queried ($WORLD_ZONE_INSECURE), upstream stopped: SERVFAIL, no EDE 3" \
+	+dnssec +time=12 "www.$WORLD_ZONE_INSECURE" A
+ds_expect_rcode SERVFAIL
+expect_no_ede3
+printf '%s: info: SERVFAIL for a name never seen after %d ms\n' "$DS_TEST" "$DS_DIG_MS"
+
+# (d) the upstream answers again: fresh answers again.  Not at once:
+# libunbound remembers the failure for a few seconds (RFC 8767 5 even
+# suggests a 30 s failure recheck timer), and until then the stale data
+# keeps coming.  Within 15 s it must be fresh.
+upstream_cont
+world_upstream_settle
+s2=$(world_upstream_count "$S" A)
+t0=$(date +%s)
+while :; do
+	out=$(dig -b "$WORLD_CLIENT_ADDR" @"$DS_ADDR" -p "$DS_PORT" +time=6 \
+		+tries=1 +dnssec "$S" A 2>&1) || true
+	if grep -q 'status: NOERROR' <<<"$out" &&
+		! grep -q '^; EDE: 3' <<<"$out"; then
+		break
+	fi
+	[ $(($(date +%s) - t0)) -lt 15 ] || break
+	sleep 1
+done
+printf '%s: info: fresh answers %d s after the upstream came back\n' \
+	"$DS_TEST" "$(($(date +%s) - t0))"
+ds_dig "serve_stale on (d): upstream answering again: $S fresh, AD, no EDE 3, TTL not 30" \
+	+dnssec +time=6 "$S" A
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+ds_expect_answer_has "$S_DATA"
+expect_no_ede3
+expect_no_ttl30
+world_upstream_settle
+ds_case "serve_stale on (d): the name was fetched from the upstream again"
+s3=$(world_upstream_count "$S" A)
+DS_OUT=$(tail -n 20 "$WORLD_UPSTREAM_LOG")
+[ "$s3" -gt "$s2" ] || ds_fail "upstream count for $S A stayed $s2"
+ds_dotsecd_stop
+
+# (e) serve_stale off: SERVFAIL with EDE 22, never EDE 3.
+ds_dotsecd_start timeout=3000 extra="serve_stale: false
+cache_max_ttl: 2"
+ds_dig "serve_stale off: first query $S" +dnssec "$S" A
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+ds_expect_answer_has "$S_DATA"
+upstream_stop
+sleep 3
+ds_dig "serve_stale off (e): $S expired, upstream stopped: SERVFAIL with EDE 22 (no EDE 3)" \
+	+dnssec +time=12 "$S" A
+ds_expect_rcode SERVFAIL
+expect_no_ede3
+ds_expect_ede 22
+printf '%s: info: SERVFAIL without serve_stale after %d ms\n' "$DS_TEST" "$DS_DIG_MS"
+upstream_cont
+ds_dotsecd_stop
+
+# ============================================================ 3. memory
+
+CACHE=$((8 * 1024 * 1024))
+HWM_LIMIT_KB=$(((CACHE + 32 * 1024 * 1024) / 1024))
+LOAD_N=${DS_SPEED_LOAD:-40000}
+ds_dotsecd_start timeout=3000 workers=1 extra="cache_size: $CACHE"
+# One query first: the keys are fetched and the start-up probe is done.
+ds_dig "cache_size 8 MiB: dotsecd answers" +dnssec "www.sec13.$T" A
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+for _ in $(seq 1 50); do
+	grep -q 'trust anchor: next probe in' "$DS_STDERR" && break
+	sleep 0.2
+done
+
+vm() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$DS_PID/status"; }
+rss0=$(vm VmRSS)
+qf=$WORLD_DIR/load.queries
+seq 1 "$LOAD_N" | awk -v s="$TAG.wild.sec13.$T" '{ printf "c%d-%s A\n", $1, s }' >"$qf"
+perf_out=$WORLD_DIR/dnsperf.out
+world_register_log "$perf_out" "dnsperf output"
+t0=$(date +%s%N)
+dnsperf -s "$DS_ADDR" -p "$DS_PORT" -a "$WORLD_CLIENT_ADDR" -d "$qf" \
+	-n 1 -l 30 -q 200 -t 5 -D >"$perf_out" 2>&1 || true
+perf_ms=$((($(date +%s%N) - t0) / 1000000))
+noerror=$(awk '/Response codes:/ { for (i = 1; i < NF; i++) if ($i == "NOERROR") print $(i + 1) + 0 }' "$perf_out" | head -n 1)
+noerror=${noerror:-0}
+completed=$(awk '/Queries completed:/ { print $3; exit }' "$perf_out")
+kill -USR1 "$DS_PID" 2>/dev/null || true
+sleep 0.3
+rss1=$(vm VmRSS)
+hwm=$(vm VmHWM)
+printf '%s: info: cold load of %d unique names in %d ms: %s completed, %d NOERROR; VmRSS %s kB before, %s kB after, VmHWM %s kB (limit %d kB)\n' \
+	"$DS_TEST" "$LOAD_N" "$perf_ms" "${completed:-?}" "$noerror" "$rss0" "$rss1" "$hwm" "$HWM_LIMIT_KB"
+printf '%s: info: %s\n' "$DS_TEST" "$(grep 'stats: ' "$DS_STDERR" | tail -n 1 | sed 's/.*stats: /stats: /')"
+
+ds_case "cache_size 8 MiB: the cold load was answered (>= 5000 NOERROR; $noerror)"
+DS_OUT=$(cat "$perf_out")
+[ "$noerror" -ge 5000 ] || ds_fail "only $noerror NOERROR answers: the memory bound below proves nothing"
+ds_case "cache_size 8 MiB: VmHWM ${hwm:-?} kB <= cache_size + 32 MiB ($HWM_LIMIT_KB kB; VmRSS ${rss1:-?} kB)"
+DS_OUT="VmRSS before $rss0 kB, after $rss1 kB; VmHWM $hwm kB
+$(grep -E '^Vm' "/proc/$DS_PID/status")"
+[ -n "$hwm" ] || ds_fail "no VmHWM for PID $DS_PID"
+[ "${hwm:-999999999}" -le "$HWM_LIMIT_KB" ] ||
+	ds_fail "VmHWM $hwm kB over $HWM_LIMIT_KB kB"
+ds_dotsecd_stop
+
+printf '%s: info: run time %d s\n' "$DS_TEST" "$(($(date +%s) - T_START))"
+ds_finish
