@@ -463,14 +463,12 @@ client_query(void *arg, struct ds_req *req)
 			listener_drop(req);
 		return;
 	}
-	if (rc != 0 || dnsmsg_name_to_str(qr->q.qname, qr->q.qname_len,
-	    name, sizeof(name)) < 0) {
+	if (rc != 0) {
 		if (rc < 0) {
 			stats_inc(&w->stats.dropped);
 			listener_drop(req);
 		} else
-			reply_error(w, req, &qr->q,
-			    rc ? rc : DNS_RCODE_FORMERR, DNS_EDE_NONE, NULL,
+			reply_error(w, req, &qr->q, rc, DNS_EDE_NONE, NULL,
 			    qr);
 		return;
 	}
@@ -516,6 +514,14 @@ client_query(void *arg, struct ds_req *req)
 		return;
 	}
 	w->overloaded = false;
+	/* Only names that made it this far once are in the cache: the text
+	 * form, which libunbound and getdns take, is needed from here on. */
+	if (dnsmsg_name_to_str(qr->q.qname, qr->q.qname_len, name,
+	    sizeof(name)) < 0) {
+		reply_error(w, req, &qr->q, DNS_RCODE_FORMERR, DNS_EDE_NONE,
+		    NULL, qr);
+		return;
+	}
 	if ((qr = malloc(sizeof(*qr))) == NULL) {
 		ds_err("worker %u: out of memory, query dropped", w->index);
 		listener_drop(req);
