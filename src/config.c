@@ -877,6 +877,7 @@ static const struct key_desc top_keys[] = {
 	UINT_KEY("tcp_max_connections", tcp_max_connections, 1, 65535),
 	UINT_KEY("tcp_max_inflight", tcp_max_inflight, 1, 65535),
 	UINT_KEY("tcp_read_timeout", tcp_read_timeout_ms, 1, 60000),
+	UINT_KEY("so_rcvbuf", so_rcvbuf, 0, 268435456),
 	UINT_KEY("max_inflight", max_inflight, 1, 1000000),
 
 	FIXED_KEY("resolution_type", "GETDNS_RESOLUTION_STUB",

@@ -116,6 +116,8 @@ struct ds_config {
 	unsigned tcp_max_connections;	/* per worker, default 1000 */
 	unsigned tcp_max_inflight;	/* per TCP connection, default 100 */
 	unsigned tcp_read_timeout_ms;	/* finish a started message, 3000 */
+	unsigned so_rcvbuf;		/* UDP receive buffer, 0: the
+					   system's default */
 	unsigned max_inflight;		/* per worker, default 10000 */
 };
 

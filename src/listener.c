@@ -121,6 +121,33 @@ listener_bind(const struct sockaddr *addr, socklen_t len,
 	return fd;
 }
 
+int
+listener_set_rcvbuf(int fd, unsigned bytes, const char *name)
+{
+	int want = (int)bytes, got = 0;
+	socklen_t len = sizeof(got);
+
+	if (bytes == 0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want,
+	    sizeof(want)) != 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)) != 0) {
+		ds_err("so_rcvbuf %u on %s: %s", bytes, name, strerror(errno));
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) != 0) {
+		ds_err("so_rcvbuf on %s: cannot read it back: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	/* The kernel doubles the value for its bookkeeping. */
+	if (got < want)
+		ds_warn("so_rcvbuf %u on %s: the kernel gives %d bytes "
+		    "(raise net.core.rmem_max, or start dotsecd privileged)",
+		    bytes, name, got);
+	return got;
+}
+
 struct listener *
 listener_create(struct event_base *base, int fd, enum ds_transport transport,
     const struct listener_opts *opts, listener_query_fn cb, void *arg)

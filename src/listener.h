@@ -98,6 +98,12 @@ bool listener_output_pending(const struct listener *l);
 int listener_bind(const struct sockaddr *addr, socklen_t len,
     enum ds_transport transport, bool reuseport);
 
+/* Give the socket fd (named name in messages) a receive buffer of at
+ * least bytes: SO_RCVBUFFORCE while privileged, else SO_RCVBUF, which
+ * net.core.rmem_max caps (logged).  0 leaves the system's default.
+ * Returns the size the kernel reports, 0 for bytes 0, or -1 (logged). */
+int listener_set_rcvbuf(int fd, unsigned bytes, const char *name);
+
 /* Format addr as "ADDR@PORT" into buf. */
 const char *listener_addr_str(const struct sockaddr *addr, char *buf,
     size_t len);

@@ -374,8 +374,13 @@ main(int argc, char **argv)
 		ds_notice("socket activation: %d sockets passed; "
 		    "listen_addresses is not used", nact);
 		nfds = (unsigned)nact;
-		for (j = 0; j < nfds; j++)
+		for (j = 0; j < nfds; j++) {
 			types[j] = act_types[j];
+			if (types[j] == DS_UDP && listener_set_rcvbuf(
+			    act_fds[j], cfg->so_rcvbuf,
+			    "a socket-activated UDP socket") < 0)
+				goto out;
+		}
 		for (i = 0; i < nworkers; i++)
 			for (j = 0; j < nfds; j++)
 				/* Each worker watches the same sockets. */
@@ -396,6 +401,9 @@ main(int argc, char **argv)
 
 			*u = listener_bind((struct sockaddr *)&ls->addr,
 			    ls->addrlen, DS_UDP, nworkers > 1);
+			if (*u >= 0 && listener_set_rcvbuf(*u,
+			    cfg->so_rcvbuf, ls->spec) < 0)
+				goto out;
 			*t = *u < 0 ? -1 : listener_bind(
 			    (struct sockaddr *)&ls->addr, ls->addrlen,
 			    DS_TCP, nworkers > 1);

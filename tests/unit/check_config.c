@@ -220,6 +220,7 @@ check_same_as_defaults(const struct ds_config *cfg, const char *what)
 	SAME(tcp_max_connections);
 	SAME(tcp_max_inflight);
 	SAME(tcp_read_timeout_ms);
+	SAME(so_rcvbuf);
 	SAME(health_max_age);
 	SAME(max_inflight);
 	SAME(nlisten);
@@ -589,6 +590,7 @@ static const struct {
 	    1, 65535 },
 	{ "tcp_read_timeout", offsetof(struct ds_config, tcp_read_timeout_ms),
 	    1, 60000 },
+	{ "so_rcvbuf", offsetof(struct ds_config, so_rcvbuf), 0, 268435456 },
 	{ "max_inflight", offsetof(struct ds_config, max_inflight), 1,
 	    1000000 },
 };

@@ -145,6 +145,30 @@ send_frame(int fd, const char *msg)
 	ck_assert_int_eq(send(fd, buf, len + 2, 0), (ssize_t)(len + 2));
 }
 
+/* so_rcvbuf: 0 leaves the default; a size is set and read back (the
+ * tests run privileged, so rmem_max does not cap it). */
+START_TEST(test_udp_rcvbuf)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), def = 0, got = 0;
+	socklen_t len = sizeof(def);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &def, &len), 0);
+	ck_assert_int_eq(listener_set_rcvbuf(fd, 0, "test"), 0);
+	len = sizeof(got);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len), 0);
+	ck_assert_int_eq(got, def);
+	ck_assert_int_ge(listener_set_rcvbuf(fd, 8 << 20, "test"), 8 << 20);
+	len = sizeof(got);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len), 0);
+	ck_assert_int_ge(got, 8 << 20);
+	ck_assert_int_gt(got, def);
+	close(fd);
+	/* A closed descriptor: an error, not a crash. */
+	ck_assert_int_eq(listener_set_rcvbuf(fd, 1 << 20, "test"), -1);
+}
+END_TEST
+
 START_TEST(test_udp_echo)
 {
 	struct fx f;
@@ -441,6 +465,7 @@ listener_suite(void)
 	Suite *s = suite_create("listener");
 	TCase *tc = tcase_create("loopback");
 
+	tcase_add_test(tc, test_udp_rcvbuf);
 	tcase_add_test(tc, test_udp_echo);
 	tcase_add_test(tc, test_udp_wildcard_source);
 	tcase_add_test(tc, test_tcp_partial_frames);
