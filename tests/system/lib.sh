@@ -88,6 +88,9 @@ _ds_on_exit() {
 	local rc=$?
 	set +e
 	_ds_case_close
+	# A script that did not reach ds_finish has not run all its cases:
+	# whatever its status, it failed.
+	[ "$DS_FINISHED" != 0 ] || [ "$rc" -ne 0 ] || rc=1
 	if [ "$rc" -ne 0 ] || [ "$DS_CASES_FAILED" -ne 0 ]; then
 		rc=1
 		if [ -n "$DS_PID" ] && ! kill -0 "$DS_PID" 2>/dev/null; then
