@@ -33,7 +33,7 @@ struct relay {
 	uint16_t edns_size;
 	unsigned max_inflight, inflight;
 	struct rrq *rqs;	/* in flight, for cancellation */
-	uint64_t nqueries, nfailures;
+	uint64_t nqueries, nfailures, nmerged;
 	struct stats *st;
 	time_t last_failure;
 	char last_failure_text[256];
@@ -50,6 +50,10 @@ struct rrq {
 	bool done;		/* relay_done ran */
 	struct resolver *res;	/* the one it was sent on */
 	struct rrq *next, *prev;
+	/* The same question asked again while this one is in flight
+	 * (libunbound retransmitting to a slow upstream): answered with
+	 * this one's reply, never sent upstream themselves. */
+	struct rrq *followers, *fnext;
 };
 
 static bool relay_accept(void *, const struct sockaddr *, socklen_t);
@@ -95,6 +99,80 @@ relay_failed(struct relay *rl, const char *why)
 	ds_info("relay: %s", rl->last_failure_text);
 }
 
+/* Answer every follower of r with the upstream's reply (status 0), or
+ * SERVFAIL; free them. */
+static void
+followers_answer(struct relay *rl, struct rrq *r, int status,
+    const uint8_t *reply, size_t len)
+{
+	struct dnsmsg_shape_opts o;
+	uint8_t out[DNS_MAX_MSG];
+
+	while (r->followers != NULL) {
+		struct rrq *f = r->followers;
+		int n = -1;
+
+		r->followers = f->fnext;
+		if (status == 0) {
+			memset(&o, 0, sizeof(o));
+			o.keep_dnssec = true;
+			o.max_size = f->req->transport == DS_UDP ?
+			    dnsmsg_udp_limit(&f->q, rl->edns_size) :
+			    DNS_MAX_MSG;
+			o.edns_size = rl->edns_size;
+			o.ede_code = DNS_EDE_NONE;
+			n = dnsmsg_shape(&f->q, reply, len, &o, out,
+			    sizeof(out));
+		}
+		if (n < 0)
+			relay_error(rl, f->req, &f->q, DNS_RCODE_SERVFAIL);
+		else
+			listener_reply(f->req, out, (size_t)n);
+		free(f);
+	}
+}
+
+/* Drop every follower of r without an answer (the relay is going). */
+static void
+followers_drop(struct rrq *r)
+{
+	while (r->followers != NULL) {
+		struct rrq *f = r->followers;
+
+		r->followers = f->fnext;
+		listener_drop(f->req);
+		free(f);
+	}
+}
+
+/* The query in flight asking the same question as q, if any. */
+static struct rrq *
+rrq_find(struct relay *rl, const struct dnsmsg_query *q)
+{
+	struct rrq *r;
+	size_t i;
+
+	for (r = rl->rqs; r != NULL; r = r->next) {
+		if (r->q.qtype != q->qtype || r->q.qclass != q->qclass ||
+		    r->q.qname_len != q->qname_len || r->q.cd != q->cd ||
+		    r->q.do_bit != q->do_bit)
+			continue;
+		for (i = 0; i < q->qname_len; i++) {
+			uint8_t a = r->q.qname[i], b = q->qname[i];
+
+			if (a >= 'A' && a <= 'Z')
+				a = (uint8_t)(a + 32);
+			if (b >= 'A' && b <= 'Z')
+				b = (uint8_t)(b + 32);
+			if (a != b)
+				break;
+		}
+		if (i == q->qname_len)
+			return r;
+	}
+	return NULL;
+}
+
 static void
 rrq_unlink(struct rrq *r)
 {
@@ -113,7 +191,7 @@ static void
 relay_query(void *arg, struct ds_req *req)
 {
 	struct relay *rl = arg;
-	struct rrq *r;
+	struct rrq *r, *lead;
 	char name[4 * DNS_MAX_NAME + 2];
 	int rc;
 
@@ -131,6 +209,17 @@ relay_query(void *arg, struct ds_req *req)
 	if (rc > 0) {
 		relay_error(rl, req, &r->q, rc);
 		free(r);
+		return;
+	}
+	if ((lead = rrq_find(rl, &r->q)) != NULL) {
+		/* Already on its way upstream: wait for that answer. */
+		r->rl = rl;
+		r->req = req;
+		r->fnext = lead->followers;
+		lead->followers = r;
+		rl->nmerged++;
+		if (rl->st)
+			stats_inc(&rl->st->upstream_merged);
 		return;
 	}
 	if (rl->inflight >= rl->max_inflight) {
@@ -215,6 +304,7 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 		}
 		listener_reply(r->req, out, (size_t)n);
 	}
+	followers_answer(rl, r, n < 0 ? -1 : 0, reply, len);
 	r->done = true;
 	if (!r->submitting)
 		free(r);
@@ -316,6 +406,7 @@ relay_delete(struct relay *rl)
 		rrq_unlink(r);
 		resolver_cancel(r->res, r->id);
 		listener_drop(r->req);
+		followers_drop(r);
 		free(r);
 	}
 	free(rl);
@@ -340,6 +431,7 @@ relay_forget_resolver(struct relay *rl, struct resolver *res)
 			rrq_unlink(r);
 			resolver_cancel(res, r->id);
 			relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
+			followers_answer(rl, r, -1, NULL, 0);
 			free(r);
 		}
 		r = next;
@@ -370,6 +462,12 @@ uint64_t
 relay_queries(const struct relay *rl)
 {
 	return rl->nqueries;
+}
+
+uint64_t
+relay_merged(const struct relay *rl)
+{
+	return rl->nmerged;
 }
 
 uint64_t

@@ -50,4 +50,7 @@ const char *relay_last_failure(const struct relay *rl, time_t max_age);
 uint64_t relay_queries(const struct relay *rl);
 uint64_t relay_failures(const struct relay *rl);
 
+/* Questions answered by a query already in flight (not sent again). */
+uint64_t relay_merged(const struct relay *rl);
+
 #endif /* DS_RELAY_H */

@@ -40,6 +40,7 @@ struct totals {
 	uint64_t timeouts;
 	uint64_t upstream_queries;
 	uint64_t upstream_errors;
+	uint64_t upstream_merged;
 	uint64_t upstream_latency[STATS_LAT_BUCKETS];	/* per bucket */
 	uint64_t upstream_latency_sum_us;
 	int64_t upstream_last_ok;	/* the latest over the workers */
@@ -204,6 +205,7 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 		t->stale_answers += ld(&x->stale_answers);
 		t->upstream_queries += ld(&x->upstream_queries);
 		t->upstream_errors += ld(&x->upstream_errors);
+		t->upstream_merged += ld(&x->upstream_merged);
 		for (i = 0; i < STATS_LAT_BUCKETS; i++)
 			t->upstream_latency[i] += ld(&x->upstream_latency[i]);
 		t->upstream_latency_sum_us += ld(&x->upstream_latency_sum_us);
@@ -391,6 +393,9 @@ stats_render(struct stats *const *s, size_t n,
 	    "Queries sent to upstream resolvers.", t.upstream_queries);
 	out_counter(&o, "upstream_errors_total",
 	    "Upstream queries that failed.", t.upstream_errors);
+	out_counter(&o, "upstream_merged_total",
+	    "Questions answered by an upstream query already in flight.",
+	    t.upstream_merged);
 	out_latency(&o, &t);
 	out_gauge(&o, "upstream_last_success_timestamp_seconds",
 	    "Unix time of the latest good upstream reply, 0: never.",

@@ -44,6 +44,8 @@ struct stats {
 	/* upstream (the relay's queries through getdns) */
 	atomic_uint_fast64_t upstream_queries;
 	atomic_uint_fast64_t upstream_errors;
+	atomic_uint_fast64_t upstream_merged;	/* asked again while in
+						   flight: not sent */
 	atomic_uint_fast64_t upstream_latency[STATS_LAT_BUCKETS];
 	atomic_uint_fast64_t upstream_latency_sum_us;
 	atomic_int_fast64_t upstream_last_ok;	/* time() of the last

@@ -12,8 +12,11 @@
 #  - its replies carry no EDNS option at all (no padding), even when the
 #    query asks for padding, while the upstream pads its DoT replies
 #    (kdig +tls +padding): the relay strips the upstream's padding;
-#  - afterwards dotsecd still answers its clients (UDP and TCP, AD set),
-#    and stops cleanly.
+#  - afterwards dotsecd still answers its clients (UDP and TCP, AD set);
+#  - a question asked again while it is in flight (a retransmit) is
+#    answered with the reply of the query already sent: three identical
+#    queries while the upstream is stopped reach it once;
+#  - dotsecd stops cleanly.
 #
 # Run: DOTSECD=/path/to/dotsecd bash tests/system/test_relay.sh
 set -eu
@@ -211,6 +214,43 @@ ds_expect_ede 6
 
 relay_dig "relay still deaf to $OUTSIDER at the end (UDP)" "$OUTSIDER" +notcp "www.sec13.$T" A
 expect_no_answer
+
+# The same question asked again while it is in flight (libunbound
+# retransmitting to a slow upstream) is answered with the first one's
+# reply: the upstream, stopped for a second, gets it once.
+MERGE_NAME=merge-$$.wild.sec13.$T
+UPID=$(world_upstream_pid 1)
+[ -n "$UPID" ] || ds_die "the upstream unbound is not running"
+kill -STOP "$UPID"
+# shellcheck disable=SC2317 # run by the EXIT trap
+_relay_on_exit() {
+	local rc=$?
+	kill -CONT "$UPID" 2>/dev/null || true
+	(exit "$rc")
+	_ds_on_exit
+}
+trap _relay_on_exit EXIT
+digs=""
+for i in 1 2 3; do
+	dig -b "$RELAY_ADDR" @"$RELAY_ADDR" -p "$RELAY_PORT" +time=8 +tries=1 \
+		+dnssec "$MERGE_NAME" A >"$WORLD_DIR/merge.$i" 2>&1 &
+	digs="$digs $!"
+	sleep 0.1
+done
+sleep 1
+kill -CONT "$UPID"
+for p in $digs; do wait "$p" || true; done
+world_upstream_settle
+for i in 1 2 3; do
+	ds_case "in flight twice: query $i of 3 answered NOERROR with RRSIGs"
+	DS_OUT=$(cat "$WORLD_DIR/merge.$i")
+	ds_expect_rcode NOERROR
+	ds_expect_rrsig
+done
+ds_case "in flight twice: the upstream got the question once"
+n=$(world_upstream_count "$MERGE_NAME" A)
+DS_OUT=$(grep -i "$MERGE_NAME" "$WORLD_UPSTREAM_LOG")
+[ "$n" = 1 ] || ds_fail "$n upstream queries for $MERGE_NAME A"
 
 ds_dotsecd_stop
 ds_finish
