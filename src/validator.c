@@ -137,20 +137,28 @@ int
 validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
     unsigned relay_port, unsigned timeout_ms)
 {
-	char maxrtt[16];
+	char maxrtt[16], minrtt[16];
 
 	char fwd[128];
 	int rc;
 
 	snprintf(fwd, sizeof(fwd), "%s@%u", relay_ip, relay_port);
-	/* The relay answers within dotsecd's own timeout (getdns's timeout
-	 * is the same): retransmitting to it with timers that grow to
-	 * unbound's default two minutes only keeps dead queries in memory
-	 * for half a minute after the client got its SERVFAIL.  Keep
-	 * probing: the relay is the only "server" and must not be written
-	 * off after an upstream outage. */
-	snprintf(maxrtt, sizeof(maxrtt), "%u", timeout_ms + 500);
+	/* The relay always answers: SERVFAIL at once when getdns fails, by
+	 * getdns's timeout (dotsecd's timeout) at the latest.  libunbound's
+	 * retransmit timer, derived from the relay's sub-millisecond round
+	 * trips, was 50 ms, and with outbound-msg-retry 0 it gave up on
+	 * every upstream reply slower than that: SERVFAIL for a slow but
+	 * healthy upstream.  So the timer starts above dotsecd's timeout
+	 * (infra-cache-min-rtt), capped at 6 s: above 12 s (PROBE_MAXRTO)
+	 * libunbound treats a server as down and only probes it.  A timer
+	 * doubled by a lost reply stays under 12 s (infra-cache-max-rtt).
+	 * Keep probing: the relay is the only "server" and must not be
+	 * written off after an upstream outage. */
+	snprintf(minrtt, sizeof(minrtt), "%u",
+	    timeout_ms + 500 < 6000 ? timeout_ms + 500 : 6000);
+	snprintf(maxrtt, sizeof(maxrtt), "%u", 12000);
 	if (load_file_options(ctx) != 0 ||
+	    set_opt(ctx, "infra-cache-min-rtt:", minrtt) != 0 ||
 	    set_opt(ctx, "infra-cache-max-rtt:", maxrtt) != 0 ||
 	    set_opt(ctx, "infra-keep-probing:", "yes") != 0 ||
 	    set_opt(ctx, "do-not-query-localhost:", "no") != 0 ||

@@ -10,6 +10,8 @@
 #    answered from the cache (aggressive NSEC, RFC 8198) is only reported:
 #    in the NSEC zone libunbound synthesises the wildcard answers too (the
 #    NSEC3 zone's names all reach the upstream).
+#    Twenty identical queries in flight (the upstream stopped for a second)
+#    cost one upstream query.
 # 2. Serve-stale (RFC 8767) with cache_max_ttl 2: with serve_stale on, an
 #    expired name gets a fresh answer while the upstream answers, and,
 #    once the upstream is stopped (SIGSTOP), the expired data within about
@@ -206,6 +208,32 @@ $(tail -n 40 "$WORLD_UPSTREAM_LOG")"
 new_names "new names, NSEC3 zone (wildcard)" "sec13.$T" wild "$N" 198.51.100.13
 new_names "new names, NSEC zone (wildcard)" "sec15.$T" wild "$N" 198.51.100.15
 new_names "nonexistent names, NSEC zone" "sec15.$T" nx "$N"
+
+# Identical queries in flight are merged: 20 clients ask for the same new
+# name while the upstream is stopped for a second; it gets one query.
+D=dup-$TAG.wild.sec13.$T
+upstream_stop
+dpids=""
+for i in $(seq 1 20); do
+	dig -b "$WORLD_CLIENT_ADDR" @"$DS_ADDR" -p "$DS_PORT" +time=8 +tries=1 \
+		+dnssec "$D" A >"$WORLD_DIR/dup.$i" 2>&1 &
+	dpids="$dpids $!"
+done
+sleep 1
+upstream_cont
+for p in $dpids; do wait "$p" || true; done
+world_upstream_settle
+ok=0
+for i in $(seq 1 20); do
+	grep -q 'status: NOERROR' "$WORLD_DIR/dup.$i" && ok=$((ok + 1))
+done
+ds_case "20 identical queries in flight: all answered NOERROR ($ok)"
+DS_OUT=$(cat "$WORLD_DIR/dup.1")
+[ "$ok" = 20 ] || ds_fail "$ok of 20 answered NOERROR"
+ds_case "20 identical queries in flight: one upstream query"
+n=$(world_upstream_count "$D" A)
+DS_OUT=$(grep -i "$D" "$WORLD_UPSTREAM_LOG" || true)
+[ "$n" = 1 ] || ds_fail "$n upstream queries for $D A"
 ds_dotsecd_stop
 
 # ============================================================ 2. serve-stale
