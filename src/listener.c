@@ -572,8 +572,16 @@ conn_read(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(in) < mlen + 2)
 			break;
 		if (mlen == 0) {
-			/* No query is that short: the stream is garbage. */
-			conn_close(c);
+			/* No query is that short: the stream is garbage.
+			 * Read no more; the answers owed for the queries
+			 * before it still go out, then the connection
+			 * closes, as after the client's EOF. */
+			evbuffer_drain(in, evbuffer_get_length(in));
+			c->eof = true;
+			bufferevent_disable(bev, EV_READ);
+			conn_arm_read_timer(c);
+			if (c->inflight == 0)
+				conn_write(bev, c);
 			return;
 		}
 		if ((pkt = evbuffer_pullup(in, (ev_ssize_t)(mlen + 2))) ==

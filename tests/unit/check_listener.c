@@ -145,6 +145,49 @@ send_frame(int fd, const char *msg)
 	ck_assert_int_eq(send(fd, buf, len + 2, 0), (ssize_t)(len + 2));
 }
 
+/* A zero-length frame ends the stream (nothing that short is a query),
+ * but the answers owed for the queries before it still go out: one held
+ * by the handler, answered after the bad frame arrived, and one echoed at
+ * once. */
+START_TEST(test_tcp_zero_frame_flushes)
+{
+	struct fx f;
+	uint8_t buf[300];
+	uint8_t zero[2] = { 0, 0 };
+	int fd, n, got = 0, eof = 0, i;
+
+	fx_init(&f, DS_TCP, 16, 5000, 8);
+	f.hold = true;
+	fd = tcp_connect(&f);
+	send_frame(fd, "held-query");
+	spin(&f, 50);
+	ck_assert_int_eq(f.nheld, 1);
+	f.hold = false;
+	send_frame(fd, "echoed-query");
+	ck_assert_int_eq(send(fd, zero, 2, 0), 2);
+	send_frame(fd, "after-the-end");
+	spin(&f, 50);
+	/* The frame after the zero-length one is never read. */
+	ck_assert_int_eq(f.nseen, 2);
+	listener_reply(f.held[0], f.held[0]->pkt, f.held[0]->len);
+	f.held[0] = NULL;
+	spin(&f, 100);
+	for (i = 0; i < 3; i++) {
+		n = read_frame(fd, buf, sizeof(buf));
+		if (n > 0)
+			got++;
+		else if (n == 0) {
+			eof = 1;
+			break;
+		}
+	}
+	ck_assert_int_eq(got, 2);
+	ck_assert_int_eq(eof, 1);
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
 /* so_rcvbuf: 0 leaves the default; a size is set and read back (the
  * tests run privileged, so rmem_max does not cap it). */
 START_TEST(test_udp_rcvbuf)
@@ -466,6 +509,7 @@ listener_suite(void)
 	TCase *tc = tcase_create("loopback");
 
 	tcase_add_test(tc, test_udp_rcvbuf);
+	tcase_add_test(tc, test_tcp_zero_frame_flushes);
 	tcase_add_test(tc, test_udp_echo);
 	tcase_add_test(tc, test_udp_wildcard_source);
 	tcase_add_test(tc, test_tcp_partial_frames);
