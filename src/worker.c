@@ -74,6 +74,13 @@ struct worker {
 	struct event *drain_ev, *drain_timer;
 	unsigned drain_ms;
 	struct timespec drain_deadline;
+	/* Worker 0, with the metrics endpoint on: an idle node asks the
+	 * upstream something small now and then, so that /healthz tells a
+	 * quiet node from a dead upstream. */
+	struct event *health_timer;
+	bool health_pending;
+	struct resolver *health_res;
+	uint64_t health_id;
 };
 
 /*
@@ -655,10 +662,60 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static unsigned
+health_period(const struct ds_config *cfg)
+{
+	return cfg->health_max_age / 3 ? cfg->health_max_age / 3 : 1;
+}
+
+static void
+health_done(void *arg, int status, const uint8_t *reply, size_t len,
+    const char *why)
+{
+	struct worker *w = arg;
+
+	(void)reply;
+	(void)len;
+	w->health_pending = false;
+	if (status == 0)
+		atomic_store_explicit(&w->stats.upstream_last_ok,
+		    (int_fast64_t)time(NULL), memory_order_relaxed);
+	else
+		ds_debug("worker %u: upstream health probe failed: %s",
+		    w->index, why ? why : "(no reason)");
+}
+
+/* Every health_max_age / 3 seconds: when no upstream answer came in that
+ * long, ask the upstream for the root's NS set (on the resolver, like a
+ * CD=1 query: nothing to validate, nothing cached). */
+static void
+health_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv = { (time_t)health_period(w->cfg), 0 };
+	int_fast64_t last = atomic_load_explicit(&w->stats.upstream_last_ok,
+	    memory_order_relaxed);
+
+	(void)fd;
+	(void)what;
+	evtimer_add(w->health_timer, &tv);
+	if (w->health_pending || w->cfg->metrics_address == NULL ||
+	    (int64_t)time(NULL) - last < (int64_t)health_period(w->cfg))
+		return;
+	w->health_res = w->res;
+	w->health_pending = true;
+	if (resolver_query(w->res, ".", DNS_TYPE_NS, health_done, w,
+	    &w->health_id) != 0)
+		w->health_pending = false;
+}
+
 /* Delete the oldest replaced resolver, failing its queries first. */
 static void
 drop_oldest_resolver(struct worker *w)
 {
+	/* Deleting a resolver runs no callback: the probe ends here. */
+	if (w->health_pending && w->health_res == w->old_res[0])
+		w->health_pending = false;
 	relay_forget_resolver(w->relay, w->old_res[0]);
 	resolver_delete(w->old_res[0]);
 	w->nold_res--;
@@ -929,7 +986,8 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	    (w->drain_timer = event_new(w->base, -1, EV_PERSIST, drain_check,
 	    w)) == NULL ||
 	    (w->reconf_ev = event_new(w->base, -1, 0, reconf_arrived, w)) ==
-	    NULL || (w->anchors = set_copy(anchors)) == NULL) {
+	    NULL || (w->health_timer = evtimer_new(w->base, health_tick,
+	    w)) == NULL || (w->anchors = set_copy(anchors)) == NULL) {
 		ds_err("worker %u: out of memory", index);
 		goto fail;
 	}
@@ -959,6 +1017,11 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 		if (w->listeners[i] == NULL)
 			goto fail;
 		w->nlisteners++;
+	}
+	if (index == 0) {
+		struct timeval tv = { (time_t)health_period(cfg), 0 };
+
+		evtimer_add(w->health_timer, &tv);
 	}
 	return w;
 fail:
@@ -1058,6 +1121,8 @@ worker_delete(struct worker *w)
 	ratelimit_delete(w->rl);
 	if (w->retire_timer)
 		event_free(w->retire_timer);
+	if (w->health_timer)
+		event_free(w->health_timer);
 	if (w->base)
 		event_base_free(w->base);
 	anchorfile_free_set(w->pending_anchors);

@@ -173,6 +173,17 @@ q "$WORLD_CLIENT_ADDR" "nx.sec15.$T" A
 ds_case "/healthz: back to 200 when the upstream answers again"
 DS_OUT=$(get healthz)
 [[ $DS_OUT == "200 "* ]] || ds_fail "not 200"
+# An idle node stays healthy: with no client query for twice
+# health_max_age, dotsecd asks the upstream itself (the root's NS set).
+ns0=$(world_upstream_count . NS)
+sleep 4.5
+ds_case "/healthz: still 200 on an idle node (health_max_age 2 s, 4.5 s idle)"
+DS_OUT=$(get healthz)
+[[ $DS_OUT == "200 "* ]] || ds_fail "not 200"
+ds_case "/healthz: the idle node asked the upstream itself"
+ns1=$(world_upstream_count . NS)
+DS_OUT="upstream queries for . NS: $ns0 before, $ns1 after"
+[ "$ns1" -gt "$ns0" ] || ds_fail "no probe reached the upstream"
 ds_dotsecd_stop
 
 # --- SIGHUP: switch upstreams under a query stream; a broken file is
