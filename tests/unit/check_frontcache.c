@@ -110,6 +110,18 @@ make_reply(struct pkt *p, const struct dnsmsg_query *q, int rcode,
 	}
 }
 
+/* Make the query for name (DO, EDNS as given) into q, a NOERROR reply with
+ * n A records of TTLs ttls into p, and store it with verdict v at now. */
+static bool
+put(struct frontcache *fc, struct dnsmsg_query *q, struct pkt *p,
+    const char *name, bool do_bit, bool edns, const uint32_t *ttls,
+    unsigned n, enum fc_verdict v, uint32_t now)
+{
+	make_query(q, name, DNS_TYPE_A, do_bit, false, edns);
+	make_reply(p, q, 0, ttls, n, 1, false);
+	return frontcache_store(fc, q, p->b, p->len, v, now);
+}
+
 static uint32_t
 ttl_of(const uint8_t *m, unsigned i, size_t qname_len)
 {
@@ -163,9 +175,7 @@ START_TEST(test_ad_only_when_asked)
 	uint8_t out[4096];
 	size_t len;
 
-	make_query(&q, "a.example.", DNS_TYPE_A, false, false, true);
-	make_reply(&p, &q, 0, &ttl, 1, 1, false);
-	ck_assert(frontcache_store(fc, &q, p.b, p.len, FC_SECURE, 10));
+	ck_assert(put(fc, &q, &p, "a.example.", false, true, &ttl, 1, FC_SECURE, 10));
 	/* Secure, but neither DO nor AD in the query: no AD (RFC 6840). */
 	ck_assert_int_eq(frontcache_lookup(fc, &q, 10, false, 4096, out,
 	    sizeof(out), &len, NULL), FC_FRESH);
@@ -192,9 +202,7 @@ START_TEST(test_key_bits)
 	uint8_t out[4096];
 	size_t len;
 
-	make_query(&q, "k.example.", DNS_TYPE_A, true, false, true);
-	make_reply(&p, &q, 0, &ttl, 1, 1, false);
-	ck_assert(frontcache_store(fc, &q, p.b, p.len, FC_SECURE, 10));
+	ck_assert(put(fc, &q, &p, "k.example.", true, true, &ttl, 1, FC_SECURE, 10));
 	make_query(&o, "k.example.", DNS_TYPE_A, false, false, true);
 	ck_assert_int_eq(frontcache_lookup(fc, &o, 10, false, 4096, out,
 	    sizeof(out), &len, NULL), FC_MISS);		/* DO differs */
@@ -228,9 +236,7 @@ START_TEST(test_expiry_and_stale)
 	size_t len;
 	struct fc_stats st;
 
-	make_query(&q, "s.example.", DNS_TYPE_A, true, false, true);
-	make_reply(&p, &q, 0, ttls, 2, 1, false);
-	ck_assert(frontcache_store(fc, &q, p.b, p.len, FC_SECURE, 100));
+	ck_assert(put(fc, &q, &p, "s.example.", true, true, ttls, 2, FC_SECURE, 100));
 	ck_assert(frontcache_store(nostale, &q, p.b, p.len, FC_SECURE, 100));
 	/* The smallest TTL decides: fresh at +19, expired at +20. */
 	ck_assert_int_eq(frontcache_lookup(fc, &q, 119, false, 4096, out,
@@ -281,9 +287,7 @@ START_TEST(test_stale_without_edns)
 	uint8_t out[4096];
 	size_t len;
 
-	make_query(&q, "n.example.", DNS_TYPE_A, false, false, false);
-	make_reply(&p, &q, 0, &ttl, 1, 1, false);
-	ck_assert(frontcache_store(fc, &q, p.b, p.len, FC_INSECURE, 0));
+	ck_assert(put(fc, &q, &p, "n.example.", false, false, &ttl, 1, FC_INSECURE, 0));
 	ck_assert_int_eq(frontcache_lookup(fc, &q, 10, true, 512, out,
 	    sizeof(out), &len, NULL), FC_STALE);
 	ck_assert_uint_eq(len, p.len);		/* no OPT: no EDE */
@@ -382,10 +386,8 @@ START_TEST(test_too_big_for_client)
 
 	for (i = 0; i < 40; i++)
 		ttls[i] = 60;
-	make_query(&q, "big.example.", DNS_TYPE_A, true, false, true);
-	make_reply(&p, &q, 0, ttls, 40, 1, false);
+	ck_assert(put(fc, &q, &p, "big.example.", true, true, ttls, 40, FC_SECURE, 0));
 	ck_assert_uint_gt(p.len, 512);
-	ck_assert(frontcache_store(fc, &q, p.b, p.len, FC_SECURE, 0));
 	ck_assert_int_eq(frontcache_lookup(fc, &q, 0, false, 512, out,
 	    sizeof(out), &len, NULL), FC_MISS);
 	ck_assert_int_eq(frontcache_lookup(fc, &q, 0, false, p.len, out,
@@ -514,9 +516,7 @@ START_TEST(test_replace_same_key)
 	size_t len;
 	struct fc_stats st;
 
-	make_query(&q, "r.example.", DNS_TYPE_A, true, false, true);
-	make_reply(&p, &q, 0, &ttl, 1, 1, false);
-	ck_assert(frontcache_store(fc, &q, p.b, p.len, FC_SECURE, 0));
+	ck_assert(put(fc, &q, &p, "r.example.", true, true, &ttl, 1, FC_SECURE, 0));
 	make_reply(&p, &q, 0, &ttl, 1, 2, false);
 	ck_assert(frontcache_store(fc, &q, p.b, p.len, FC_SECURE, 0));
 	frontcache_get_stats(fc, &st);
