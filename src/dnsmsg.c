@@ -129,16 +129,6 @@ lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-static bool
-name_equal(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (lower(a[i]) != lower(b[i]))
-			return false;
-	return true;
-}
 
 /*
  * Read the name at off, following compression pointers when allowed.  A
@@ -503,7 +493,7 @@ write_name_comp(struct shape_ctx *c, const struct dname *n)
 
 		if (!name_read(c->up, c->uplen, e->up_off, true, &tmp, &end) ||
 		    tmp.len != e->len ||
-		    !name_equal(tmp.wire, n->wire + n->flat[best], tmp.len))
+		    !dnsmsg_name_equal(tmp.wire, n->wire + n->flat[best], tmp.len))
 			best = n->nlabels;
 	}
 	start = c->w.len;
@@ -736,7 +726,7 @@ dnsmsg_shape(const struct dnsmsg_query *q, const uint8_t *up,
 	    uplen - pos < QD_FIXED_LEN)
 		return -1;
 	if (c.qd.len != q->qname_len ||
-	    !name_equal(c.qd.wire, q->qname, q->qname_len) ||
+	    !dnsmsg_name_equal(c.qd.wire, q->qname, q->qname_len) ||
 	    get16(up + pos) != q->qtype || get16(up + pos + 2) != q->qclass)
 		return -1;
 	c.rr_start = pos + QD_FIXED_LEN;
@@ -859,6 +849,17 @@ int
 dnsmsg_get_rcode(const uint8_t *pkt)
 {
 	return pkt[3] & 0x0f;
+}
+
+bool
+dnsmsg_name_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+	return true;
 }
 
 bool

@@ -149,6 +149,10 @@ void dnsmsg_set_id(uint8_t *pkt, uint16_t id);
 /* The rcode (low 4 bits) of a message of at least DNS_HEADER_LEN bytes. */
 int dnsmsg_get_rcode(const uint8_t *pkt);
 
+/* Whether two wire names of len bytes are equal, A-Z compared without
+ * case (the only letters DNS folds). */
+bool dnsmsg_name_equal(const uint8_t *a, const uint8_t *b, size_t len);
+
 /* True for RRSIG, NSEC and NSEC3. */
 bool dnsmsg_is_dnssec_type(uint16_t type);
 

@@ -99,13 +99,30 @@ relay_failed(struct relay *rl, const char *why)
 	ds_info("relay: %s", rl->last_failure_text);
 }
 
+/* The upstream's reply shaped for r's question (its ID, letter case and
+ * transport's size limit), DNSSEC records kept, AD clear, no EDE.
+ * Returns the length in out, or < 0 (see dnsmsg_shape). */
+static int
+rrq_shape(const struct relay *rl, const struct rrq *r, const uint8_t *reply,
+    size_t len, uint8_t *out, size_t outlen)
+{
+	struct dnsmsg_shape_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.keep_dnssec = true;
+	o.max_size = r->req->transport == DS_UDP ?
+	    dnsmsg_udp_limit(&r->q, rl->edns_size) : DNS_MAX_MSG;
+	o.edns_size = rl->edns_size;
+	o.ede_code = DNS_EDE_NONE;
+	return dnsmsg_shape(&r->q, reply, len, &o, out, outlen);
+}
+
 /* Answer every follower of r with the upstream's reply (status 0), or
  * SERVFAIL; free them. */
 static void
 followers_answer(struct relay *rl, struct rrq *r, int status,
     const uint8_t *reply, size_t len)
 {
-	struct dnsmsg_shape_opts o;
 	uint8_t out[DNS_MAX_MSG];
 
 	while (r->followers != NULL) {
@@ -113,17 +130,8 @@ followers_answer(struct relay *rl, struct rrq *r, int status,
 		int n = -1;
 
 		r->followers = f->fnext;
-		if (status == 0) {
-			memset(&o, 0, sizeof(o));
-			o.keep_dnssec = true;
-			o.max_size = f->req->transport == DS_UDP ?
-			    dnsmsg_udp_limit(&f->q, rl->edns_size) :
-			    DNS_MAX_MSG;
-			o.edns_size = rl->edns_size;
-			o.ede_code = DNS_EDE_NONE;
-			n = dnsmsg_shape(&f->q, reply, len, &o, out,
-			    sizeof(out));
-		}
+		if (status == 0)
+			n = rrq_shape(rl, f, reply, len, out, sizeof(out));
 		if (n < 0)
 			relay_error(rl, f->req, &f->q, DNS_RCODE_SERVFAIL);
 		else
@@ -150,26 +158,13 @@ static struct rrq *
 rrq_find(struct relay *rl, const struct dnsmsg_query *q)
 {
 	struct rrq *r;
-	size_t i;
 
-	for (r = rl->rqs; r != NULL; r = r->next) {
-		if (r->q.qtype != q->qtype || r->q.qclass != q->qclass ||
-		    r->q.qname_len != q->qname_len || r->q.cd != q->cd ||
-		    r->q.do_bit != q->do_bit)
-			continue;
-		for (i = 0; i < q->qname_len; i++) {
-			uint8_t a = r->q.qname[i], b = q->qname[i];
-
-			if (a >= 'A' && a <= 'Z')
-				a = (uint8_t)(a + 32);
-			if (b >= 'A' && b <= 'Z')
-				b = (uint8_t)(b + 32);
-			if (a != b)
-				break;
-		}
-		if (i == q->qname_len)
+	for (r = rl->rqs; r != NULL; r = r->next)
+		if (r->q.qtype == q->qtype && r->q.qclass == q->qclass &&
+		    r->q.qname_len == q->qname_len && r->q.cd == q->cd &&
+		    r->q.do_bit == q->do_bit &&
+		    dnsmsg_name_equal(r->q.qname, q->qname, q->qname_len))
 			return r;
-	}
 	return NULL;
 }
 
@@ -268,20 +263,12 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 {
 	struct rrq *r = arg;
 	struct relay *rl = r->rl;
-	struct dnsmsg_shape_opts o;
 	uint8_t out[DNS_MAX_MSG];
 	int n = -1;
 
 	rrq_unlink(r);
 	if (status == 0) {
-		memset(&o, 0, sizeof(o));
-		o.ad = false;
-		o.keep_dnssec = true;
-		o.max_size = r->req->transport == DS_UDP ?
-		    dnsmsg_udp_limit(&r->q, rl->edns_size) : DNS_MAX_MSG;
-		o.edns_size = rl->edns_size;
-		o.ede_code = DNS_EDE_NONE;
-		n = dnsmsg_shape(&r->q, reply, len, &o, out, sizeof(out));
+		n = rrq_shape(rl, r, reply, len, out, sizeof(out));
 		if (n < 0) {
 			why = "malformed reply or reply to another question";
 			ds_warn("relay: upstream reply rejected: %s (%s)", why,
