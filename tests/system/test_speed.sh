@@ -110,6 +110,16 @@ expect_ttl30() {
 		ds_fail "$what: $(tr '\n' ' ' <<<"$t")"
 }
 
+# expect_fresh: DS_OUT is a fresh validated answer for $S: NOERROR, AD,
+# its data, and neither EDE 3 nor the stale TTL 30.
+expect_fresh() {
+	ds_expect_rcode NOERROR
+	ds_expect_flag ad
+	ds_expect_answer_has "$S_DATA"
+	expect_no_ede3
+	expect_ttl30 none
+}
+
 # upstream_stop / upstream_cont: SIGSTOP / SIGCONT the good upstream unbound.
 upstream_stop() {
 	local pid
@@ -258,11 +268,7 @@ s0=$(world_upstream_count "$S" A)
 sleep 3
 ds_dig "serve_stale on (a): $S again 3 s later (TTL capped at 2 s), upstream answering: fresh, AD, no EDE 3, TTL not 30" \
 	+dnssec +time=6 "$S" A
-ds_expect_rcode NOERROR
-ds_expect_flag ad
-ds_expect_answer_has "$S_DATA"
-expect_no_ede3
-expect_ttl30 none
+expect_fresh
 world_upstream_settle
 s1=$(world_upstream_count "$S" A)
 ds_case "serve_stale on (a): the expired name was fetched again from the upstream"
@@ -310,11 +316,7 @@ printf '%s: info: fresh answers %d s after the upstream came back\n' \
 	"$DS_TEST" "$(($(date +%s) - t0))"
 ds_dig "serve_stale on (d): upstream answering again: $S fresh, AD, no EDE 3, TTL not 30" \
 	+dnssec +time=6 "$S" A
-ds_expect_rcode NOERROR
-ds_expect_flag ad
-ds_expect_answer_has "$S_DATA"
-expect_no_ede3
-expect_ttl30 none
+expect_fresh
 world_upstream_settle
 ds_case "serve_stale on (d): the name was fetched from the upstream again"
 s3=$(world_upstream_count "$S" A)
