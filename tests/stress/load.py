@@ -39,6 +39,11 @@ import struct
 import sys
 import time
 
+# The system tests' packet helpers (tests/system/dnsraw.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "system"))
+import dnsraw  # noqa: E402
+
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN",
           4: "NOTIMP", 5: "REFUSED", 16: "BADVERS"}
 QTYPES = {"A": 1, "AAAA": 28, "TXT": 16, "MX": 15, "NS": 2, "SOA": 6}
@@ -46,33 +51,9 @@ NSOCKS = 8
 MAX_LOSS_TRACK = 200000
 
 
-def wire_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        if label:
-            out += bytes([len(label)]) + label.encode()
-    return out + b"\x00"
-
-
 def build(qid, qname, qtype, edns):
-    q = wire_name(qname) + struct.pack("!HH", qtype, 1)
-    hdr = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 1 if edns else 0)
-    pkt = hdr + q
-    if edns:
-        pkt += b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 0)
-    return pkt, q
-
-
-def skip_name(msg, off):
-    while True:
-        if off >= len(msg):
-            raise ValueError("name runs off the message")
-        n = msg[off]
-        if n == 0:
-            return off + 1
-        if n & 0xC0 == 0xC0:
-            return off + 2
-        off += 1 + n
+    return (dnsraw.query(qid, qname, qtype, edns=edns),
+            dnsraw.question(qname, qtype))
 
 
 def parse(msg):
@@ -86,13 +67,13 @@ def parse(msg):
     question = b""
     for _ in range(qd):
         start = off
-        off = skip_name(msg, off) + 4
+        off = dnsraw.skip_name(msg, off) + 4
         if off > len(msg):
             raise ValueError("question runs off the message")
         question += msg[start:off]
     edes = []
     for i in range(an + ns + ar):
-        off = skip_name(msg, off)
+        off = dnsraw.skip_name(msg, off)
         if off + 10 > len(msg):
             raise ValueError("record header runs off the message")
         rtype, _rclass, ttl, rdlen = struct.unpack("!HHIH", msg[off:off + 10])
