@@ -597,24 +597,34 @@ EOF
 
 # ds_raw SUBCOMMAND ARGS...: run dnsraw.py against dotsecd; each of its
 # "CASE<TAB>name<TAB>ok|fail<TAB>detail" lines becomes a case here.
-ds_raw() {
-	local sub=$1 out line name res detail n=0
-	shift
-	out=$(python3 "$DS_SYSTEM_DIR/dnsraw.py" "$sub" "$DS_ADDR" "$DS_PORT" \
-		"$WORLD_CLIENT_ADDR" "$@" 2>&1) || true
+# ds_script_cases PREFIX OUTPUT: one case per "CASE<TAB>name<TAB>ok|fail<TAB>
+# detail" line of a helper script's OUTPUT (dnsraw.py, hostile.py), named
+# PREFIX followed by the name; the number of them in DS_SCRIPT_CASES.
+ds_script_cases() {
+	local prefix=$1 line name res detail
+	DS_SCRIPT_CASES=0
 	while IFS= read -r line; do
 		case $line in
 		CASE*) ;;
 		*) continue ;;
 		esac
 		IFS=$(printf '\t') read -r _ name res detail <<<"$line"
-		ds_case "$sub: $name"
+		ds_case "$prefix$name"
 		DS_OUT=""
 		[ "$res" = ok ] || ds_fail "$detail"
-		n=$((n + 1))
+		DS_SCRIPT_CASES=$((DS_SCRIPT_CASES + 1))
 	done <<EOF
-$out
+$2
 EOF
+}
+
+ds_raw() {
+	local sub=$1 out n
+	shift
+	out=$(python3 "$DS_SYSTEM_DIR/dnsraw.py" "$sub" "$DS_ADDR" "$DS_PORT" \
+		"$WORLD_CLIENT_ADDR" "$@" 2>&1) || true
+	ds_script_cases "$sub: " "$out"
+	n=$DS_SCRIPT_CASES
 	if [ "$n" = 0 ] || printf '%s\n' "$out" | grep -q '^Traceback'; then
 		ds_case "$sub: dnsraw.py ran"
 		DS_OUT=$out

@@ -37,20 +37,8 @@ ds_expect_rcode NOERROR
 out=$(DS_TCP_READ_TIMEOUT_MS=$READ_TIMEOUT_MS python3 \
 	"$DS_SYSTEM_DIR/hostile.py" "$DS_ADDR" "$DS_PORT" "$WORLD_CLIENT_ADDR" \
 	"$GOOD" 2>&1) || true
-n=0
-while IFS= read -r line; do
-	case $line in
-	CASE*) ;;
-	*) continue ;;
-	esac
-	IFS=$(printf '\t') read -r _ name res detail <<<"$line"
-	ds_case "$name"
-	DS_OUT=""
-	[ "$res" = ok ] || ds_fail "$detail"
-	n=$((n + 1))
-done <<EOF2
-$out
-EOF2
+ds_script_cases "" "$out"
+n=$DS_SCRIPT_CASES
 corpus=$(printf '%s\n' "$out" | sed -n 's/^CORPUS\t//p')
 ds_case "hostile.py ran: a corpus of at least 50 packets"
 DS_OUT=$(printf '%s\n' "$out" | grep -v '^CASE' | head -n 40)
