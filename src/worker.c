@@ -80,7 +80,6 @@ struct worker {
 	struct event *health_timer;
 	bool health_pending;
 	struct resolver *health_res;
-	uint64_t health_id;
 };
 
 /*
@@ -695,6 +694,7 @@ health_tick(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = { (time_t)health_period(w->cfg), 0 };
 	int_fast64_t last = atomic_load_explicit(&w->stats.upstream_last_ok,
 	    memory_order_relaxed);
+	uint64_t id;	/* not kept: the probe is never cancelled */
 
 	(void)fd;
 	(void)what;
@@ -705,7 +705,7 @@ health_tick(evutil_socket_t fd, short what, void *arg)
 	w->health_res = w->res;
 	w->health_pending = true;
 	if (resolver_query(w->res, ".", DNS_TYPE_NS, health_done, w,
-	    &w->health_id) != 0)
+	    &id) != 0)
 		w->health_pending = false;
 }
 
