@@ -35,6 +35,7 @@ struct fc_entry {
 	uint16_t opt_off;		/* 0: the reply has no OPT */
 	uint16_t len;
 	uint8_t verdict;		/* enum fc_verdict */
+	bool refreshing;		/* handed out for a prefetch */
 	size_t size;			/* counted against the bound */
 	uint16_t ttl_off[];		/* then key bytes, then reply bytes */
 };
@@ -380,6 +381,7 @@ store_entry(struct frontcache *fc, const struct dnsmsg_query *q,
 	e->opt_off = opt_off;
 	e->len = (uint16_t)len;
 	e->verdict = (uint8_t)v;
+	e->refreshing = false;
 	e->size = size;
 	memcpy(e->ttl_off, offs, noffs * sizeof(uint16_t));
 	memcpy(entry_key(e), key, keylen);
@@ -478,10 +480,10 @@ entry_copy(struct fc_entry *e, const struct dnsmsg_query *q, uint32_t age,
 	return len;
 }
 
-enum fc_result
-frontcache_lookup(struct frontcache *fc, const struct dnsmsg_query *q,
-    uint32_t now, bool want_stale, size_t max_len, uint8_t *out,
-    size_t outcap, size_t *outlen, enum fc_verdict *v)
+static enum fc_result
+lookup(struct frontcache *fc, const struct dnsmsg_query *q, uint32_t now,
+    bool want_stale, size_t max_len, uint8_t *out, size_t outcap,
+    size_t *outlen, enum fc_verdict *v, bool *refresh)
 {
 	uint8_t key[FC_KEY_MAX];
 	uint32_t hash, age, stale_max;
@@ -514,6 +516,13 @@ frontcache_lookup(struct frontcache *fc, const struct dnsmsg_query *q,
 	*outlen = entry_copy(e, q, age, r == FC_STALE, out);
 	if (v != NULL)
 		*v = (enum fc_verdict)e->verdict;
+	/* The last tenth of its life: unbound's prefetch window.  A TTL
+	 * under 10 s has none. */
+	if (refresh != NULL && r == FC_FRESH && !e->refreshing &&
+	    e->verdict != FC_BOGUS && age >= e->ttl - e->ttl / 10) {
+		e->refreshing = true;
+		*refresh = true;
+	}
 	lru_unlink(s, e);
 	lru_push(s, e);
 	if (r == FC_STALE)
@@ -526,6 +535,25 @@ miss:
 	s->misses++;
 	pthread_mutex_unlock(&s->lock);
 	return FC_MISS;
+}
+
+enum fc_result
+frontcache_lookup(struct frontcache *fc, const struct dnsmsg_query *q,
+    uint32_t now, bool want_stale, size_t max_len, uint8_t *out,
+    size_t outcap, size_t *outlen, enum fc_verdict *v)
+{
+	return lookup(fc, q, now, want_stale, max_len, out, outcap, outlen, v,
+	    NULL);
+}
+
+enum fc_result
+frontcache_lookup_refresh(struct frontcache *fc, const struct dnsmsg_query *q,
+    uint32_t now, size_t max_len, uint8_t *out, size_t outcap,
+    size_t *outlen, enum fc_verdict *v, bool *refresh)
+{
+	*refresh = false;
+	return lookup(fc, q, now, false, max_len, out, outcap, outlen, v,
+	    refresh);
 }
 
 void

@@ -84,6 +84,15 @@ enum fc_result frontcache_lookup(struct frontcache *fc,
     size_t max_len, uint8_t *out, size_t outcap, size_t *outlen,
     enum fc_verdict *v);
 
+/* A fresh lookup (no stale data) that also says, once per entry, when a
+ * secure or insecure entry is in the last tenth of its TTL: *refresh is
+ * then true, and the caller should fetch the answer again and store it
+ * (prefetch), before the entry expires.  An entry whose refresh failed is
+ * not handed out again; it expires as usual. */
+enum fc_result frontcache_lookup_refresh(struct frontcache *fc,
+    const struct dnsmsg_query *q, uint32_t now, size_t max_len, uint8_t *out,
+    size_t outcap, size_t *outlen, enum fc_verdict *v, bool *refresh);
+
 void frontcache_get_stats(struct frontcache *fc, struct fc_stats *st);
 
 #endif /* DS_FRONTCACHE_H */

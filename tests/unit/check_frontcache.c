@@ -332,6 +332,71 @@ START_TEST(test_not_stored)
 }
 END_TEST
 
+/* The prefetch hint: once per entry, in the last tenth of its smallest
+ * TTL, never for a bogus entry or a TTL under 10 s, and again for the
+ * entry that replaces it. */
+START_TEST(test_refresh_hint)
+{
+	struct frontcache *fc = frontcache_create(1 << 20, 100);
+	struct dnsmsg_query q, qs, qb;
+	struct pkt p;
+	uint32_t ttls[2] = { 300, 100 }, shortttl = 9;
+	uint8_t out[4096], reply[512];
+	size_t len;
+	bool refresh;
+	int n;
+
+	ck_assert(put(fc, &q, &p, "pf.example.", true, true, ttls, 2,
+	    FC_SECURE, 1000));
+	/* Before the last tenth of the 100 s TTL: no hint. */
+	ck_assert_int_eq(frontcache_lookup_refresh(fc, &q, 1089, 4096, out,
+	    sizeof(out), &len, NULL, &refresh), FC_FRESH);
+	ck_assert(!refresh);
+	/* Plain lookups never take the hint. */
+	ck_assert_int_eq(frontcache_lookup(fc, &q, 1090, false, 4096, out,
+	    sizeof(out), &len, NULL), FC_FRESH);
+	/* At 90 s: the hint, once; the answer is served each time. */
+	ck_assert_int_eq(frontcache_lookup_refresh(fc, &q, 1090, 4096, out,
+	    sizeof(out), &len, NULL, &refresh), FC_FRESH);
+	ck_assert(refresh);
+	ck_assert_uint_eq(ttl_of(out, 1, q.qname_len), 10);
+	ck_assert_int_eq(frontcache_lookup_refresh(fc, &q, 1095, 4096, out,
+	    sizeof(out), &len, NULL, &refresh), FC_FRESH);
+	ck_assert(!refresh);
+	/* The refreshed answer replaces the entry: fresh TTLs, and a hint
+	 * again in its own last tenth. */
+	ck_assert(put(fc, &q, &p, "pf.example.", true, true, ttls, 2,
+	    FC_SECURE, 1095));
+	ck_assert_int_eq(frontcache_lookup_refresh(fc, &q, 1105, 4096, out,
+	    sizeof(out), &len, NULL, &refresh), FC_FRESH);
+	ck_assert(!refresh);
+	ck_assert_uint_eq(ttl_of(out, 1, q.qname_len), 90);
+	ck_assert_int_eq(frontcache_lookup_refresh(fc, &q, 1186, 4096, out,
+	    sizeof(out), &len, NULL, &refresh), FC_FRESH);
+	ck_assert(refresh);
+	/* Expired: a miss, no hint. */
+	ck_assert_int_eq(frontcache_lookup_refresh(fc, &q, 1195, 4096, out,
+	    sizeof(out), &len, NULL, &refresh), FC_MISS);
+	ck_assert(!refresh);
+	/* A 9 s TTL has no last tenth to speak of. */
+	ck_assert(put(fc, &qs, &p, "short.example.", true, true, &shortttl, 1,
+	    FC_INSECURE, 2000));
+	ck_assert_int_eq(frontcache_lookup_refresh(fc, &qs, 2008, 4096, out,
+	    sizeof(out), &len, NULL, &refresh), FC_FRESH);
+	ck_assert(!refresh);
+	/* A bogus verdict is never refreshed: it is only kept bogus_ttl. */
+	make_query(&qb, "bogus.example.", DNS_TYPE_A, true, false, true);
+	n = dnsmsg_error(&qb, DNS_RCODE_SERVFAIL, DNS_EDE_DNSSEC_BOGUS, NULL,
+	    1232, reply, sizeof(reply));
+	ck_assert_int_gt(n, 0);
+	ck_assert(frontcache_store_bogus(fc, &qb, reply, (size_t)n, 60, 3000));
+	ck_assert_int_eq(frontcache_lookup_refresh(fc, &qb, 3059, 4096, out,
+	    sizeof(out), &len, NULL, &refresh), FC_FRESH);
+	ck_assert(!refresh);
+	frontcache_delete(fc);
+}
+END_TEST
+
 START_TEST(test_bogus_kept_briefly)
 {
 	struct frontcache *fc = frontcache_create(1 << 20, 86400);
@@ -613,6 +678,7 @@ frontcache_suite(void)
 	tcase_add_test(tc, test_stale_without_edns);
 	tcase_add_test(tc, test_not_stored);
 	tcase_add_test(tc, test_bogus_kept_briefly);
+	tcase_add_test(tc, test_refresh_hint);
 	tcase_add_test(tc, test_too_big_for_client);
 	tcase_add_test(tc, test_lru_byte_bound);
 	tcase_add_test(tc, test_lru_touch_saves);
