@@ -36,6 +36,8 @@ struct totals {
 	uint64_t overloaded;
 	uint64_t cache_hits;
 	uint64_t stale_answers;
+	uint64_t prefetches;
+	uint64_t prefetch_failures;
 	uint64_t cache_misses;
 	uint64_t timeouts;
 	uint64_t upstream_queries;
@@ -203,6 +205,8 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 		t->cache_misses += ld(&x->cache_misses);
 		t->timeouts += ld(&x->timeouts);
 		t->stale_answers += ld(&x->stale_answers);
+		t->prefetches += ld(&x->prefetches);
+		t->prefetch_failures += ld(&x->prefetch_failures);
 		t->upstream_queries += ld(&x->upstream_queries);
 		t->upstream_errors += ld(&x->upstream_errors);
 		t->upstream_merged += ld(&x->upstream_merged);
@@ -388,6 +392,12 @@ stats_render(struct stats *const *s, size_t n,
 	out_counter(&o, "stale_answers_total",
 	    "Expired answers served because no upstream answered "
 	    "(serve_stale).", t.stale_answers);
+	out_counter(&o, "prefetches_total",
+	    "Popular answers fetched again before they expired (prefetch).",
+	    t.prefetches);
+	out_counter(&o, "prefetch_failures_total",
+	    "Prefetches that brought no usable answer; the entry expires as "
+	    "usual.", t.prefetch_failures);
 	out_frontcache(&o);
 	out_counter(&o, "upstream_queries_total",
 	    "Queries sent to upstream resolvers.", t.upstream_queries);

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct vq;
 
 struct validator {
 	struct ub_ctx *ctx;
+	struct ub_ctx *fresh;	/* prefetch: no message or RRset cache */
 	struct vq *vqs;		/* in flight, freed on delete */
 };
 
@@ -69,15 +71,20 @@ set_opt(struct ub_ctx *ctx, const char *opt, const char *val)
 	return 0;
 }
 
-/* Options libunbound takes only from a file. */
+/* Options libunbound takes only from a file: outbound-msg-retry, and for
+ * the refresh context a forward zone with forward-no-cache. */
 static int
-load_file_options(struct ub_ctx *ctx)
+load_file_options(struct ub_ctx *ctx, const char *fwd, bool no_cache)
 {
-	static const char text[] = "server:\n\toutbound-msg-retry: 0\n";
 	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	int fd, rc;
+	char path[4096], text[512];
+	int fd, rc, n;
 
+	n = snprintf(text, sizeof(text), "server:\n\toutbound-msg-retry: 0\n");
+	if (no_cache)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    "forward-zone:\n\tname: \".\"\n\tforward-addr: %s\n"
+		    "\tforward-no-cache: yes\n", fwd);
 	snprintf(path, sizeof(path), "%s/dotsecd-ub.XXXXXX",
 	    dir && *dir ? dir : "/tmp");
 	if ((fd = mkstemp(path)) < 0) {
@@ -85,7 +92,7 @@ load_file_options(struct ub_ctx *ctx)
 		    strerror(errno));
 		return -1;
 	}
-	if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1)) {
+	if (write(fd, text, (size_t)n) != (ssize_t)n) {
 		ds_err("libunbound: cannot write %s: %s", path,
 		    strerror(errno));
 		close(fd);
@@ -103,20 +110,31 @@ load_file_options(struct ub_ctx *ctx)
 }
 
 /* cache_size is for the whole daemon: a quarter goes to the answer cache
- * in front (frontcache), the rest to libunbound, each worker its share,
- * split as unbound's defaults are (RRsets twice the messages; keys as
- * much as messages).  libunbound never serves expired data itself: the
- * answer cache does it, where dotsecd can add the EDE 3 that says so. */
+ * in front (frontcache), the rest to libunbound, each worker its share:
+ * messages a quarter, RRsets three eighths, validated keys a quarter, and
+ * with prefetch the refresh context's keys the last eighth (its message
+ * and RRset caches hold nothing).  Without prefetch the RRsets get that
+ * eighth too.  libunbound never serves expired data itself: the answer
+ * cache does it, where dotsecd can add the EDE 3 that says so. */
 static int
-set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg)
+set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg,
+    bool fresh)
 {
 	unsigned share = (cfg->cache_size - ds_answer_cache_bytes(cfg)) /
 	    (cfg->workers ? cfg->workers : 1);
 	char msg[32], rrset[32], key[32], minttl[16], maxttl[16], bogus[16];
 
-	snprintf(msg, sizeof(msg), "%u", share / 4);
-	snprintf(rrset, sizeof(rrset), "%u", share / 2);
-	snprintf(key, sizeof(key), "%u", share / 4);
+	if (fresh) {
+		/* forward-no-cache: nothing is stored in these two. */
+		snprintf(msg, sizeof(msg), "%u", 65536u);
+		snprintf(rrset, sizeof(rrset), "%u", 65536u);
+		snprintf(key, sizeof(key), "%u", share / 8);
+	} else {
+		snprintf(msg, sizeof(msg), "%u", share / 4);
+		snprintf(rrset, sizeof(rrset), "%u", cfg->prefetch ?
+		    share / 8 * 3 : share / 2);
+		snprintf(key, sizeof(key), "%u", share / 4);
+	}
 	snprintf(minttl, sizeof(minttl), "%u", cfg->cache_min_ttl);
 	snprintf(maxttl, sizeof(maxttl), "%u", cfg->cache_max_ttl);
 	snprintf(bogus, sizeof(bogus), "%u", cfg->bogus_ttl);
@@ -126,16 +144,18 @@ set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg)
 	    set_opt(ctx, "cache-min-ttl:", minttl) != 0 ||
 	    set_opt(ctx, "cache-max-ttl:", maxttl) != 0 ||
 	    set_opt(ctx, "val-bogus-ttl:", bogus) != 0 ||
-	    set_opt(ctx, "prefetch:", cfg->prefetch ? "yes" : "no") != 0 ||
 	    set_opt(ctx, "prefetch-key:", cfg->prefetch ? "yes" : "no") != 0 ||
 	    set_opt(ctx, "serve-expired:", "no") != 0)
 		return -1;
 	return 0;
 }
 
-int
-validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
-    unsigned relay_port, unsigned timeout_ms)
+/* no_cache: the forward zone has forward-no-cache, so every question goes
+ * upstream and nothing is stored but validated keys (the refresh
+ * context). */
+static int
+ub_setup(struct ub_ctx *ctx, const char *relay_ip, unsigned relay_port,
+    unsigned timeout_ms, bool no_cache)
 {
 	char maxrtt[16], minrtt[16];
 
@@ -157,7 +177,7 @@ validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
 	snprintf(minrtt, sizeof(minrtt), "%u",
 	    timeout_ms + 500 < 6000 ? timeout_ms + 500 : 6000);
 	snprintf(maxrtt, sizeof(maxrtt), "%u", 12000);
-	if (load_file_options(ctx) != 0 ||
+	if (load_file_options(ctx, fwd, no_cache) != 0 ||
 	    set_opt(ctx, "infra-cache-min-rtt:", minrtt) != 0 ||
 	    set_opt(ctx, "infra-cache-max-rtt:", maxrtt) != 0 ||
 	    set_opt(ctx, "infra-keep-probing:", "yes") != 0 ||
@@ -175,7 +195,7 @@ validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
 	    set_opt(ctx, "unblock-lan-zones:", "yes") != 0 ||
 	    set_opt(ctx, "insecure-lan-zones:", "yes") != 0)
 		return -1;
-	if ((rc = ub_ctx_set_fwd(ctx, fwd)) != 0) {
+	if (!no_cache && (rc = ub_ctx_set_fwd(ctx, fwd)) != 0) {
 		ds_err("libunbound: cannot forward to the relay %s: %s", fwd,
 		    ub_strerror(rc));
 		return -1;
@@ -183,13 +203,48 @@ validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
 	return 0;
 }
 
+int
+validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
+    unsigned relay_port, unsigned timeout_ms)
+{
+	return ub_setup(ctx, relay_ip, relay_port, timeout_ms, false);
+}
+
+/* A context on base with the caches for its role and the anchors. */
+static struct ub_ctx *
+context_create(struct event_base *base, const struct ds_config *cfg,
+    const char *relay_ip, unsigned relay_port, char *const *anchors,
+    bool fresh)
+{
+	struct ub_ctx *ctx;
+	size_t i;
+	int rc;
+
+	if ((ctx = ub_ctx_create_event(base)) == NULL) {
+		ds_err("libunbound: cannot create an event context");
+		return NULL;
+	}
+	if (ub_setup(ctx, relay_ip, relay_port, cfg->timeout_ms, fresh) != 0 ||
+	    set_cache_options(ctx, cfg, fresh) != 0)
+		goto fail;
+	for (i = 0; anchors[i] != NULL; i++) {
+		if ((rc = ub_ctx_add_ta(ctx, anchors[i])) != 0) {
+			ds_err("libunbound: trust anchor '%s': %s", anchors[i],
+			    ub_strerror(rc));
+			goto fail;
+		}
+	}
+	return ctx;
+fail:
+	ub_ctx_delete(ctx);
+	return NULL;
+}
+
 struct validator *
 validator_create(struct event_base *base, const struct ds_config *cfg,
     const char *relay_ip, unsigned relay_port, char *const *anchors)
 {
 	struct validator *v;
-	size_t i;
-	int rc;
 
 	if (anchors == NULL || anchors[0] == NULL) {
 		ds_err("validator: no trust anchor given");
@@ -199,21 +254,12 @@ validator_create(struct event_base *base, const struct ds_config *cfg,
 		ds_err("validator: out of memory");
 		return NULL;
 	}
-	if ((v->ctx = ub_ctx_create_event(base)) == NULL) {
-		ds_err("libunbound: cannot create an event context");
+	if ((v->ctx = context_create(base, cfg, relay_ip, relay_port, anchors,
+	    false)) == NULL)
 		goto fail;
-	}
-	if (validator_ub_setup(v->ctx, relay_ip, relay_port,
-	    cfg->timeout_ms) != 0 ||
-	    set_cache_options(v->ctx, cfg) != 0)
+	if (cfg->prefetch && (v->fresh = context_create(base, cfg, relay_ip,
+	    relay_port, anchors, true)) == NULL)
 		goto fail;
-	for (i = 0; anchors[i] != NULL; i++) {
-		if ((rc = ub_ctx_add_ta(v->ctx, anchors[i])) != 0) {
-			ds_err("libunbound: trust anchor '%s': %s", anchors[i],
-			    ub_strerror(rc));
-			goto fail;
-		}
-	}
 	return v;
 fail:
 	validator_delete(v);
@@ -238,6 +284,8 @@ validator_delete(struct validator *v)
 		return;
 	if (v->ctx)
 		ub_ctx_delete(v->ctx);
+	if (v->fresh)
+		ub_ctx_delete(v->fresh);
 	while (v->vqs) {
 		struct vq *q = v->vqs;
 
@@ -247,9 +295,9 @@ validator_delete(struct validator *v)
 	free(v);
 }
 
-int
-validator_resolve(struct validator *v, const char *name, uint16_t qtype,
-    validator_done_fn cb, void *arg)
+static int
+resolve(struct validator *v, struct ub_ctx *ctx, const char *name,
+    uint16_t qtype, validator_done_fn cb, void *arg)
 {
 	struct vq *q;
 	int rc, id = 0;
@@ -267,7 +315,7 @@ validator_resolve(struct validator *v, const char *name, uint16_t qtype,
 	if (v->vqs)
 		v->vqs->prev = q;
 	v->vqs = q;
-	rc = ub_resolve_event(v->ctx, name, qtype, DNS_CLASS_IN, q,
+	rc = ub_resolve_event(ctx, name, qtype, DNS_CLASS_IN, q,
 	    validator_done, &id);
 	if (rc != 0) {
 		ds_err("libunbound: resolve %s/%u: %s", name, qtype,
@@ -277,6 +325,22 @@ validator_resolve(struct validator *v, const char *name, uint16_t qtype,
 		return -1;
 	}
 	return 0;
+}
+
+int
+validator_resolve(struct validator *v, const char *name, uint16_t qtype,
+    validator_done_fn cb, void *arg)
+{
+	return resolve(v, v->ctx, name, qtype, cb, arg);
+}
+
+int
+validator_refresh(struct validator *v, const char *name, uint16_t qtype,
+    validator_done_fn cb, void *arg)
+{
+	if (v->fresh == NULL)
+		return -1;
+	return resolve(v, v->fresh, name, qtype, cb, arg);
 }
 
 static void

@@ -1,7 +1,8 @@
 /*
  * validator.h -- DNSSEC validation with caches: one libunbound context per
  * worker, in event mode on the worker's libevent loop, forwarding to the
- * worker's relay, with the configured trust anchors.
+ * worker's relay, with the configured trust anchors; with prefetch a second
+ * one, without message or RRset cache, refreshes popular answers.
  *
  * libunbound is only ever called asynchronously: a synchronous resolve
  * would wait for the relay that runs in this same loop, forever.
@@ -59,6 +60,14 @@ void validator_delete(struct validator *v);
  * Returns 0, or -1 after logging (cb is then never called).  An answer
  * from the cache calls cb before validator_resolve returns. */
 int validator_resolve(struct validator *v, const char *name, uint16_t qtype,
+    validator_done_fn cb, void *arg);
+
+/* The same through the validator's refresh context (prefetch: on): its
+ * forward zone has forward-no-cache, so the question always goes upstream
+ * and the answer carries the upstream's TTLs, where libunbound's own cache
+ * would hand back the copy it holds until that expires.  Only validated
+ * keys are kept.  -1 without logging when there is no refresh context. */
+int validator_refresh(struct validator *v, const char *name, uint16_t qtype,
     validator_done_fn cb, void *arg);
 
 /* The RFC 8914 info-code that best describes libunbound's bogus reason

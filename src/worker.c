@@ -98,6 +98,8 @@ struct query {
 	bool submitting;	/* inside the backend's submit call, whose
 				   callback may run before it returns */
 	bool cache_hit;		/* answered within the submit call */
+	bool refresh;		/* a prefetch: no client, the answer only
+				   replaces the cached one */
 	int verdict;		/* enum stats_verdict, -1 none yet */
 	struct timespec start;
 	uint64_t gd_id;		/* resolver transaction, cd_path */
@@ -238,14 +240,15 @@ client_limit(const struct worker *w, const struct ds_req *req,
 /* Shape an upstream or libunbound reply for the client and send it.
  * A validated answer (store) also goes into the front cache, whole, even
  * when its client was answered already (by a timeout, or stale data):
- * the next client gets it fresh. */
-static void
+ * the next client gets it fresh.  True if it was stored. */
+static bool
 query_shape(struct query *qr, const uint8_t *pkt, size_t len, bool ad,
     bool store, enum fc_verdict verdict)
 {
 	struct worker *w = qr->w;
 	struct dnsmsg_shape_opts o;
 	uint8_t out[DNS_MAX_MSG];
+	bool stored = false;
 	int n;
 
 	memset(&o, 0, sizeof(o));
@@ -257,17 +260,17 @@ query_shape(struct query *qr, const uint8_t *pkt, size_t len, bool ad,
 		o.max_size = DNS_MAX_MSG;
 		n = dnsmsg_shape(&qr->q, pkt, len, &o, out, sizeof(out));
 		if (n > 0) {
-			(void)frontcache_store(w->fc, &qr->q, out, (size_t)n,
-			    verdict, now_sec());
+			stored = frontcache_store(w->fc, &qr->q, out,
+			    (size_t)n, verdict, now_sec());
 			if (qr->req != NULL && (size_t)n <=
 			    client_limit(w, qr->req, &qr->q)) {
 				query_answer(qr, out, (size_t)n);
-				return;
+				return stored;
 			}
 		}
 	}
 	if (qr->req == NULL)
-		return;
+		return stored;
 	o.max_size = client_limit(w, qr->req, &qr->q);
 	n = dnsmsg_shape(&qr->q, pkt, len, &o, out, sizeof(out));
 	if (n < 0) {
@@ -275,9 +278,10 @@ query_shape(struct query *qr, const uint8_t *pkt, size_t len, bool ad,
 		    qr->q.qtype, n);
 		query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_INVALID_DATA,
 		    "upstream reply was malformed");
-		return;
+		return stored;
 	}
 	query_answer(qr, out, (size_t)n);
+	return stored;
 }
 
 /* RFC 8767: when the upstream cannot answer, data past its TTL (30 s
@@ -351,6 +355,27 @@ upstream_failed(struct query *qr, const char *why)
 	    text);
 }
 
+/* A prefetch's answer replaces the cached one when it is a validated
+ * answer; anything else (SERVFAIL, bogus, no answer) leaves the cached
+ * one to expire as usual: it was validated, and its TTL still holds. */
+static void
+refresh_done(struct query *qr, enum validator_verdict v, const uint8_t *pkt,
+    size_t len, const char *why)
+{
+	struct worker *w = qr->w;
+
+	if ((v == VAL_SECURE || v == VAL_INSECURE) &&
+	    dnsmsg_get_rcode(pkt) != DNS_RCODE_SERVFAIL &&
+	    query_shape(qr, pkt, len, v == VAL_SECURE &&
+	    (qr->q.do_bit || qr->q.ad), true, v == VAL_SECURE ?
+	    FC_SECURE : FC_INSECURE))
+		return;
+	stats_inc(&w->stats.prefetch_failures);
+	ds_debug("worker %u: prefetch of type %u not stored: %s", w->index,
+	    qr->q.qtype, v == VAL_BOGUS ? (why ? why : "bogus") :
+	    v == VAL_FAILED ? "no answer" : "answer not cacheable");
+}
+
 static void
 validate_done(void *arg, enum validator_verdict v, int rcode,
     const uint8_t *pkt, size_t len, const char *why)
@@ -359,6 +384,12 @@ validate_done(void *arg, enum validator_verdict v, int rcode,
 	struct stats *st = &qr->w->stats;
 
 	qr->pending = false;
+	if (qr->refresh) {
+		refresh_done(qr, v, pkt, len, why);
+		if (!qr->submitting)
+			query_free(qr);
+		return;
+	}
 	qr->cache_hit = qr->submitting;
 	stats_inc(qr->submitting ? &st->cache_hits : &st->cache_misses);
 	qr->verdict = v == VAL_SECURE ? STATS_SECURE : v == VAL_INSECURE ?
@@ -429,6 +460,50 @@ query_timo(evutil_socket_t fd, short what, void *arg)
 		query_free(qr);
 }
 
+/* Prefetch: an answer asked for in the last tenth of its TTL is fetched
+ * again in the background, through the validator's refresh context (whose
+ * answers carry fresh TTLs), so that it is replaced before it expires and
+ * its clients never wait for the upstream.  Queries in flight count
+ * against max_inflight; none is started beyond it. */
+static void
+prefetch(struct worker *w, const struct dnsmsg_query *q)
+{
+	char name[4 * DNS_MAX_NAME + 2];
+	struct query *qr;
+	int rc;
+
+	if (w->nqueries >= w->cfg->max_inflight ||
+	    dnsmsg_name_to_str(q->qname, q->qname_len, name,
+	    sizeof(name)) < 0)
+		return;
+	if ((qr = calloc(1, sizeof(*qr))) == NULL) {
+		ds_err("worker %u: out of memory, prefetch dropped", w->index);
+		return;
+	}
+	qr->w = w;
+	qr->q = *q;
+	qr->refresh = true;
+	qr->verdict = -1;
+	clock_gettime(CLOCK_MONOTONIC, &qr->start);
+	qr->next = w->queries;
+	if (w->queries)
+		w->queries->prev = qr;
+	w->queries = qr;
+	w->nqueries++;
+	stats_inc(&w->stats.prefetches);
+	ds_debug("worker %u: prefetch %s type %u", w->index, name, q->qtype);
+	qr->pending = true;
+	qr->submitting = true;
+	rc = validator_refresh(w->val, name, q->qtype, validate_done, qr);
+	qr->submitting = false;
+	if (rc != 0) {
+		qr->pending = false;
+		stats_inc(&w->stats.prefetch_failures);
+	}
+	if (!qr->pending)
+		query_free(qr);
+}
+
 static void
 client_query(void *arg, struct ds_req *req)
 {
@@ -484,10 +559,11 @@ client_query(void *arg, struct ds_req *req)
 		size_t len;
 		enum fc_verdict fv;
 		enum fc_result r;
+		bool refresh;
 
-		r = frontcache_lookup(w->fc, &qr->q,
-		    (uint32_t)qr->start.tv_sec, false,
-		    client_limit(w, req, &qr->q), out, sizeof(out), &len, &fv);
+		r = frontcache_lookup_refresh(w->fc, &qr->q,
+		    (uint32_t)qr->start.tv_sec, client_limit(w, req, &qr->q),
+		    out, sizeof(out), &len, &fv, &refresh);
 		if (r == FC_FRESH) {
 			stats_inc(&w->stats.cache_hits);
 			qr->cache_hit = true;
@@ -495,6 +571,8 @@ client_query(void *arg, struct ds_req *req)
 			    fv == FC_BOGUS ? STATS_BOGUS : STATS_INSECURE;
 			stats_inc(&w->stats.verdict[qr->verdict]);
 			send_reply(w, req, out, len, qr);
+			if (refresh && w->cfg->prefetch)
+				prefetch(w, &qr->q);
 			return;
 		}
 		/* Expired data kept for serve-stale: the client waits at

@@ -18,6 +18,12 @@
 #    2.5 s with every TTL 30 and EDE 3; a name never seen gets SERVFAIL;
 #    after SIGCONT fresh answers again.  With serve_stale off: SERVFAIL with
 #    EDE 22, never EDE 3.
+#    Prefetch, with cache_max_ttl 20: a name asked for at 18.5 s (the last
+#    tenth of its TTL) is answered from the cache and fetched upstream once
+#    more in the background; at 21 s it is still answered from the cache,
+#    with a fresh TTL, and nothing went upstream for it; the same again in
+#    the refreshed answer's last tenth.  A name not asked for again is not
+#    fetched again.  The metrics count the prefetches, none failed.
 # 3. cache_size bounds memory: with cache_size 8 MiB and one worker, a cold
 #    load of unique names (dnsperf, at least 5000 NOERROR answers) fills the
 #    answer cache to its share (metrics) and leaves dotsecd's VmHWM at most
@@ -340,6 +346,76 @@ expect_no_ede3
 ds_expect_ede 22
 printf '%s: info: SERVFAIL without serve_stale after %d ms\n' "$DS_TEST" "$DS_DIG_MS"
 upstream_cont
+ds_dotsecd_stop
+
+# ============================================================ prefetch
+ds_dotsecd_start timeout=3000 extra="cache_max_ttl: 20
+metrics_address: $WORLD_DOTSECD_ADDR@9153"
+# metric NAME: its value from dotsecd's /metrics (empty if none).
+metric() {
+	python3 - "http://$WORLD_DOTSECD_ADDR:9153/metrics" <<'PY' |
+import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())
+PY
+		awk -v m="$1" '$1 == m { print $2 }'
+}
+# sleep_until T MS: sleep until MS milliseconds after T (date +%s%N).
+sleep_until() {
+	local left=$((($1 - $(date +%s%N)) / 1000000 + $2))
+	[ "$left" -le 0 ] || sleep "$((left / 1000)).$(printf '%03d' $((left % 1000)))"
+}
+# a_ttl: the TTL of the A record in DS_OUT's answer.
+a_ttl() { answer_ttls | awk '$1 == "A" { print $2; exit }'; }
+P=pf-$TAG.wild.sec13.$T
+P2=pf2-$TAG.wild.sec13.$T
+ds_dig "prefetch: first query for $P" +dnssec "$P" A
+ds_expect_rcode NOERROR
+t0=$(date +%s%N)
+ds_dig "prefetch: first query for $P2" +dnssec "$P2" A
+ds_expect_rcode NOERROR
+world_upstream_settle
+n0=$(world_upstream_count "$P" A)
+# t0: just after the answer being aged was stored (cycle 1: the first
+# answer; cycle 2: the first refresh, which is stored within milliseconds
+# of its trigger, long before the upstream's log settles).
+for cycle in 1 2; do
+	sleep_until "$t0" 18500
+	ds_dig "prefetch $cycle: at 18.5 s, from the cache with TTL 1 or 2" +dnssec "$P" A
+	t1=$(($(date +%s%N) + 150000000))
+	ds_expect_rcode NOERROR
+	ds_expect_flag ad
+	ttl=$(a_ttl)
+	[ "${ttl:-99}" -le 2 ] || ds_fail "TTL ${ttl:-none}: not the first answer's last tenth"
+	world_upstream_settle
+	n1=$(world_upstream_count "$P" A)
+	ds_case "prefetch $cycle: fetched upstream once more in the background ($n0 -> $n1 queries)"
+	DS_OUT=$(grep -i -e "$P" "$WORLD_UPSTREAM_LOG" "$DS_STDERR" || true)
+	grep -q "prefetch $P" "$DS_STDERR" || ds_fail "no prefetch logged"
+	[ "$n1" = $((n0 + 1)) ] || ds_fail "upstream queries for $P A: $n0 -> $n1"
+	sleep_until "$t0" 21000
+	ds_dig "prefetch $cycle: at 21 s, past that answer's TTL, from the cache with a fresh TTL" +dnssec "$P" A
+	ds_expect_rcode NOERROR
+	ds_expect_flag ad
+	ttl=$(a_ttl)
+	[ "${ttl:-0}" -ge 15 ] || ds_fail "TTL ${ttl:-none}"
+	world_upstream_settle
+	n2=$(world_upstream_count "$P" A)
+	ds_case "prefetch $cycle: nothing more went upstream ($n1 -> $n2)"
+	DS_OUT=$(grep -i -e "$P" "$WORLD_UPSTREAM_LOG" || true)
+	[ "$n2" = "$n1" ] || ds_fail "upstream queries for $P A: $n1 -> $n2"
+	# The next cycle counts from the refreshed answer.
+	t0=$t1
+	n0=$n2
+done
+ds_case "prefetch: a name not asked for again was not fetched again"
+DS_OUT=$(grep -i -e "$P2" "$WORLD_UPSTREAM_LOG" || true)
+[ "$(world_upstream_count "$P2" A)" = 1 ] || ds_fail "upstream queries for $P2 A: $(world_upstream_count "$P2" A)"
+ds_case "prefetch: the metrics count two prefetches, none failed"
+pf=$(metric dotsec_prefetches_total)
+pff=$(metric dotsec_prefetch_failures_total)
+DS_OUT="prefetches ${pf:-none}, failures ${pff:-none}"
+[ "${pf:-}" = 2 ] || ds_fail "dotsec_prefetches_total ${pf:-none}"
+[ "${pff:-}" = 0 ] || ds_fail "dotsec_prefetch_failures_total ${pff:-none}"
 ds_dotsecd_stop
 
 # ============================================================ 3. memory
