@@ -363,6 +363,7 @@ refresh_done(struct query *qr, enum validator_verdict v, const uint8_t *pkt,
     size_t len, const char *why)
 {
 	struct worker *w = qr->w;
+	char name[4 * DNS_MAX_NAME + 2];
 
 	if ((v == VAL_SECURE || v == VAL_INSECURE) &&
 	    dnsmsg_get_rcode(pkt) != DNS_RCODE_SERVFAIL &&
@@ -371,8 +372,11 @@ refresh_done(struct query *qr, enum validator_verdict v, const uint8_t *pkt,
 	    FC_SECURE : FC_INSECURE))
 		return;
 	stats_inc(&w->stats.prefetch_failures);
-	ds_debug("worker %u: prefetch of type %u not stored: %s", w->index,
-	    qr->q.qtype, v == VAL_BOGUS ? (why ? why : "bogus") :
+	if (dnsmsg_name_to_str(qr->q.qname, qr->q.qname_len, name,
+	    sizeof(name)) < 0)
+		snprintf(name, sizeof(name), "?");
+	ds_debug("worker %u: prefetch %s type %u not stored: %s", w->index,
+	    name, qr->q.qtype, v == VAL_BOGUS ? (why ? why : "bogus") :
 	    v == VAL_FAILED ? "no answer" : "answer not cacheable");
 }
 

@@ -23,7 +23,9 @@
 #    more in the background; at 21 s it is still answered from the cache,
 #    with a fresh TTL, and nothing went upstream for it; the same again in
 #    the refreshed answer's last tenth.  A name not asked for again is not
-#    fetched again.  The metrics count the prefetches, none failed.
+#    fetched again.  A refresh that comes back bogus (the upstream answers
+#    unsigned data) leaves the validated answer in place.  The metrics count
+#    the prefetches and the failed one.
 # 3. cache_size bounds memory: with cache_size 8 MiB and one worker, a cold
 #    load of unique names (dnsperf, at least 5000 NOERROR answers) fills the
 #    answer cache to its share (metrics) and leaves dotsecd's VmHWM at most
@@ -87,6 +89,16 @@ qdig() {
 	dig -b "$WORLD_CLIENT_ADDR" @"$DS_ADDR" -p "$DS_PORT" \
 		+time="${DS_DIG_TIME:-5}" +tries=1 "$@" 2>&1 || true
 }
+
+# metrics_page: dotsecd's /metrics (it listens on WORLD_DOTSECD_ADDR@9153).
+metrics_page() {
+	python3 - "http://$WORLD_DOTSECD_ADDR:9153/metrics" <<'PY'
+import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())
+PY
+}
+# metric NAME: its value in the metrics page on stdin (empty if none).
+metric() { awk -v m="$1" '$1 == m { print $2 }'; }
 
 # TTLs of the answer section of DS_OUT, one per line (TYPE TTL).
 answer_ttls() {
@@ -351,14 +363,6 @@ ds_dotsecd_stop
 # ============================================================ prefetch
 ds_dotsecd_start timeout=3000 extra="cache_max_ttl: 20
 metrics_address: $WORLD_DOTSECD_ADDR@9153"
-# metric NAME: its value from dotsecd's /metrics (empty if none).
-metric() {
-	python3 - "http://$WORLD_DOTSECD_ADDR:9153/metrics" <<'PY' |
-import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())
-PY
-		awk -v m="$1" '$1 == m { print $2 }'
-}
 # sleep_until T MS: sleep until MS milliseconds after T (date +%s%N).
 sleep_until() {
 	local left=$((($1 - $(date +%s%N)) / 1000000 + $2))
@@ -368,11 +372,15 @@ sleep_until() {
 a_ttl() { answer_ttls | awk '$1 == "A" { print $2; exit }'; }
 P=pf-$TAG.wild.sec13.$T
 P2=pf2-$TAG.wild.sec13.$T
+F=pff-$TAG.wild.sec13.$T
 ds_dig "prefetch: first query for $P" +dnssec "$P" A
 ds_expect_rcode NOERROR
 t0=$(date +%s%N)
 ds_dig "prefetch: first query for $P2" +dnssec "$P2" A
 ds_expect_rcode NOERROR
+ds_dig "prefetch: first query for $F" +dnssec "$F" A
+ds_expect_rcode NOERROR
+ds_expect_answer_has 198.51.100.13
 world_upstream_settle
 n0=$(world_upstream_count "$P" A)
 # t0: just after the answer being aged was stored (cycle 1: the first
@@ -380,12 +388,37 @@ n0=$(world_upstream_count "$P" A)
 # of its trigger, long before the upstream's log settles).
 for cycle in 1 2; do
 	sleep_until "$t0" 18500
+	if [ "$cycle" = 1 ]; then
+		# F, asked for with P: its refresh comes back bogus (the
+		# upstream now answers unsigned data for it), and replaces
+		# nothing: F keeps its validated answer until it expires.
+		DS_OUT=$(world_upstream_ctl local_data "$F. 3600 IN A 192.0.2.66" 2>&1) ||
+			ds_fail "unbound-control local_data: $DS_OUT"
+		ds_dig "prefetch: $F in its last tenth, from the cache" +dnssec "$F" A
+		ds_expect_rcode NOERROR
+		ds_expect_answer_has 198.51.100.13
+	fi
 	ds_dig "prefetch $cycle: at 18.5 s, from the cache with TTL 1 or 2" +dnssec "$P" A
 	t1=$(($(date +%s%N) + 150000000))
 	ds_expect_rcode NOERROR
 	ds_expect_flag ad
 	ttl=$(a_ttl)
 	[ "${ttl:-99}" -le 2 ] || ds_fail "TTL ${ttl:-none}: not the first answer's last tenth"
+	if [ "$cycle" = 1 ]; then
+		# The failed refresh is logged (debug) when it is over.
+		i=0
+		while ! grep -q "prefetch $F.* not stored" "$DS_STDERR" &&
+			[ $i -lt 20 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		ds_dig "prefetch: after its refresh came back bogus, $F keeps its validated answer" +dnssec "$F" A
+		ds_expect_rcode NOERROR
+		ds_expect_flag ad
+		ds_expect_answer_has 198.51.100.13
+		grep -q "prefetch $F.* not stored: .*" "$DS_STDERR" ||
+			ds_fail "no failed prefetch of $F logged"
+	fi
 	world_upstream_settle
 	n1=$(world_upstream_count "$P" A)
 	ds_case "prefetch $cycle: fetched upstream once more in the background ($n0 -> $n1 queries)"
@@ -410,12 +443,13 @@ done
 ds_case "prefetch: a name not asked for again was not fetched again"
 DS_OUT=$(grep -i -e "$P2" "$WORLD_UPSTREAM_LOG" || true)
 [ "$(world_upstream_count "$P2" A)" = 1 ] || ds_fail "upstream queries for $P2 A: $(world_upstream_count "$P2" A)"
-ds_case "prefetch: the metrics count two prefetches, none failed"
-pf=$(metric dotsec_prefetches_total)
-pff=$(metric dotsec_prefetch_failures_total)
+ds_case "prefetch: the metrics count three prefetches, one failed"
+page=$(metrics_page) || page=""
+pf=$(metric dotsec_prefetches_total <<<"$page")
+pff=$(metric dotsec_prefetch_failures_total <<<"$page")
 DS_OUT="prefetches ${pf:-none}, failures ${pff:-none}"
-[ "${pf:-}" = 2 ] || ds_fail "dotsec_prefetches_total ${pf:-none}"
-[ "${pff:-}" = 0 ] || ds_fail "dotsec_prefetch_failures_total ${pff:-none}"
+[ "${pf:-}" = 3 ] || ds_fail "dotsec_prefetches_total ${pf:-none}"
+[ "${pff:-}" = 1 ] || ds_fail "dotsec_prefetch_failures_total ${pff:-none}"
 ds_dotsecd_stop
 
 # ============================================================ 3. memory
@@ -459,14 +493,10 @@ ds_case "cache_size 8 MiB: the cold load was answered (>= 5000 NOERROR; $noerror
 DS_OUT=$(cat "$perf_out")
 [ "$noerror" -ge 5000 ] || ds_fail "only $noerror NOERROR answers: the memory bound below proves nothing"
 # The answer cache's own accounting: full, and within its share.
-metrics=$(python3 - "http://$WORLD_DOTSECD_ADDR:9153/metrics" <<'PY'
-import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())
-PY
-) || metrics=""
-ac_bytes=$(awk '$1 == "dotsec_answer_cache_bytes" { print $2 }' <<<"$metrics")
-ac_max=$(awk '$1 == "dotsec_answer_cache_max_bytes" { print $2 }' <<<"$metrics")
-ac_evict=$(awk '$1 == "dotsec_answer_cache_evictions_total" { print $2 }' <<<"$metrics")
+metrics=$(metrics_page) || metrics=""
+ac_bytes=$(metric dotsec_answer_cache_bytes <<<"$metrics")
+ac_max=$(metric dotsec_answer_cache_max_bytes <<<"$metrics")
+ac_evict=$(metric dotsec_answer_cache_evictions_total <<<"$metrics")
 ds_case "cache_size 8 MiB: the answer cache filled up and stayed within its share (${ac_bytes:-?} of ${ac_max:-?} bytes, ${ac_evict:-?} evictions)"
 DS_OUT=$(grep answer_cache <<<"$metrics")
 [ -n "$ac_bytes" ] && [ -n "$ac_max" ] || ds_fail "no answer cache metrics"
