@@ -36,8 +36,8 @@
 #   BENCH_SYSTEMS        systems in order [dotsec stubby unbound ceiling]
 #   BENCH_WORKLOADS      runs in order [hot cold mixed tcp]
 #   BENCH_CACHE_SIZE     bytes of cache of dotsecd (cache_size) and Unbound
-#                        (split as dotsecd splits it: messages 1/4, RRsets
-#                        1/2, keys 1/4) [33554432, dotsecd's default]
+#                        (messages 1/4, RRsets 1/2, keys 1/4) [33554432,
+#                        dotsecd's default]
 #   BENCH_COLD_MAX_QPS   the cold query file has DURATION x this many
 #                        unique names [60000]
 #   BENCH_ZIPF_NAMES     distinct names of the mixed run [100000]
