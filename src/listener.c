@@ -23,8 +23,24 @@
 
 /* A client that does not read its replies may hold this much. */
 #define CONN_MAX_OUTPUT	(256 * 1024)
-/* Datagrams read per wake-up before giving other events a turn. */
+/* Datagrams read per wake-up (one recvmmsg) before giving other events a
+ * turn; the replies made while they are handled leave in one sendmmsg. */
 #define UDP_BATCH	64
+#define UDP_SLOT	65536	/* a datagram's room: only what arrives is
+				   touched, the rest stays unmapped */
+
+/* One side of a batch of datagrams (sendmmsg/recvmmsg arrays). */
+struct udp_batch {
+	struct mmsghdr msg[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage peer[UDP_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t buf[256];
+	} cb[UDP_BATCH];
+	uint8_t *slots;		/* UDP_BATCH x UDP_SLOT */
+	unsigned n;		/* replies queued (send side) */
+};
 
 struct listener {
 	struct event_base *base;
@@ -39,6 +55,8 @@ struct listener {
 	bool closed;		/* deleted; freed when pending is 0 */
 	bool pktinfo;		/* UDP on a wildcard address */
 	bool paused;		/* listener_pause: no new queries */
+	bool batching;		/* inside udp_read: UDP replies wait in tx */
+	struct udp_batch *rx, *tx;	/* UDP only */
 	struct conn *conns;	/* TCP connections */
 };
 
@@ -65,6 +83,8 @@ static void conn_event(struct bufferevent *, short, void *);
 static void conn_close(struct conn *);
 static void conn_read_timo(evutil_socket_t, short, void *);
 static void req_free(struct ds_req *);
+static void listener_free(struct listener *);
+static struct udp_batch *udp_batch_new(void);
 
 const char *
 listener_addr_str(const struct sockaddr *addr, char *buf, size_t len)
@@ -148,6 +168,37 @@ listener_set_rcvbuf(int fd, unsigned bytes, const char *name)
 	return got;
 }
 
+static struct udp_batch *
+udp_batch_new(void)
+{
+	struct udp_batch *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	if ((b->slots = malloc((size_t)UDP_BATCH * UDP_SLOT)) == NULL) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static void
+udp_batch_free(struct udp_batch *b)
+{
+	if (b == NULL)
+		return;
+	free(b->slots);
+	free(b);
+}
+
+static void
+listener_free(struct listener *l)
+{
+	udp_batch_free(l->rx);
+	udp_batch_free(l->tx);
+	free(l);
+}
+
 struct listener *
 listener_create(struct event_base *base, int fd, enum ds_transport transport,
     const struct listener_opts *opts, listener_query_fn cb, void *arg)
@@ -164,8 +215,15 @@ listener_create(struct event_base *base, int fd, enum ds_transport transport,
 	l->opts = *opts;
 	l->cb = cb;
 	l->arg = arg;
-	if (transport == DS_UDP)
+	if (transport == DS_UDP) {
 		l->pktinfo = udp_want_pktinfo(fd);
+		if ((l->rx = udp_batch_new()) == NULL ||
+		    (l->tx = udp_batch_new()) == NULL) {
+			ds_err("listener: out of memory");
+			listener_free(l);
+			return NULL;
+		}
+	}
 	if (evutil_make_socket_nonblocking(fd) != 0 ||
 	    (l->ev = event_new(base, fd, EV_READ | EV_PERSIST,
 	    transport == DS_TCP ? tcp_accept : udp_read, l)) == NULL ||
@@ -173,7 +231,7 @@ listener_create(struct event_base *base, int fd, enum ds_transport transport,
 		ds_err("listener: cannot watch socket %d", fd);
 		if (l->ev)
 			event_free(l->ev);
-		free(l);
+		listener_free(l);
 		return NULL;
 	}
 	return l;
@@ -183,7 +241,7 @@ static void
 listener_free_if_done(struct listener *l)
 {
 	if (l->closed && l->pending == 0 && l->conns == NULL)
-		free(l);
+		listener_free(l);
 }
 
 void
@@ -314,38 +372,32 @@ udp_get_dst(struct msghdr *mh, struct ds_req *req)
 	}
 }
 
-/* Send a UDP reply, from the query's destination address when known. */
-static ssize_t
-udp_send(struct listener *l, struct ds_req *req, const uint8_t *buf,
-    size_t len)
+/* Address a UDP reply to req's client, from the query's destination
+ * address when known (a pktinfo control message in cb). */
+static void
+udp_reply_hdr(struct msghdr *mh, struct iovec *iov,
+    struct sockaddr_storage *peer, uint8_t *cb, size_t cblen,
+    const struct ds_req *req)
 {
-	struct msghdr mh;
-	struct iovec iov;
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	} cb;
 	struct cmsghdr *c;
 
+	memset(mh, 0, sizeof(*mh));
+	memcpy(peer, &req->peer, req->peerlen);
+	mh->msg_name = peer;
+	mh->msg_namelen = req->peerlen;
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
 	if (!req->has_dst)
-		return sendto(l->fd, buf, len, 0,
-		    (struct sockaddr *)&req->peer, req->peerlen);
-	memset(&mh, 0, sizeof(mh));
-	memset(&cb, 0, sizeof(cb));
-	iov.iov_base = (void *)buf;
-	iov.iov_len = len;
-	mh.msg_name = &req->peer;
-	mh.msg_namelen = req->peerlen;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cb.buf;
-	c = (struct cmsghdr *)cb.buf;
+		return;
+	memset(cb, 0, cblen);
+	mh->msg_control = cb;
+	c = (struct cmsghdr *)cb;
 	if (req->dst.ss_family == AF_INET) {
 		struct in_pktinfo pi;
 
 		memset(&pi, 0, sizeof(pi));
-		pi.ipi_spec_dst = ((struct sockaddr_in *)&req->dst)->sin_addr;
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)&req->dst)->sin_addr;
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
@@ -354,68 +406,132 @@ udp_send(struct listener *l, struct ds_req *req, const uint8_t *buf,
 		struct in6_pktinfo pi;
 
 		memset(&pi, 0, sizeof(pi));
-		pi.ipi6_addr = ((struct sockaddr_in6 *)&req->dst)->sin6_addr;
+		pi.ipi6_addr =
+		    ((const struct sockaddr_in6 *)&req->dst)->sin6_addr;
 		pi.ipi6_ifindex = (unsigned)req->ifindex;
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
 		c->cmsg_level = IPPROTO_IPV6;
 		c->cmsg_type = IPV6_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 	}
-	return sendmsg(l->fd, &mh, 0);
+}
+
+static void
+udp_send_failed(const struct sockaddr_storage *peer)
+{
+	char name[64];
+
+	ds_info("udp reply to %s: %s", listener_addr_str(
+	    (const struct sockaddr *)peer, name, sizeof(name)),
+	    strerror(errno));
+}
+
+/* Send a UDP reply now, or, inside udp_read, queue it for udp_flush. */
+static void
+udp_send(struct listener *l, struct ds_req *req, const uint8_t *buf,
+    size_t len)
+{
+	struct udp_batch *tx = l->tx;
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cb;
+	struct sockaddr_storage peer;
+	struct msghdr mh;
+	struct iovec iov;
+	unsigned i;
+
+	if (l->batching && tx->n < UDP_BATCH && len <= UDP_SLOT) {
+		i = tx->n++;
+		memcpy(tx->slots + (size_t)i * UDP_SLOT, buf, len);
+		tx->iov[i].iov_base = tx->slots + (size_t)i * UDP_SLOT;
+		tx->iov[i].iov_len = len;
+		udp_reply_hdr(&tx->msg[i].msg_hdr, &tx->iov[i], &tx->peer[i],
+		    tx->cb[i].buf, sizeof(tx->cb[i].buf), req);
+		return;
+	}
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	udp_reply_hdr(&mh, &iov, &peer, cb.buf, sizeof(cb.buf), req);
+	if (sendmsg(l->fd, &mh, 0) < 0)
+		udp_send_failed(&peer);
+}
+
+/* Send the queued replies; one that cannot be sent is logged and
+ * skipped, the rest still go. */
+static void
+udp_flush(struct listener *l)
+{
+	struct udp_batch *tx = l->tx;
+	unsigned sent = 0;
+	int r;
+
+	while (sent < tx->n) {
+		r = sendmmsg(l->fd, tx->msg + sent, tx->n - sent, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			udp_send_failed(&tx->peer[sent]);
+			sent++;
+		} else
+			sent += (unsigned)r;
+	}
+	tx->n = 0;
 }
 
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct listener *l = arg;
-	uint8_t buf[65536];
-	union {
-		struct cmsghdr align;
-		uint8_t buf[256];
-	} cb;
-	struct sockaddr_storage peer;
-	struct msghdr mh;
-	struct iovec iov;
-	ssize_t n;
-	int i;
+	struct udp_batch *rx = l->rx;
+	int i, n;
 
 	(void)what;
 	for (i = 0; i < UDP_BATCH; i++) {
+		struct msghdr *mh = &rx->msg[i].msg_hdr;
+
+		memset(mh, 0, sizeof(*mh));
+		rx->iov[i].iov_base = rx->slots + (size_t)i * UDP_SLOT;
+		rx->iov[i].iov_len = UDP_SLOT;
+		mh->msg_name = &rx->peer[i];
+		mh->msg_namelen = sizeof(rx->peer[i]);
+		mh->msg_iov = &rx->iov[i];
+		mh->msg_iovlen = 1;
+		if (l->pktinfo) {
+			mh->msg_control = rx->cb[i].buf;
+			mh->msg_controllen = sizeof(rx->cb[i].buf);
+		}
+	}
+	n = recvmmsg(fd, rx->msg, UDP_BATCH, 0, NULL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			ds_warn("udp recvmmsg: %s", strerror(errno));
+		return;
+	}
+	l->batching = true;
+	for (i = 0; i < n; i++) {
+		struct msghdr *mh = &rx->msg[i].msg_hdr;
 		struct ds_req *req;
 
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = buf;
-		iov.iov_len = sizeof(buf);
-		mh.msg_name = &peer;
-		mh.msg_namelen = sizeof(peer);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		if (l->pktinfo) {
-			mh.msg_control = cb.buf;
-			mh.msg_controllen = sizeof(cb.buf);
-		}
-		n = recvmsg(fd, &mh, 0);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				ds_warn("udp recvmsg: %s", strerror(errno));
-			return;
-		}
 		if (l->opts.accept && !l->opts.accept_tcp_only &&
 		    !l->opts.accept(l->opts.accept_arg,
-		    (struct sockaddr *)&peer, mh.msg_namelen))
+		    (struct sockaddr *)&rx->peer[i], mh->msg_namelen))
 			continue;
-		if ((req = req_new(l, buf, (size_t)n)) == NULL) {
+		if ((req = req_new(l, rx->iov[i].iov_base,
+		    rx->msg[i].msg_len)) == NULL) {
 			ds_err("udp: out of memory, query dropped");
 			continue;
 		}
-		memcpy(&req->peer, &peer, mh.msg_namelen);
-		req->peerlen = mh.msg_namelen;
+		memcpy(&req->peer, &rx->peer[i], mh->msg_namelen);
+		req->peerlen = mh->msg_namelen;
 		if (l->pktinfo)
-			udp_get_dst(&mh, req);
+			udp_get_dst(mh, req);
 		l->cb(l->arg, req);
 	}
+	l->batching = false;
+	if (!l->closed)
+		udp_flush(l);
 }
 
 static void
@@ -651,12 +767,8 @@ listener_reply(struct ds_req *req, const uint8_t *buf, size_t len)
 	struct listener *l = req->l;
 
 	if (req->transport == DS_UDP) {
-		if (!l->closed && udp_send(l, req, buf, len) < 0) {
-			char name[64];
-			ds_info("udp reply to %s: %s", listener_addr_str(
-			    (struct sockaddr *)&req->peer, name,
-			    sizeof(name)), strerror(errno));
-		}
+		if (!l->closed)
+			udp_send(l, req, buf, len);
 	} else if (req->conn != NULL && len <= 65535) {
 		struct conn *c = req->conn;
 		struct evbuffer *out = bufferevent_get_output(c->bev);

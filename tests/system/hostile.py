@@ -492,6 +492,70 @@ def tcp_cases(c, good, read_timeout_s):
            err is None, err or "")
 
 
+def udp_bursts(c, good):
+    """Many datagrams in flight at once: replies go out in batches, each
+    must reach the socket that asked, with its ID and question."""
+    n = 150
+    socks, sent = [], []
+    try:
+        for i in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((c.source, 0))
+            s.settimeout(5.0)
+            socks.append(s)
+            # Every third one a NOTIFY, NOTIMP (answered on the spot too).
+            name = good.upper() if i % 2 else good
+            if i % 3 == 2:
+                pkt = header(0x5000 + i, flags(opcode=4)) + question(name)
+                want = {"rcode": NOTIMP}
+            else:
+                pkt = dnsraw.query(0x5000 + i, name, edns=True)
+                want = {"rcode": NOERROR, "echo": question(name)}
+            sent.append((pkt, want))
+        for s, (pkt, _) in zip(socks, sent):
+            s.sendto(pkt, (c.server, c.port))
+        bad = []
+        for i, (s, (pkt, want)) in enumerate(zip(socks, sent)):
+            try:
+                reply, _ = s.recvfrom(65535)
+            except socket.timeout:
+                reply = None
+            err = check_reply(pkt, reply, want)
+            if err:
+                bad.append("client %d: %s" % (i, err))
+        report("udp: %d clients' queries at once, each its own reply" % n,
+               not bad, "; ".join(bad[:5]))
+    finally:
+        for s in socks:
+            s.close()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((c.source, 0))
+    s.settimeout(5.0)
+    try:
+        want = set(range(0x6000, 0x6000 + n))
+        for qid in sorted(want):
+            s.sendto(dnsraw.query(qid, good, edns=True), (c.server, c.port))
+        got, errs = set(), []
+        while len(got) < n:
+            try:
+                reply, _ = s.recvfrom(65535)
+            except socket.timeout:
+                break
+            qid = struct.unpack("!H", reply[:2])[0]
+            err = check_reply(dnsraw.query(qid, good, edns=True), reply,
+                              {"rcode": NOERROR, "echo": question(good)})
+            if err or qid not in want or qid in got:
+                errs.append("ID %#x: %s" % (qid, err or "not asked or twice"))
+            got.add(qid)
+        missing = len(want - got)
+        report("udp: %d queries at once from one socket, all answered" % n,
+               not errs and not missing,
+               "; ".join(errs[:5] + (["%d unanswered" % missing]
+                                     if missing else [])))
+    finally:
+        s.close()
+
+
 def liveness(c, transport, good):
     pkt = dnsraw.query(0x4242, good, edns=True)
     try:
@@ -543,6 +607,7 @@ def main():
                     "then a normal query: " + err2
             report(tag, err is None, err or "")
     tcp_cases(c, good, read_timeout_s)
+    udp_bursts(c, good)
     for transport in ("udp", "tcp"):
         err = liveness(c, transport, good)
         report("%s: a normal query after everything" % transport,
