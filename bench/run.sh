@@ -478,6 +478,9 @@ run_one() {
 	# TCP against the upstream would be the hot DoT run again.
 	[ "$sys" = ceiling ] && [ "$wl" = tcp ] && return 0
 	d=$BENCH_OUT/$wl-$sys${prof:+-perf}
+	# A run directory left by an earlier run in the same BENCH_OUT holds
+	# that world's trust anchor state: every answer would be SERVFAIL.
+	rm -rf "$d"
 	mkdir -p "$d"
 	qfile=$BENCH_OUT/queries/$wl.txt
 	[ "$wl" = tcp ] && mode=tcp
