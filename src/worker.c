@@ -118,6 +118,19 @@ static char **set_copy(char *const *);
 static void drain_check(evutil_socket_t, short, void *);
 static long long ms_since(const struct timespec *);
 
+/* Put qr, already filled in, at the head of its worker's list. */
+static void
+query_link(struct query *qr)
+{
+	struct worker *w = qr->w;
+
+	qr->next = w->queries;
+	if (w->queries)
+		w->queries->prev = qr;
+	w->queries = qr;
+	w->nqueries++;
+}
+
 static void
 query_free(struct query *qr)
 {
@@ -355,6 +368,18 @@ upstream_failed(struct query *qr, const char *why)
 	    text);
 }
 
+/* A secure or insecure answer from libunbound, shaped for qr's client (RFC
+ * 6840 5.8: AD only to a client that showed it understands it) and kept in
+ * the front cache.  True if it was stored. */
+static bool
+shape_validated(struct query *qr, enum validator_verdict v,
+    const uint8_t *pkt, size_t len)
+{
+	return query_shape(qr, pkt, len, v == VAL_SECURE &&
+	    (qr->q.do_bit || qr->q.ad), true, v == VAL_SECURE ?
+	    FC_SECURE : FC_INSECURE);
+}
+
 /* A prefetch's answer replaces the cached one when it is a validated
  * answer; anything else (SERVFAIL, bogus, no answer) leaves the cached
  * one to expire as usual: it was validated, and its TTL still holds. */
@@ -367,9 +392,7 @@ refresh_done(struct query *qr, enum validator_verdict v, const uint8_t *pkt,
 
 	if ((v == VAL_SECURE || v == VAL_INSECURE) &&
 	    dnsmsg_get_rcode(pkt) != DNS_RCODE_SERVFAIL &&
-	    query_shape(qr, pkt, len, v == VAL_SECURE &&
-	    (qr->q.do_bit || qr->q.ad), true, v == VAL_SECURE ?
-	    FC_SECURE : FC_INSECURE))
+	    shape_validated(qr, v, pkt, len))
 		return;
 	stats_inc(&w->stats.prefetch_failures);
 	if (dnsmsg_name_to_str(qr->q.qname, qr->q.qname_len, name,
@@ -409,11 +432,7 @@ validate_done(void *arg, enum validator_verdict v, int rcode,
 			upstream_failed(qr, NULL);
 			break;
 		}
-		/* RFC 6840 5.8: AD only to a client that showed it
-		 * understands it. */
-		query_shape(qr, pkt, len, v == VAL_SECURE &&
-		    (qr->q.do_bit || qr->q.ad), true, v == VAL_SECURE ?
-		    FC_SECURE : FC_INSECURE);
+		(void)shape_validated(qr, v, pkt, len);
 		break;
 	case VAL_BOGUS:
 		if (qr->req)
@@ -489,11 +508,7 @@ prefetch(struct worker *w, const struct dnsmsg_query *q)
 	qr->refresh = true;
 	qr->verdict = -1;
 	clock_gettime(CLOCK_MONOTONIC, &qr->start);
-	qr->next = w->queries;
-	if (w->queries)
-		w->queries->prev = qr;
-	w->queries = qr;
-	w->nqueries++;
+	query_link(qr);
 	stats_inc(&w->stats.prefetches);
 	ds_debug("worker %u: prefetch %s type %u", w->index, name, q->qtype);
 	qr->pending = true;
@@ -618,11 +633,7 @@ client_query(void *arg, struct ds_req *req)
 	*qr = tmp;
 	qr->w = w;
 	qr->req = req;
-	qr->next = w->queries;
-	if (w->queries)
-		w->queries->prev = qr;
-	w->queries = qr;
-	w->nqueries++;
+	query_link(qr);
 	w->nwaiting++;
 	if ((qr->timer = evtimer_new(w->base, query_timo, qr)) == NULL) {
 		query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
