@@ -39,8 +39,15 @@ struct udp_batch {
 		uint8_t buf[256];
 	} cb[UDP_BATCH];
 	uint8_t *slots;		/* UDP_BATCH x UDP_SLOT */
-	unsigned n;		/* replies queued (send side) */
+	unsigned n;		/* replies queued (send side), datagrams
+				   read by the last recvmmsg (receive side) */
 };
+
+static uint8_t *
+udp_slot(struct udp_batch *b, unsigned i)
+{
+	return b->slots + (size_t)i * UDP_SLOT;
+}
 
 struct listener {
 	struct event_base *base;
@@ -84,7 +91,7 @@ static void conn_close(struct conn *);
 static void conn_read_timo(evutil_socket_t, short, void *);
 static void req_free(struct ds_req *);
 static void listener_free(struct listener *);
-static struct udp_batch *udp_batch_new(void);
+static struct udp_batch *udp_batch_new(bool, bool);
 
 const char *
 listener_addr_str(const struct sockaddr *addr, char *buf, size_t len)
@@ -168,16 +175,33 @@ listener_set_rcvbuf(int fd, unsigned bytes, const char *name)
 	return got;
 }
 
+/* A batch; rx: its headers point at its slots, peers and control
+ * buffers once and for all (pktinfo: with room for the destination). */
 static struct udp_batch *
-udp_batch_new(void)
+udp_batch_new(bool rx, bool pktinfo)
 {
 	struct udp_batch *b;
+	unsigned i;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
 	if ((b->slots = malloc((size_t)UDP_BATCH * UDP_SLOT)) == NULL) {
 		free(b);
 		return NULL;
+	}
+	for (i = 0; rx && i < UDP_BATCH; i++) {
+		struct msghdr *mh = &b->msg[i].msg_hdr;
+
+		b->iov[i].iov_base = udp_slot(b, i);
+		b->iov[i].iov_len = UDP_SLOT;
+		mh->msg_name = &b->peer[i];
+		mh->msg_namelen = sizeof(b->peer[i]);
+		mh->msg_iov = &b->iov[i];
+		mh->msg_iovlen = 1;
+		if (pktinfo) {
+			mh->msg_control = b->cb[i].buf;
+			mh->msg_controllen = sizeof(b->cb[i].buf);
+		}
 	}
 	return b;
 }
@@ -217,8 +241,8 @@ listener_create(struct event_base *base, int fd, enum ds_transport transport,
 	l->arg = arg;
 	if (transport == DS_UDP) {
 		l->pktinfo = udp_want_pktinfo(fd);
-		if ((l->rx = udp_batch_new()) == NULL ||
-		    (l->tx = udp_batch_new()) == NULL) {
+		if ((l->rx = udp_batch_new(true, l->pktinfo)) == NULL ||
+		    (l->tx = udp_batch_new(false, false)) == NULL) {
 			ds_err("listener: out of memory");
 			listener_free(l);
 			return NULL;
@@ -444,8 +468,8 @@ udp_send(struct listener *l, struct ds_req *req, const uint8_t *buf,
 
 	if (l->batching && tx->n < UDP_BATCH && len <= UDP_SLOT) {
 		i = tx->n++;
-		memcpy(tx->slots + (size_t)i * UDP_SLOT, buf, len);
-		tx->iov[i].iov_base = tx->slots + (size_t)i * UDP_SLOT;
+		memcpy(udp_slot(tx, i), buf, len);
+		tx->iov[i].iov_base = udp_slot(tx, i);
 		tx->iov[i].iov_len = len;
 		udp_reply_hdr(&tx->msg[i].msg_hdr, &tx->iov[i], &tx->peer[i],
 		    tx->cb[i].buf, sizeof(tx->cb[i].buf), req);
@@ -485,32 +509,29 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct listener *l = arg;
 	struct udp_batch *rx = l->rx;
-	int i, n;
+	unsigned i;
+	int n;
 
 	(void)what;
-	for (i = 0; i < UDP_BATCH; i++) {
+	/* The kernel wrote the lengths of the headers it filled last time;
+	 * the rest is as udp_batch_new left it. */
+	for (i = 0; i < rx->n; i++) {
 		struct msghdr *mh = &rx->msg[i].msg_hdr;
 
-		memset(mh, 0, sizeof(*mh));
-		rx->iov[i].iov_base = rx->slots + (size_t)i * UDP_SLOT;
-		rx->iov[i].iov_len = UDP_SLOT;
-		mh->msg_name = &rx->peer[i];
 		mh->msg_namelen = sizeof(rx->peer[i]);
-		mh->msg_iov = &rx->iov[i];
-		mh->msg_iovlen = 1;
-		if (l->pktinfo) {
-			mh->msg_control = rx->cb[i].buf;
+		if (l->pktinfo)
 			mh->msg_controllen = sizeof(rx->cb[i].buf);
-		}
 	}
+	rx->n = 0;
 	n = recvmmsg(fd, rx->msg, UDP_BATCH, 0, NULL);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			ds_warn("udp recvmmsg: %s", strerror(errno));
 		return;
 	}
+	rx->n = (unsigned)n;
 	l->batching = true;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < rx->n; i++) {
 		struct msghdr *mh = &rx->msg[i].msg_hdr;
 		struct ds_req *req;
 
