@@ -356,6 +356,17 @@ ds_relays() {
 	sed -n 's/.*relay listening on \([0-9a-fA-F:.]*@[0-9]*\).*/\1/p' "$DS_STDERR"
 }
 
+# ds_wait_stderr REGEX TENTHS: wait until dotsecd's log has a line matching
+# REGEX (grep), at most TENTHS tenths of a second.  Fails if none came.
+ds_wait_stderr() {
+	local i=0
+	until grep -q -- "$1" "$DS_STDERR"; do
+		[ "$i" -lt "$2" ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # ---------------------------------------------------------------- dig
 
 # ds_dig CASE ARGS...: start a case and run dig against dotsecd with

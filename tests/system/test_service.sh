@@ -253,11 +253,7 @@ world_upstream_settle
 before=$(for n in $hup_names; do world_upstream_count "$n" A; done | tr '\n' ' ')
 ds_dotsecd_conf "$DS_CONF" extra="cache_size: 16777216"
 kill -HUP "$DS_PID"
-i=0
-while ! grep -q "the answer cache is kept" "$DS_STDERR" && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+ds_wait_stderr "the answer cache is kept" 50 || true
 for n in $hup_names; do hup_query "$n" after; done
 ds_dig "cache_size reload: secure answer still has AD" +dnssec "www.sec13.$T" A
 ds_expect_flag ad

@@ -406,12 +406,7 @@ for cycle in 1 2; do
 	[ "${ttl:-99}" -le 2 ] || ds_fail "TTL ${ttl:-none}: not the first answer's last tenth"
 	if [ "$cycle" = 1 ]; then
 		# The failed refresh is logged (debug) when it is over.
-		i=0
-		while ! grep -q "prefetch $F.* not stored" "$DS_STDERR" &&
-			[ $i -lt 20 ]; do
-			sleep 0.05
-			i=$((i + 1))
-		done
+		ds_wait_stderr "prefetch $F.* not stored" 10 || true
 		ds_dig "prefetch: after its refresh came back bogus, $F keeps its validated answer" +dnssec "$F" A
 		ds_expect_rcode NOERROR
 		ds_expect_flag ad
