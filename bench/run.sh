@@ -104,6 +104,15 @@ need() {
 	done
 }
 
+# warn_deps PROGRAM...: a warning for each program that a fresh machine
+# would not get from `scripts/install-deps.sh --bench` (installed by hand
+# here); the bench still runs.
+warn_deps() {
+	local out
+	out=$(bash "$REPO/scripts/deps-check.sh" --bench "$@" 2>&1) && return 0
+	printf '%s\n' "$out" | sed -n 's/^gap /bench: WARNING: /p; /^deps-check/s/^/bench: WARNING: /p' >&2
+}
+
 # stop_pid PID: TERM, up to 10 s, then KILL; sets STOP_RC to its exit
 # status (not in a subshell: only this shell can wait for its children).
 stop_pid() {
@@ -654,6 +663,8 @@ main() {
 	need dnsperf stubby unbound unbound-checkconf unbound-control taskset \
 		dig ss awk sort uniq timeout getconf
 	case $BENCH_PERF in 0 | "") ;; *) need perf ;; esac
+	warn_deps dnsperf stubby unbound unbound-checkconf unbound-control \
+		taskset dig ss awk sort uniq timeout getconf
 	[ "$(id -u)" = 0 ] || die "needs root (the world binds ports 53 and 853)"
 	find_dotsecd
 	BENCH_OUT=${BENCH_OUT:-$(mktemp -d /tmp/dotsec-bench.XXXXXX)}

@@ -1,19 +1,45 @@
 #!/bin/sh
 # Install, on Debian 12, everything dotsec needs to build, to run and to
-# run its whole test suite (the system tests start NSD and unbound on
-# loopback and drive them with dig and kdig).  Run as root.
+# run its whole test suite (`make check`: the system tests start NSD and
+# unbound on loopback and drive them with dig, kdig and dnsperf).  Run as
+# root.  `install-deps.sh --bench` also installs what bench/run.sh runs
+# against (the peers, perf).  `--list [--bench]` prints the packages, one a
+# line, and installs nothing (scripts/deps-check.sh reads that list).
 set -eu
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends \
-	build-essential autoconf automake pkg-config ca-certificates \
-	libgetdns-dev libunbound-dev libssl-dev libevent-dev libyaml-dev \
-	libexpat1-dev nettle-dev libsystemd-dev check \
-	nsd unbound unbound-host bind9-utils bind9-dnsutils knot-dnsutils \
-	ldnsutils openssl python3 strace iproute2 procps diffutils \
-	systemd
+
 # systemd: systemd-socket-activate for the socket activation test.
 # nettle-dev: libunbound.pc requires nettle and hogweed, which Debian's
 # libunbound-dev does not pull in.
+# dnsperf: the load cases of test_speed.sh.
 # The Debian packages start their own unbound/NSD where systemd runs;
 # the tests start private instances and need nothing from those.
+PACKAGES="
+build-essential autoconf automake pkg-config ca-certificates
+libgetdns-dev libunbound-dev libssl-dev libevent-dev libyaml-dev
+libexpat1-dev nettle-dev libsystemd-dev check
+nsd unbound unbound-host bind9-utils bind9-dnsutils knot-dnsutils
+ldnsutils openssl python3 strace iproute2 procps diffutils
+systemd dnsperf
+"
+
+# bench/run.sh: the peers it measures, taskset (util-linux), perf for
+# BENCH_PERF profiles.
+BENCH_PACKAGES="stubby unbound util-linux linux-perf"
+
+list=0
+for a in "$@"; do
+	case $a in
+	--list) list=1 ;;
+	--bench) PACKAGES="$PACKAGES $BENCH_PACKAGES" ;;
+	*) echo "usage: $0 [--list] [--bench]" >&2; exit 2 ;;
+	esac
+done
+if [ "$list" = 1 ]; then
+	for p in $PACKAGES; do echo "$p"; done
+	exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $PACKAGES
