@@ -10,10 +10,12 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -66,11 +68,16 @@ static const struct {
 
 /* State of one parse: where errors go and how many there were. */
 struct ctx {
-	const char *name;
+	const char *name;	/* the file in error lines */
 	ds_config_err_fn err;
 	void *arg;
 	unsigned nerr;
 	yaml_document_t *doc;
+	bool include;		/* a file of include_dir: only the keys
+				   include_keys[] */
+	char *file;		/* the file's name that its forward zones
+				   point to (cfg->path or in cfg->files) */
+	size_t include_dir_line;	/* of the include_dir key */
 };
 
 static void report(struct ctx *c, size_t line, const char *fmt, ...)
@@ -546,16 +553,28 @@ parse_pinset(struct ctx *c, size_t keyline, yaml_node_t *node,
 
 /*
  * upstream_recursive_servers: [{address_data, tls_port, tls_auth_name,
- * tls_pubkey_pinset}, ...]
+ * tls_pubkey_pinset}, ...], and in a 'transport: plain' forward zone
+ * [{address_data, port}, ...].
  */
 
-enum { UP_ADDRESS, UP_PORT, UP_AUTH_NAME, UP_PINSET };
+enum { UP_ADDRESS, UP_TLS_PORT, UP_AUTH_NAME, UP_PINSET, UP_PORT };
 static const char *const upstream_keys[] = {
-	"address_data", "tls_port", "tls_auth_name", "tls_pubkey_pinset"
+	"address_data", "tls_port", "tls_auth_name", "tls_pubkey_pinset",
+	"port"
+};
+
+/* The rules an upstream follows: where it is, and how it is reached. */
+enum up_rules {
+	UPR_TLS,	/* the top level's and a 'transport: tls' zone's */
+	UPR_PLAIN,	/* a 'transport: plain' zone's: address and port */
+	UPR_EITHER	/* a zone whose transport is in error: only what the
+			   two share is checked, so that one mistake is not
+			   reported over and over */
 };
 
 static void
-parse_upstream(struct ctx *c, yaml_node_t *node, struct ds_upstream *up)
+parse_upstream(struct ctx *c, yaml_node_t *node, struct ds_upstream *up,
+    enum up_rules rules)
 {
 	bool seen[NELEMS(upstream_keys)] = { false };
 	yaml_node_pair_t *pair;
@@ -563,7 +582,7 @@ parse_upstream(struct ctx *c, yaml_node_t *node, struct ds_upstream *up)
 	const char *key;
 	int i;
 
-	up->port = DEFAULT_TLS_PORT;
+	up->port = rules == UPR_PLAIN ? DEFAULT_PORT : DEFAULT_TLS_PORT;
 	if (node->type != YAML_MAPPING_NODE) {
 		report(c, line_of(node), "an entry of "
 		    "'upstream_recursive_servers' must be a map with "
@@ -577,9 +596,22 @@ parse_upstream(struct ctx *c, yaml_node_t *node, struct ds_upstream *up)
 		if ((key = key_text(c, k)) == NULL)
 			continue;
 		i = lookup(key, upstream_keys, NELEMS(upstream_keys));
+		if (i == UP_PORT && rules == UPR_TLS) {
+			report(c, line_of(k), "unknown key '%s' in "
+			    "'upstream_recursive_servers' (the port of a "
+			    "DNS-over-TLS upstream is 'tls_port')", key);
+			continue;
+		}
 		if (i < 0) {
 			report(c, line_of(k), "unknown key '%s' in "
 			    "'upstream_recursive_servers'", key);
+			continue;
+		}
+		if (rules == UPR_PLAIN && (i == UP_TLS_PORT ||
+		    i == UP_AUTH_NAME || i == UP_PINSET)) {
+			report(c, line_of(k), "'%s' has no meaning for a zone "
+			    "with 'transport: plain'%s", key, i == UP_TLS_PORT ?
+			    " (its port is 'port')" : "");
 			continue;
 		}
 		if (!first_time(c, &seen[i], key, line_of(k)))
@@ -590,6 +622,7 @@ parse_upstream(struct ctx *c, yaml_node_t *node, struct ds_upstream *up)
 			    &up->address) == 0)
 				addr_node = v;
 			break;
+		case UP_TLS_PORT:
 		case UP_PORT:
 			get_uint(c, key, line_of(k), v, 1, 65535, &up->port);
 			break;
@@ -605,13 +638,15 @@ parse_upstream(struct ctx *c, yaml_node_t *node, struct ds_upstream *up)
 	if (!seen[UP_ADDRESS]) {
 		report(c, line_of(node), "an upstream needs 'address_data'");
 	} else if (addr_node != NULL) {
-		/* Only now: tls_port may come after address_data. */
+		/* Only now: the port may come after address_data. */
 		if (parse_ip(up->address, strlen(up->address), up->port,
 		    &up->addr, &up->addrlen) != 0)
 			report(c, line_of(addr_node), "'address_data' must be "
 			    "a numeric IPv4 or IPv6 address, not '%.*s'",
 			    QUOTE_MAX, up->address);
 	}
+	if (rules != UPR_TLS)
+		return;
 	if (!seen[UP_AUTH_NAME] && !seen[UP_PINSET])
 		report(c, line_of(node), "an upstream needs 'tls_auth_name' "
 		    "or 'tls_pubkey_pinset': dotsec only talks to upstreams "
@@ -679,27 +714,37 @@ nonempty_list(struct ctx *c, const char *key, size_t keyline,
 	return 0;
 }
 
+/* The list value of key into *ups, replacing what was there. */
 static void
-parse_upstreams(struct ctx *c, const char *key, size_t keyline,
-    yaml_node_t *node, struct ds_config *cfg)
+parse_upstream_list(struct ctx *c, const char *key, size_t keyline,
+    yaml_node_t *node, enum up_rules rules, struct ds_upstream **ups,
+    size_t *nups)
 {
 	yaml_node_item_t *item;
 	size_t n;
 
 	if (nonempty_list(c, key, keyline, node, "upstreams", &n) != 0)
 		return;
-	/* The list replaces the defaults rather than adding to them. */
-	free_upstreams(cfg->upstreams, cfg->nupstreams);
-	cfg->nupstreams = 0;
-	if ((cfg->upstreams = calloc(n, sizeof(*cfg->upstreams))) == NULL) {
+	free_upstreams(*ups, *nups);
+	*nups = 0;
+	if ((*ups = calloc(n, sizeof(**ups))) == NULL) {
 		report(c, line_of(node), "out of memory");
 		return;
 	}
-	cfg->nupstreams = n;
+	*nups = n;
 	for (item = node->data.sequence.items.start, n = 0;
 	    item < node->data.sequence.items.top; item++, n++)
 		parse_upstream(c, yaml_document_get_node(c->doc, *item),
-		    &cfg->upstreams[n]);
+		    &(*ups)[n], rules);
+}
+
+static void
+parse_upstreams(struct ctx *c, const char *key, size_t keyline,
+    yaml_node_t *node, struct ds_config *cfg)
+{
+	/* The list replaces the defaults rather than adding to them. */
+	parse_upstream_list(c, key, keyline, node, UPR_TLS, &cfg->upstreams,
+	    &cfg->nupstreams);
 }
 
 static void
@@ -790,6 +835,559 @@ parse_listen(struct ctx *c, const char *key, size_t keyline,
 }
 
 /*
+ * Routing by domain: forward_zones, domain_insecure, local_zones_disable.
+ */
+
+/* The special-use zones that dotsecd answers itself (src/route.h), in the
+ * order of dotsecd.yml(5); local_zones_disable may name only these. */
+const char *const ds_special_zones[] = {
+	"localhost.",
+	"invalid.",
+	"test.",
+	"onion.",
+	"local.",
+	"home.arpa.",
+	/* RFC 6303: private and special addresses' reverse zones. */
+	"10.in-addr.arpa.",
+	"16.172.in-addr.arpa.",
+	"17.172.in-addr.arpa.",
+	"18.172.in-addr.arpa.",
+	"19.172.in-addr.arpa.",
+	"20.172.in-addr.arpa.",
+	"21.172.in-addr.arpa.",
+	"22.172.in-addr.arpa.",
+	"23.172.in-addr.arpa.",
+	"24.172.in-addr.arpa.",
+	"25.172.in-addr.arpa.",
+	"26.172.in-addr.arpa.",
+	"27.172.in-addr.arpa.",
+	"28.172.in-addr.arpa.",
+	"29.172.in-addr.arpa.",
+	"30.172.in-addr.arpa.",
+	"31.172.in-addr.arpa.",
+	"168.192.in-addr.arpa.",
+	"0.in-addr.arpa.",
+	"127.in-addr.arpa.",
+	"254.169.in-addr.arpa.",
+	"2.0.192.in-addr.arpa.",
+	"100.51.198.in-addr.arpa.",
+	"113.0.203.in-addr.arpa.",
+	"255.255.255.255.in-addr.arpa.",
+	"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "ip6.arpa.",
+	"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "ip6.arpa.",
+	"d.f.ip6.arpa.",
+	"8.e.f.ip6.arpa.",
+	"9.e.f.ip6.arpa.",
+	"a.e.f.ip6.arpa.",
+	"b.e.f.ip6.arpa.",
+	"8.b.d.0.1.0.0.2.ip6.arpa.",
+	NULL
+};
+
+/* A name's presentation form without the final dot, at most; the buffer
+ * of normalise_name() holds that, the dot and the NUL. */
+#define NAME_TEXT_MAX		253
+#define NAME_LABEL_MAX		63
+#define NAME_BUFSIZE		(NAME_TEXT_MAX + 2)
+
+/*
+ * The domain name text into out, lower case and with the final dot ("."
+ * is the root).  Returns NULL, or why text is not a name.  Only letters,
+ * digits, '-' and '_' between the dots: escapes ('\') and quotes have no
+ * place in a configuration's zone names.
+ */
+static const char *
+normalise_name(const char *text, char out[NAME_BUFSIZE])
+{
+	size_t len = strlen(text), i, label = 0;
+	int ch;
+
+	if (strcmp(text, ".") == 0) {
+		memcpy(out, ".", 2);
+		return NULL;
+	}
+	if (len > 0 && text[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return "it is empty";
+	if (len > NAME_TEXT_MAX)
+		return "it is longer than 253 characters";
+	for (i = 0; i < len; i++) {
+		ch = (unsigned char)text[i];
+		if (ch == '.') {
+			if (label == 0)
+				return "it has an empty label";
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_') {
+			label++;
+		} else if (ch >= 'A' && ch <= 'Z') {
+			ch += 'a' - 'A';
+			label++;
+		} else {
+			return "only letters, digits, '-' and '_' may stand "
+			    "between its dots";
+		}
+		if (label > NAME_LABEL_MAX)
+			return "a label is longer than 63 characters";
+		out[i] = (char)ch;
+	}
+	/* "a..": one final dot was taken off, the other ends a label. */
+	if (label == 0)
+		return "it has an empty label";
+	out[len] = '.';
+	out[len + 1] = '\0';
+	return NULL;
+}
+
+/* True when name is zone or below it; both normalised. */
+static bool
+name_at_or_below(const char *name, const char *zone)
+{
+	size_t n = strlen(name), z = strlen(zone);
+
+	if (strcmp(zone, ".") == 0 || strcmp(name, zone) == 0)
+		return true;
+	return n > z && name[n - z - 1] == '.' &&
+	    strcmp(name + n - z, zone) == 0;
+}
+
+/* The normalised copy of a domain name value of key, or NULL after
+ * reporting why there is none. */
+static char *
+get_name(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node)
+{
+	char buf[NAME_BUFSIZE], *copy;
+	const char *v, *why;
+
+	if ((v = scalar(c, key, keyline, node, "a domain name")) == NULL)
+		return NULL;
+	if ((why = normalise_name(v, buf)) != NULL) {
+		report(c, line_of(node), "'%s' must be a domain name, not "
+		    "'%.*s': %s", key, QUOTE_MAX, v, why);
+		return NULL;
+	}
+	if ((copy = strdup(buf)) == NULL)
+		report(c, line_of(node), "out of memory");
+	return copy;
+}
+
+/* A list value of key, possibly empty, or -1 after an error. */
+static int
+list_of(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node,
+    const char *what, size_t *n)
+{
+	if (node->type != YAML_SEQUENCE_NODE) {
+		if (is_null(node))
+			report(c, keyline, "'%s' needs a list of %s", key,
+			    what);
+		else
+			report(c, line_of(node), "'%s' must be a list of %s, "
+			    "not %s", key, what, type_name(node));
+		return -1;
+	}
+	*n = (size_t)(node->data.sequence.items.top -
+	    node->data.sequence.items.start);
+	return 0;
+}
+
+/* The NULL-terminated vector v of n strings, and v itself. */
+static void
+free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The number of strings before v's NULL. */
+static size_t
+count_strings(char *const *v)
+{
+	size_t n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	return n;
+}
+
+static void
+free_zones(struct ds_fwd_zone *zones, size_t n)
+{
+	size_t i;
+
+	if (zones == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(zones[i].name);
+		free_upstreams(zones[i].upstreams, zones[i].nupstreams);
+		free(zones[i].tls_ca_file);
+		free_strings(zones[i].trust_anchors,
+		    count_strings(zones[i].trust_anchors));
+	}
+	free(zones);
+}
+
+/*
+ * domain_insecure, local_zones_disable: lists of names, appended to
+ * *list (kept NULL-terminated).  special: only ds_special_zones.
+ */
+static void
+parse_names(struct ctx *c, const char *key, size_t keyline,
+    yaml_node_t *node, char ***list, size_t *count, bool special)
+{
+	yaml_node_item_t *item;
+	yaml_node_t *v;
+	char **grown, *name;
+	size_t n, i;
+
+	if (list_of(c, key, keyline, node, "domain names", &n) != 0 ||
+	    n == 0)
+		return;
+	if ((grown = realloc(*list, (*count + n + 1) * sizeof(*grown)))
+	    == NULL) {
+		report(c, line_of(node), "out of memory");
+		return;
+	}
+	*list = grown;
+	grown[*count] = NULL;
+	for (item = node->data.sequence.items.start;
+	    item < node->data.sequence.items.top; item++) {
+		v = yaml_document_get_node(c->doc, *item);
+		if ((name = get_name(c, key, line_of(v), v)) == NULL)
+			continue;
+		if (special) {
+			for (i = 0; ds_special_zones[i] != NULL; i++)
+				if (strcmp(name, ds_special_zones[i]) == 0)
+					break;
+			if (ds_special_zones[i] == NULL) {
+				report(c, line_of(v), "'%s' in '%s' is not a "
+				    "zone dotsecd serves locally (see "
+				    "dotsecd.yml(5) for the list)", name,
+				    key);
+				free(name);
+				continue;
+			}
+		}
+		for (i = 0; i < *count; i++)
+			if (strcmp(name, grown[i]) == 0)
+				break;
+		if (i < *count) {
+			report(c, line_of(v), "'%s' is listed twice in '%s'",
+			    name, key);
+			free(name);
+			continue;
+		}
+		grown[(*count)++] = name;
+		grown[*count] = NULL;
+	}
+}
+
+/* Advance over blanks; then the length of the field at *p. */
+static size_t
+next_field(const char **p)
+{
+	*p += strspn(*p, " \t");
+	return strcspn(*p, " \t");
+}
+
+/* Whether the n bytes at field, ignoring case, are word. */
+static bool
+field_is(const char *field, size_t n, const char *word)
+{
+	size_t i;
+	int a, b;
+
+	if (strlen(word) != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		a = (unsigned char)field[i];
+		b = (unsigned char)word[i];
+		if (a >= 'a' && a <= 'z')
+			a -= 'a' - 'A';
+		if (a != b)
+			return false;
+	}
+	return true;
+}
+
+/* A TTL or a class field of a record in zone file format. */
+static bool
+ttl_or_class(const char *field, size_t n)
+{
+	size_t i;
+
+	if (field_is(field, n, "IN") || field_is(field, n, "CH") ||
+	    field_is(field, n, "HS") || field_is(field, n, "CS"))
+		return true;
+	if (n > 5 && field_is(field, 5, "CLASS")) {
+		for (i = 5; i < n; i++)
+			if (field[i] < '0' || field[i] > '9')
+				return false;
+		return true;
+	}
+	/* A TTL: seconds, or BIND's units as in "1h30m". */
+	if (n == 0 || field[0] < '0' || field[0] > '9')
+		return false;
+	for (i = 0; i < n; i++)
+		if ((field[i] < '0' || field[i] > '9') &&
+		    strchr("smhdwSMHDW", field[i]) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * Check one trust anchor line, "OWNER [TTL] [CLASS] DS|DNSKEY RDATA":
+ * NULL when it is one for zone (NULL: any zone), else why not.
+ */
+static const char *
+check_anchor(const char *text, const char *zone)
+{
+	char owner[NAME_BUFSIZE];
+	const char *p = text;
+	size_t n, skipped = 0;
+
+	n = next_field(&p);
+	if (n == 0 || n >= sizeof(owner))
+		return "it must start with the owner name";
+	memcpy(owner, p, n);
+	owner[n] = '\0';
+	if (normalise_name(owner, owner) != NULL)
+		return "it must start with the owner name";
+	if (zone != NULL && !name_at_or_below(owner, zone))
+		return "its owner name is not at or below the zone's name";
+	p += n;
+	for (;;) {
+		n = next_field(&p);
+		if (n == 0 || skipped == 2 || !ttl_or_class(p, n))
+			break;
+		p += n;
+		skipped++;
+	}
+	if (!field_is(p, n, "DS") && !field_is(p, n, "DNSKEY"))
+		return "it is not a DS or DNSKEY record";
+	p += n;
+	if (next_field(&p) == 0)
+		return "its record data is missing";
+	return NULL;
+}
+
+static void
+parse_anchors(struct ctx *c, const char *key, size_t keyline,
+    yaml_node_t *node, struct ds_fwd_zone *z)
+{
+	yaml_node_item_t *item;
+	yaml_node_t *v;
+	const char *text, *why;
+	size_t n;
+
+	if (list_of(c, key, keyline, node, "DS or DNSKEY records", &n) != 0 ||
+	    n == 0)
+		return;
+	if ((z->trust_anchors = calloc(n + 1, sizeof(*z->trust_anchors)))
+	    == NULL) {
+		report(c, line_of(node), "out of memory");
+		return;
+	}
+	n = 0;
+	for (item = node->data.sequence.items.start;
+	    item < node->data.sequence.items.top; item++) {
+		v = yaml_document_get_node(c->doc, *item);
+		if ((text = scalar(c, key, line_of(v), v,
+		    "a DS or DNSKEY record")) == NULL)
+			continue;
+		if ((why = check_anchor(text, z->name)) != NULL) {
+			report(c, line_of(v), "trust anchor '%.*s' of zone "
+			    "'%s': %s", QUOTE_MAX, text,
+			    z->name != NULL ? z->name : "?", why);
+			continue;
+		}
+		/* Verbatim: libunbound reads it. */
+		if ((z->trust_anchors[n] = strdup(text)) == NULL) {
+			report(c, line_of(v), "out of memory");
+			continue;
+		}
+		n++;
+	}
+}
+
+/*
+ * forward_zones: [{name, upstream_recursive_servers, tls_ca_file,
+ * transport, dnssec, trust_anchors}, ...]
+ */
+
+enum { FZ_NAME, FZ_UPSTREAMS, FZ_CA_FILE, FZ_TRANSPORT, FZ_DNSSEC,
+    FZ_ANCHORS };
+static const char *const zone_keys[] = {
+	"name", "upstream_recursive_servers", "tls_ca_file", "transport",
+	"dnssec", "trust_anchors"
+};
+
+/* The zone at cfg->fwd_zones[idx], after every zone before it. */
+static void
+parse_zone(struct ctx *c, yaml_node_t *node, struct ds_config *cfg,
+    size_t idx)
+{
+	struct ds_fwd_zone *z = &cfg->fwd_zones[idx];
+	bool seen[NELEMS(zone_keys)] = { false };
+	yaml_node_t *val[NELEMS(zone_keys)] = { NULL };
+	size_t keyline[NELEMS(zone_keys)] = { 0 };
+	bool transport_ok = true;
+	enum up_rules rules;
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+	const char *key, *text;
+	size_t j;
+	int i;
+
+	z->line = line_of(node);
+	z->file = c->file;
+	if (node->type != YAML_MAPPING_NODE) {
+		report(c, line_of(node), "an entry of 'forward_zones' must be "
+		    "a map with 'name' and 'upstream_recursive_servers', "
+		    "not %s", type_name(node));
+		return;
+	}
+	for (pair = node->data.mapping.pairs.start;
+	    pair < node->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(c->doc, pair->key);
+		v = yaml_document_get_node(c->doc, pair->value);
+		if ((key = key_text(c, k)) == NULL)
+			continue;
+		if ((i = lookup(key, zone_keys, NELEMS(zone_keys))) < 0) {
+			report(c, line_of(k), "unknown key '%.*s' in a "
+			    "forward zone", QUOTE_MAX, key);
+			continue;
+		}
+		if (!first_time(c, &seen[i], key, line_of(k)))
+			continue;
+		val[i] = v;
+		keyline[i] = line_of(k);
+		switch (i) {
+		case FZ_NAME:
+			if ((z->name = get_name(c, key, keyline[i], v)) ==
+			    NULL)
+				break;
+			for (j = 0; j < idx; j++) {
+				const struct ds_fwd_zone *o =
+				    &cfg->fwd_zones[j];
+
+				if (o->name != NULL &&
+				    strcmp(o->name, z->name) == 0) {
+					report(c, line_of(v), "forward zone "
+					    "'%s' already defined at %s:%zu",
+					    z->name, o->file, o->line);
+					break;
+				}
+			}
+			break;
+		case FZ_CA_FILE:
+			get_string(c, key, keyline[i], v, &z->tls_ca_file);
+			break;
+		case FZ_TRANSPORT:
+			transport_ok = false;
+			if ((text = scalar(c, key, keyline[i], v,
+			    "tls or plain")) == NULL)
+				break;
+			if (strcmp(text, "tls") == 0) {
+				z->transport = DS_FWD_TLS;
+			} else if (strcmp(text, "plain") == 0) {
+				z->transport = DS_FWD_PLAIN;
+			} else {
+				report(c, line_of(v), "unknown transport "
+				    "'%.*s' in a forward zone (tls or plain)",
+				    QUOTE_MAX, text);
+				break;
+			}
+			transport_ok = true;
+			break;
+		case FZ_DNSSEC:
+			if ((text = scalar(c, key, keyline[i], v,
+			    "validate or insecure")) == NULL)
+				break;
+			if (strcmp(text, "validate") == 0)
+				z->insecure = false;
+			else if (strcmp(text, "insecure") == 0)
+				z->insecure = true;
+			else
+				report(c, line_of(v), "unknown 'dnssec' value "
+				    "'%.*s' in a forward zone (validate or "
+				    "insecure)", QUOTE_MAX, text);
+			break;
+		default:
+			/* Upstreams and anchors once the rest is known: the
+			 * transport and name may come after them. */
+			break;
+		}
+	}
+
+	if (!seen[FZ_NAME])
+		report(c, line_of(node), "a forward zone needs 'name'");
+	if (!seen[FZ_UPSTREAMS]) {
+		report(c, line_of(node), "a forward zone needs "
+		    "'upstream_recursive_servers'");
+	} else {
+		rules = !transport_ok ? UPR_EITHER :
+		    z->transport == DS_FWD_PLAIN ? UPR_PLAIN : UPR_TLS;
+		parse_upstream_list(c, zone_keys[FZ_UPSTREAMS],
+		    keyline[FZ_UPSTREAMS], val[FZ_UPSTREAMS], rules,
+		    &z->upstreams, &z->nupstreams);
+	}
+	if (transport_ok && z->transport == DS_FWD_PLAIN) {
+		if (seen[FZ_CA_FILE])
+			report(c, keyline[FZ_CA_FILE], "'tls_ca_file' has no "
+			    "meaning for a zone with 'transport: plain'");
+		if (z->name != NULL && strcmp(z->name, ".") == 0)
+			report(c, line_of(val[FZ_TRANSPORT]), "the root "
+			    "cannot be a 'transport: plain' zone: every name "
+			    "would leave the host in clear text");
+	}
+	if (seen[FZ_ANCHORS]) {
+		if (z->insecure)
+			report(c, keyline[FZ_ANCHORS], "'trust_anchors' "
+			    "contradicts 'dnssec: insecure': a zone left "
+			    "unvalidated has no use for trust anchors");
+		else
+			parse_anchors(c, zone_keys[FZ_ANCHORS],
+			    keyline[FZ_ANCHORS], val[FZ_ANCHORS], z);
+	}
+}
+
+/* Appended to cfg's zones: include files add theirs. */
+static void
+parse_fwd_zones(struct ctx *c, const char *key, size_t keyline,
+    yaml_node_t *node, struct ds_config *cfg)
+{
+	struct ds_fwd_zone *grown;
+	yaml_node_item_t *item;
+	size_t n, idx;
+
+	if (list_of(c, key, keyline, node, "forward zones", &n) != 0 ||
+	    n == 0)
+		return;
+	if ((grown = realloc(cfg->fwd_zones, (cfg->nfwd_zones + n) *
+	    sizeof(*grown))) == NULL) {
+		report(c, line_of(node), "out of memory");
+		return;
+	}
+	cfg->fwd_zones = grown;
+	memset(grown + cfg->nfwd_zones, 0, n * sizeof(*grown));
+	for (item = node->data.sequence.items.start;
+	    item < node->data.sequence.items.top; item++) {
+		/* Counted at once: zeroed zones are safe to free. */
+		idx = cfg->nfwd_zones++;
+		parse_zone(c, yaml_document_get_node(c->doc, *item), cfg,
+		    idx);
+	}
+}
+
+/*
  * The top level.
  */
 
@@ -803,6 +1401,10 @@ enum key_kind {
 	K_LOG_LEVEL,
 	K_LISTEN,
 	K_UPSTREAMS,
+	K_FWD_ZONES,	/* forward_zones: appended, includes too */
+	K_INSECURE,	/* domain_insecure: names, appended */
+	K_LOCAL_ZONES,	/* local_zones_disable: some of ds_special_zones */
+	K_INCLUDE_DIR,	/* a string, and its line for later errors */
 	K_FIXED,	/* Stubby key with the one value dotsec allows */
 	K_TRANSPORTS,	/* dns_transport_list: TLS and nothing else */
 	K_IGNORED,	/* Stubby key without meaning here: warn */
@@ -879,6 +1481,10 @@ static const struct key_desc top_keys[] = {
 	UINT_KEY("tcp_read_timeout", tcp_read_timeout_ms, 1, 60000),
 	UINT_KEY("so_rcvbuf", so_rcvbuf, 0, 268435456),
 	UINT_KEY("max_inflight", max_inflight, 1, 1000000),
+	KEY("forward_zones", K_FWD_ZONES, fwd_zones),
+	KEY("domain_insecure", K_INSECURE, domain_insecure),
+	KEY("local_zones_disable", K_LOCAL_ZONES, local_zones_disable),
+	KEY("include_dir", K_INCLUDE_DIR, include_dir),
 
 	FIXED_KEY("resolution_type", "GETDNS_RESOLUTION_STUB",
 	    "dotsec is a stub: its upstreams do the recursion"),
@@ -988,6 +1594,11 @@ check_transports(struct ctx *c, const struct key_desc *kd, size_t keyline,
 	    "[GETDNS_TRANSPORT_TLS]: %s", kd->name, kd->why);
 }
 
+/* What a file of include_dir may hold. */
+static const char *const include_keys[] = {
+	"forward_zones", "domain_insecure"
+};
+
 static void
 parse_top(struct ctx *c, yaml_node_t *root, struct ds_config *cfg)
 {
@@ -1005,6 +1616,13 @@ parse_top(struct ctx *c, yaml_node_t *root, struct ds_config *cfg)
 		if ((key = key_text(c, k)) == NULL)
 			continue;
 		keyline = line_of(k);
+		if (c->include &&
+		    lookup(key, include_keys, NELEMS(include_keys)) < 0) {
+			report(c, keyline, "key '%.*s' is not allowed in an "
+			    "include file (only 'forward_zones' and "
+			    "'domain_insecure')", QUOTE_MAX, key);
+			continue;
+		}
 		for (i = 0; i < NELEMS(top_keys); i++)
 			if (strcmp(key, top_keys[i].name) == 0)
 				break;
@@ -1058,6 +1676,23 @@ parse_top(struct ctx *c, yaml_node_t *root, struct ds_config *cfg)
 			break;
 		case K_UPSTREAMS:
 			parse_upstreams(c, key, keyline, v, cfg);
+			break;
+		case K_FWD_ZONES:
+			parse_fwd_zones(c, key, keyline, v, cfg);
+			break;
+		case K_INSECURE:
+			parse_names(c, key, keyline, v, &cfg->domain_insecure,
+			    &cfg->ndomain_insecure, false);
+			break;
+		case K_LOCAL_ZONES:
+			parse_names(c, key, keyline, v,
+			    &cfg->local_zones_disable,
+			    &cfg->nlocal_zones_disable, true);
+			break;
+		case K_INCLUDE_DIR:
+			if (get_string(c, key, keyline, v,
+			    &cfg->include_dir) == 0)
+				c->include_dir_line = keyline;
 			break;
 		case K_FIXED:
 			check_fixed(c, kd, keyline, v);
@@ -1194,23 +1829,229 @@ yaml_problem(struct ctx *c, const yaml_parser_t *parser, const char *text,
 	    "invalid YAML");
 }
 
+/*
+ * One YAML document of text[0..len) into cfg: the main file, or with
+ * c->include a file of include_dir.  A second document is an error.
+ */
+static void
+parse_text(struct ctx *c, const char *text, size_t len,
+    struct ds_config *cfg)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+
+	if (text == NULL)
+		len = 0;
+	if (!yaml_parser_initialize(&parser)) {
+		report_raw(c, "%s: out of memory", c->name);
+		return;
+	}
+	c->doc = &doc;
+	yaml_parser_set_input_string(&parser,
+	    (const unsigned char *)(len > 0 ? text : ""), len);
+
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_problem(c, &parser, text, len);
+		goto done;
+	}
+	root = yaml_document_get_root_node(&doc);
+	/* No document, or an empty one: every default stands. */
+	if (root != NULL && !is_null(root)) {
+		if (root->type != YAML_MAPPING_NODE)
+			report(c, line_of(root), "the top level must be a "
+			    "map of keys, not %s", type_name(root));
+		else
+			parse_top(c, root, cfg);
+	}
+	yaml_document_delete(&doc);
+
+	/* A second document would be ignored silently; refuse it. */
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_problem(c, &parser, text, len);
+		goto done;
+	}
+	if ((root = yaml_document_get_root_node(&doc)) != NULL)
+		report(c, line_of(root), "only one YAML document is allowed");
+	yaml_document_delete(&doc);
+
+done:
+	yaml_parser_delete(&parser);
+	c->doc = NULL;
+}
+
+/*
+ * The whole file at path into *buf (malloc'd, not NUL-terminated) and
+ * *len.  Returns 0, or -1 after reporting why not.
+ */
+static int
+read_file(struct ctx *c, const char *path, char **buf, size_t *len)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		report_raw(c, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* One byte more than allowed, to tell a full file from a cut one. */
+	if ((*buf = malloc(CONFIG_MAX_SIZE + 1)) == NULL) {
+		report_raw(c, "%s: out of memory", path);
+		fclose(f);
+		return -1;
+	}
+	*len = fread(*buf, 1, CONFIG_MAX_SIZE + 1, f);
+	if (ferror(f)) {
+		report_raw(c, "cannot read %s: %s", path, strerror(errno));
+		fclose(f);
+		free(*buf);
+		return -1;
+	}
+	fclose(f);
+	if (*len > CONFIG_MAX_SIZE) {
+		report_raw(c, "%s: larger than %d bytes; is this the "
+		    "configuration file?", path, CONFIG_MAX_SIZE);
+		free(*buf);
+		return -1;
+	}
+	return 0;
+}
+
+/* "*.yml", as the shell's glob has it: not a hidden file. */
+static bool
+is_include_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".yml") == 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* path, taken over, to the end of cfg->files; NULL on failure. */
+static char *
+add_file(struct ds_config *cfg, char *path)
+{
+	size_t n = count_strings(cfg->files);
+	char **grown;
+
+	if ((grown = realloc(cfg->files, (n + 2) * sizeof(*grown))) == NULL) {
+		free(path);
+		return NULL;
+	}
+	cfg->files = grown;
+	grown[n] = path;
+	grown[n + 1] = NULL;
+	return path;
+}
+
+/* One file of include_dir, with its own name in error lines. */
+static void
+parse_include(struct ctx *c, struct ds_config *cfg, char *path)
+{
+	const char *saved_name = c->name;
+	char *saved_file = c->file;
+	char *buf;
+	size_t len;
+
+	c->name = path;
+	c->file = path;
+	c->include = true;
+	if (read_file(c, path, &buf, &len) == 0) {
+		parse_text(c, buf, len, cfg);
+		free(buf);
+	}
+	c->include = false;
+	c->name = saved_name;
+	c->file = saved_file;
+}
+
+/*
+ * Every regular "*.yml" of cfg->include_dir, in strcmp() order.  The
+ * operator named the directory, so a missing one is an error; an empty
+ * one is not.
+ */
+static void
+parse_include_dir(struct ctx *c, struct ds_config *cfg)
+{
+	const char *dir = cfg->include_dir;
+	char **names = NULL, **grown, *path;
+	size_t n = 0, i, size;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL) {
+		report(c, c->include_dir_line, "include_dir %s: %s", dir,
+		    strerror(errno));
+		return;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				report(c, c->include_dir_line, "include_dir "
+				    "%s: %s", dir, strerror(errno));
+			break;
+		}
+		if (!is_include_name(de->d_name))
+			continue;
+		if ((grown = realloc(names, (n + 1) * sizeof(*names))) ==
+		    NULL || (grown[n] = strdup(de->d_name)) == NULL) {
+			if (grown != NULL)
+				names = grown;
+			report(c, c->include_dir_line, "out of memory");
+			break;
+		}
+		names = grown;
+		n++;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_names);
+
+	for (i = 0; i < n; i++) {
+		size = strlen(dir) + 1 + strlen(names[i]) + 1;
+		if ((path = malloc(size)) == NULL) {
+			report(c, c->include_dir_line, "out of memory");
+			break;
+		}
+		snprintf(path, size, "%s%s%s", dir,
+		    dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+		/* stat(), not lstat(): a link to a file is a file. */
+		if (stat(path, &st) != 0) {
+			report_raw(c, "cannot open %s: %s", path,
+			    strerror(errno));
+			free(path);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		if ((path = add_file(cfg, path)) == NULL) {
+			report(c, c->include_dir_line, "out of memory");
+			break;
+		}
+		parse_include(c, cfg, path);
+	}
+	free_strings(names, n);
+}
+
 struct ds_config *
 config_parse(const char *text, size_t len, const char *name,
     ds_config_err_fn err, void *arg)
 {
 	struct ctx c;
 	struct ds_config *cfg;
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root;
 
 	memset(&c, 0, sizeof(c));
 	c.name = name != NULL ? name : "(config)";
 	c.err = err;
 	c.arg = arg;
-	c.doc = &doc;
-	if (text == NULL)
-		len = 0;
 
 	if ((cfg = config_default()) == NULL) {
 		report_raw(&c, "%s: out of memory", c.name);
@@ -1222,40 +2063,12 @@ config_parse(const char *text, size_t len, const char *name,
 		config_free(cfg);
 		return NULL;
 	}
-	if (!yaml_parser_initialize(&parser)) {
-		report_raw(&c, "%s: out of memory", c.name);
-		config_free(cfg);
-		return NULL;
-	}
-	yaml_parser_set_input_string(&parser,
-	    (const unsigned char *)(len > 0 ? text : ""), len);
+	c.file = cfg->path;
+	parse_text(&c, text, len, cfg);
+	/* Even after errors, so that one run reports them all. */
+	if (cfg->include_dir != NULL)
+		parse_include_dir(&c, cfg);
 
-	if (!yaml_parser_load(&parser, &doc)) {
-		yaml_problem(&c, &parser, text, len);
-		goto done;
-	}
-	root = yaml_document_get_root_node(&doc);
-	/* No document, or an empty one: every default stands. */
-	if (root != NULL && !is_null(root)) {
-		if (root->type != YAML_MAPPING_NODE)
-			report(&c, line_of(root), "the top level must be a "
-			    "map of keys, not %s", type_name(root));
-		else
-			parse_top(&c, root, cfg);
-	}
-	yaml_document_delete(&doc);
-
-	/* A second document would be ignored silently; refuse it. */
-	if (!yaml_parser_load(&parser, &doc)) {
-		yaml_problem(&c, &parser, text, len);
-		goto done;
-	}
-	if ((root = yaml_document_get_root_node(&doc)) != NULL)
-		report(&c, line_of(root), "only one YAML document is allowed");
-	yaml_document_delete(&doc);
-
-done:
-	yaml_parser_delete(&parser);
 	if (c.nerr > 0) {
 		config_free(cfg);
 		return NULL;
@@ -1268,7 +2081,6 @@ config_load(const char *path, ds_config_err_fn err, void *arg)
 {
 	struct ctx c;
 	struct ds_config *cfg;
-	FILE *f;
 	char *buf;
 	size_t len;
 
@@ -1280,30 +2092,8 @@ config_load(const char *path, ds_config_err_fn err, void *arg)
 		report_raw(&c, "no configuration file given");
 		return NULL;
 	}
-	if ((f = fopen(path, "rb")) == NULL) {
-		report_raw(&c, "cannot open %s: %s", path, strerror(errno));
+	if (read_file(&c, path, &buf, &len) != 0)
 		return NULL;
-	}
-	/* One byte more than allowed, to tell a full file from a cut one. */
-	if ((buf = malloc(CONFIG_MAX_SIZE + 1)) == NULL) {
-		report_raw(&c, "%s: out of memory", path);
-		fclose(f);
-		return NULL;
-	}
-	len = fread(buf, 1, CONFIG_MAX_SIZE + 1, f);
-	if (ferror(f)) {
-		report_raw(&c, "cannot read %s: %s", path, strerror(errno));
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	if (len > CONFIG_MAX_SIZE) {
-		report_raw(&c, "%s: larger than %d bytes; is this the "
-		    "configuration file?", path, CONFIG_MAX_SIZE);
-		free(buf);
-		return NULL;
-	}
 	cfg = config_parse(buf, len, path, err, arg);
 	free(buf);
 	return cfg;
@@ -1332,5 +2122,10 @@ config_free(struct ds_config *cfg)
 	free(cfg->anchor_bootstrap_ca);
 	free(cfg->anchor_bootstrap_email);
 	free(cfg->anchor_bootstrap_url_ca);
+	free_zones(cfg->fwd_zones, cfg->nfwd_zones);
+	free_strings(cfg->domain_insecure, cfg->ndomain_insecure);
+	free_strings(cfg->local_zones_disable, cfg->nlocal_zones_disable);
+	free(cfg->include_dir);
+	free_strings(cfg->files, count_strings(cfg->files));
 	free(cfg);
 }

@@ -38,6 +38,31 @@ struct ds_upstream {
 	size_t npins;
 };
 
+/* How a forward zone's queries travel. */
+enum ds_fwd_transport {
+	DS_FWD_TLS = 0,		/* getdns strict DoT, like the default */
+	DS_FWD_PLAIN		/* ordinary DNS: UDP, TCP on truncation */
+};
+
+/* A forward zone (forward_zones, and the files of include_dir): names at
+ * and below name go to its own upstreams. */
+struct ds_fwd_zone {
+	char *name;		/* presentation form, lower case, with the
+				   final dot ("corp.example.") */
+	size_t line;		/* where it was defined, for messages */
+	char *file;		/* the file it came from (not owned: the
+				   config's path or an include's, kept in
+				   ds_config.files) */
+	struct ds_upstream *upstreams;	/* upstream_recursive_servers; for
+				   plain, port is "port" (default 53) */
+	size_t nupstreams;
+	char *tls_ca_file;	/* NULL: the top level's tls_ca_file */
+	enum ds_fwd_transport transport;	/* default DS_FWD_TLS */
+	bool insecure;		/* dnssec: insecure (default validate) */
+	char **trust_anchors;	/* DS/DNSKEY lines, NULL-terminated, or
+				   NULL when none */
+};
+
 struct ds_listen {
 	char *spec;		/* as written: "127.0.0.1@53", "0::1" */
 	struct sockaddr_storage addr;
@@ -119,7 +144,26 @@ struct ds_config {
 	unsigned so_rcvbuf;		/* UDP receive buffer, 0: the
 					   system's default */
 	unsigned max_inflight;		/* per worker, default 10000 */
+
+	/* Routing by domain (src/route.h).  Names are in presentation form,
+	 * lower case, with the final dot. */
+	struct ds_fwd_zone *fwd_zones;	/* forward_zones + include_dir */
+	size_t nfwd_zones;
+	char **domain_insecure;		/* negative trust anchors */
+	size_t ndomain_insecure;
+	char **local_zones_disable;	/* special-use zones not answered
+					   locally */
+	size_t nlocal_zones_disable;
+	char *include_dir;		/* NULL: none */
+	char **files;			/* the include files read, for
+					   messages; NULL-terminated, NULL
+					   when none was read */
 };
+
+/* The special-use zones dotsecd answers itself unless listed in
+ * local_zones_disable (see dotsecd.yml(5)): presentation form, lower
+ * case, with the final dot; NULL-terminated. */
+extern const char *const ds_special_zones[];
 
 /* Called once per error; line is "FILE:LINE: message" without newline. */
 typedef void (*ds_config_err_fn)(void *arg, const char *line);
@@ -129,13 +173,17 @@ struct ds_config *config_default(void);
 
 /* Read and check the YAML file at path.  Keys that are absent keep their
  * defaults; listen_addresses and upstream_recursive_servers, when present,
- * replace the default lists.  Returns NULL after reporting every error
- * (including "cannot open FILE: strerror") through err. */
+ * replace the default lists.  With include_dir, every regular *.yml file
+ * of that directory is read next, in strcmp() order; such a file may hold
+ * only forward_zones and domain_insecure, whose entries are appended, and
+ * its errors name it.  Returns NULL after reporting every error (including
+ * "cannot open FILE: strerror") through err. */
 struct ds_config *config_load(const char *path, ds_config_err_fn err,
     void *arg);
 
 /* The same for a buffer; name is used in error lines in place of a file
- * name.  The buffer need not be NUL-terminated. */
+ * name.  The buffer need not be NUL-terminated.  include_dir is honoured
+ * as for a file. */
 struct ds_config *config_parse(const char *text, size_t len, const char *name,
     ds_config_err_fn err, void *arg);
 

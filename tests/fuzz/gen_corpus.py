@@ -307,6 +307,26 @@ upstream_recursive_servers:
   - {address_data: "2001:db8::1", tls_auth_name: *n}
 listen_addresses: &l [127.0.0.1@5353, *l]
 """))
+    # Routing by domain (include_dir would read the fuzzing host's files).
+    out.append(("routing.yml", b"""\
+forward_zones:
+  - name: Corp.Example
+    upstream_recursive_servers:
+      - address_data: 10.0.0.53
+        tls_auth_name: dns.corp.example
+        tls_port: 853
+    tls_ca_file: /etc/ssl/corp.pem
+    transport: tls
+    dnssec: validate
+    trust_anchors:
+      - "corp.example. 3600 IN DS 12345 13 2 ABCDEF"
+  - name: home.lan.
+    transport: plain
+    dnssec: insecure
+    upstream_recursive_servers: [{address_data: 192.168.1.1, port: 53}]
+domain_insecure: [broken.example, "a..b"]
+local_zones_disable: [home.arpa, 10.in-addr.arpa., test]
+"""))
     return out
 
 
@@ -367,7 +387,9 @@ def main(argv):
     with open(os.path.join(srcdir, "src", "config.c")) as f:
         keys = re.findall(r'KEY\("([a-z0-9_]+)"', f.read())
     keys += ["address_data", "tls_port", "tls_auth_name",
-             "tls_pubkey_pinset", "digest", "value", "sha256"]
+             "tls_pubkey_pinset", "digest", "value", "sha256",
+             "name", "port", "transport", "trust_anchors", "tls", "plain",
+             "validate", "insecure", "home.arpa", "corp.example. IN DS "]
     words = ["GETDNS_RESOLUTION_STUB", "GETDNS_AUTHENTICATION_REQUIRED",
              "GETDNS_TRANSPORT_TLS", "GETDNS_TLS1_2", "GETDNS_TLS1_3",
              "GETDNS_LOG_DEBUG", "true", "false", "null", "~", "127.0.0.1@53",

@@ -365,6 +365,11 @@ START_TEST(test_default)
 	    "interval, a state_dir");
 	ck_assert_msg(cfg->user != NULL && strcmp(cfg->user, "dotsec") == 0,
 	    "config_default: user dotsec");
+	ck_assert_msg(cfg->fwd_zones == NULL && cfg->nfwd_zones == 0 &&
+	    cfg->domain_insecure == NULL && cfg->ndomain_insecure == 0 &&
+	    cfg->local_zones_disable == NULL &&
+	    cfg->nlocal_zones_disable == 0 && cfg->include_dir == NULL &&
+	    cfg->files == NULL, "config_default: no routing keys set");
 	config_free(cfg);
 }
 END_TEST
@@ -1451,6 +1456,24 @@ START_TEST(test_free_partial)
 	/* A count without its array, should a parse stop in between. */
 	cfg->upstreams[2].npins = 5;
 	cfg->tls_ca_file = strdup("/x");
+	/* Forward zones as a failed parse leaves them. */
+	cfg->fwd_zones = calloc(2, sizeof(*cfg->fwd_zones));
+	ck_assert_msg(cfg->fwd_zones != NULL, "config_free: calloc failed");
+	cfg->nfwd_zones = 2;
+	cfg->fwd_zones[0].name = strdup("corp.example.");
+	cfg->fwd_zones[0].upstreams = calloc(1,
+	    sizeof(*cfg->fwd_zones[0].upstreams));
+	cfg->fwd_zones[0].nupstreams = 1;
+	cfg->fwd_zones[0].trust_anchors = calloc(3, sizeof(char *));
+	ck_assert_msg(cfg->fwd_zones[0].trust_anchors != NULL,
+	    "config_free: calloc failed");
+	cfg->fwd_zones[0].trust_anchors[0] = strdup("corp.example. DS 1");
+	cfg->domain_insecure = calloc(3, sizeof(char *));
+	ck_assert_msg(cfg->domain_insecure != NULL,
+	    "config_free: calloc failed");
+	cfg->domain_insecure[0] = strdup("a.example.");
+	cfg->ndomain_insecure = 1;
+	cfg->include_dir = strdup("/x");
 	config_free(cfg);
 
 	/* Counts of zero with nothing behind them. */
@@ -1544,6 +1567,638 @@ START_TEST(test_user_key)
 }
 END_TEST
 
+/*
+ * Routing by domain: forward_zones, domain_insecure, local_zones_disable,
+ * include_dir.
+ */
+
+static const char routing_file[] =
+    "forward_zones:\n"						/* 1 */
+    "  - name: Corp.Example\n"					/* 2 */
+    "    upstream_recursive_servers:\n"			/* 3 */
+    "      - address_data: 10.0.0.53\n"			/* 4 */
+    "        tls_auth_name: dns.corp.example\n"		/* 5 */
+    "        tls_port: 8853\n"				/* 6 */
+    "        tls_pubkey_pinset:\n"				/* 7 */
+    "          - digest: sha256\n"				/* 8 */
+    "            value: " PIN "\n"				/* 9 */
+    "    tls_ca_file: /etc/ssl/corp.pem\n"			/* 10 */
+    "    transport: tls\n"					/* 11 */
+    "    dnssec: validate\n"					/* 12 */
+    "    trust_anchors:\n"					/* 13 */
+    "      - \"corp.example. 3600 IN DS 12345 13 2 ABCDEF\"\n"	/* 14 */
+    "      - \"Sub.Corp.Example IN DNSKEY 257 3 13 AAAA\"\n"	/* 15 */
+    "  - upstream_recursive_servers:\n"			/* 16 */
+    "      - address_data: 192.168.1.1\n"			/* 17 */
+    "        port: 5353\n"					/* 18 */
+    "      - address_data: fd00::53\n"			/* 19 */
+    "    transport: plain\n"				/* 20 */
+    "    dnssec: insecure\n"				/* 21 */
+    "    name: home.lan.\n"					/* 22 */
+    "domain_insecure:\n"					/* 23 */
+    "  - broken.example\n"					/* 24 */
+    "  - Other.Example.\n"					/* 25 */
+    "local_zones_disable:\n"					/* 26 */
+    "  - home.arpa\n"						/* 27 */
+    "  - 168.192.in-addr.arpa.\n";				/* 28 */
+
+START_TEST(test_routing_full)
+{
+	static const char what[] = "config_parse: routing keys";
+	const struct ds_fwd_zone *z;
+	const struct ds_upstream *u;
+	struct ds_config *cfg;
+
+	cfg = parse_ok(routing_file, what);
+	/* The top level's upstreams are untouched. */
+	check_same_as_defaults(cfg, what);
+	ck_assert_msg(cfg->nfwd_zones == 2, "%s: %zu forward zones, want 2",
+	    what, cfg->nfwd_zones);
+
+	z = &cfg->fwd_zones[0];
+	check_str_eq(z->name, "corp.example.", what, "zone 0 name");
+	ck_assert_msg(z->line == 2, "%s: zone 0 line %zu, want 2", what,
+	    z->line);
+	ck_assert_msg(z->file == cfg->path, "%s: zone 0 file is not the "
+	    "config's path", what);
+	ck_assert_msg(z->nupstreams == 1, "%s: zone 0 has %zu upstreams",
+	    what, z->nupstreams);
+	u = &z->upstreams[0];
+	check_str_eq(u->address, "10.0.0.53", what, "zone 0 address");
+	check_str_eq(u->auth_name, "dns.corp.example", what,
+	    "zone 0 tls_auth_name");
+	ck_assert_msg(u->port == 8853, "%s: zone 0 port %u, want 8853", what,
+	    u->port);
+	check_sockaddr(&u->addr, u->addrlen, AF_INET, "10.0.0.53", 8853,
+	    "config_parse: routing keys zone 0 upstream");
+	ck_assert_msg(u->npins == 1, "%s: zone 0 has %zu pins", what,
+	    u->npins);
+	check_str_eq(u->pins[0].digest, "sha256", what, "zone 0 pin digest");
+	check_str_eq(u->pins[0].value, PIN, what, "zone 0 pin value");
+	check_str_eq(z->tls_ca_file, "/etc/ssl/corp.pem", what,
+	    "zone 0 tls_ca_file");
+	ck_assert_msg(z->transport == DS_FWD_TLS && !z->insecure,
+	    "%s: zone 0 is tls and validated", what);
+	ck_assert_msg(z->trust_anchors != NULL, "%s: zone 0 has no anchors",
+	    what);
+	check_str_eq(z->trust_anchors[0],
+	    "corp.example. 3600 IN DS 12345 13 2 ABCDEF", what,
+	    "zone 0 anchor 0 (verbatim)");
+	check_str_eq(z->trust_anchors[1],
+	    "Sub.Corp.Example IN DNSKEY 257 3 13 AAAA", what,
+	    "zone 0 anchor 1 (verbatim)");
+	ck_assert_msg(z->trust_anchors[2] == NULL, "%s: zone 0 anchors are "
+	    "not NULL-terminated after 2", what);
+
+	/* The transport came after the upstreams: plain rules all the
+	 * same. */
+	z = &cfg->fwd_zones[1];
+	check_str_eq(z->name, "home.lan.", what, "zone 1 name");
+	ck_assert_msg(z->line == 16, "%s: zone 1 line %zu, want 16", what,
+	    z->line);
+	ck_assert_msg(z->file == cfg->path, "%s: zone 1 file is not the "
+	    "config's path", what);
+	ck_assert_msg(z->transport == DS_FWD_PLAIN && z->insecure,
+	    "%s: zone 1 is plain and insecure", what);
+	ck_assert_msg(z->tls_ca_file == NULL && z->trust_anchors == NULL,
+	    "%s: zone 1 has a CA file or anchors", what);
+	ck_assert_msg(z->nupstreams == 2, "%s: zone 1 has %zu upstreams",
+	    what, z->nupstreams);
+	u = &z->upstreams[0];
+	check_str_eq(u->address, "192.168.1.1", what, "zone 1 address 0");
+	ck_assert_msg(u->port == 5353 && u->auth_name == NULL &&
+	    u->npins == 0, "%s: zone 1 upstream 0: port %u, no name, no pin",
+	    what, u->port);
+	check_sockaddr(&u->addr, u->addrlen, AF_INET, "192.168.1.1", 5353,
+	    "config_parse: routing keys zone 1 upstream 0");
+	u = &z->upstreams[1];
+	ck_assert_msg(u->port == 53, "%s: zone 1 upstream 1: default port "
+	    "53, got %u", what, u->port);
+	check_sockaddr(&u->addr, u->addrlen, AF_INET6, "fd00::53", 53,
+	    "config_parse: routing keys zone 1 upstream 1");
+
+	ck_assert_msg(cfg->ndomain_insecure == 2, "%s: %zu domain_insecure",
+	    what, cfg->ndomain_insecure);
+	check_str_eq(cfg->domain_insecure[0], "broken.example.", what,
+	    "domain_insecure 0");
+	check_str_eq(cfg->domain_insecure[1], "other.example.", what,
+	    "domain_insecure 1");
+	ck_assert_msg(cfg->domain_insecure[2] == NULL, "%s: domain_insecure "
+	    "not NULL-terminated", what);
+	ck_assert_msg(cfg->nlocal_zones_disable == 2,
+	    "%s: %zu local_zones_disable", what, cfg->nlocal_zones_disable);
+	check_str_eq(cfg->local_zones_disable[0], "home.arpa.", what,
+	    "local_zones_disable 0");
+	check_str_eq(cfg->local_zones_disable[1], "168.192.in-addr.arpa.",
+	    what, "local_zones_disable 1");
+	ck_assert_msg(cfg->local_zones_disable[2] == NULL,
+	    "%s: local_zones_disable not NULL-terminated", what);
+	ck_assert_msg(cfg->include_dir == NULL && cfg->files == NULL,
+	    "%s: no include_dir, no files", what);
+	config_free(cfg);
+}
+END_TEST
+
+/* The root with tls replaces the default upstreams; a name's case and
+ * final dot do not matter. */
+START_TEST(test_routing_names)
+{
+	static const char *const ok_names[] = {
+		".", "a", "A.b.", "xn--bcher-kva.example", "_dmarc.example",
+		"0.10.in-addr.arpa",
+		/* 63-octet label */
+		"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
+		"abc.example",
+	};
+	struct ds_config *cfg;
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < NELEMS(ok_names); i++) {
+		snprintf(text, sizeof(text), "domain_insecure: [\"%s\"]\n",
+		    ok_names[i]);
+		cfg = parse_ok(text, ok_names[i]);
+		ck_assert_msg(cfg->ndomain_insecure == 1 &&
+		    cfg->domain_insecure[0][strlen(cfg->domain_insecure[0]) -
+		    1] == '.', "config_parse: name '%s' -> one name with its "
+		    "final dot", ok_names[i]);
+		config_free(cfg);
+	}
+	cfg = parse_ok("forward_zones:\n"
+	    "  - name: .\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - {address_data: 192.0.2.1, tls_auth_name: dot.example}\n",
+	    "config_parse: root forward zone over tls");
+	ck_assert_msg(cfg->nfwd_zones == 1 &&
+	    strcmp(cfg->fwd_zones[0].name, ".") == 0 &&
+	    cfg->fwd_zones[0].transport == DS_FWD_TLS &&
+	    cfg->fwd_zones[0].upstreams[0].port == 853,
+	    "config_parse: root forward zone over tls, port 853");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_routing_missing_name)
+{
+	parse_err("forward_zones:\n"
+	    "  - transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 192.0.2.1\n",
+	    "t.yml:2: a forward zone needs 'name'",
+	    "config_parse: forward zone without name -> error at line 2");
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n",
+	    "t.yml:2: a forward zone needs 'upstream_recursive_servers'",
+	    "config_parse: forward zone without upstreams -> error");
+}
+END_TEST
+
+START_TEST(test_routing_duplicate_zone)
+{
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n"
+	    "  - name: CORP.example.\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.2}]\n",
+	    "t.yml:5: forward zone 'corp.example.' already defined at "
+	    "t.yml:2",
+	    "config_parse: zone named twice -> error at line 5 naming 2");
+}
+END_TEST
+
+START_TEST(test_routing_root_plain)
+{
+	parse_err("forward_zones:\n"
+	    "  - name: .\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n"
+	    "    transport: plain\n",
+	    "t.yml:4: the root cannot be a 'transport: plain' zone",
+	    "config_parse: root with transport plain -> error at line 4");
+}
+END_TEST
+
+START_TEST(test_routing_unknown_transport)
+{
+	/* The upstream is not checked against either rule set. */
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n"
+	    "    transport: udp\n",
+	    "t.yml:4: unknown transport 'udp' in a forward zone (tls or "
+	    "plain)",
+	    "config_parse: transport udp -> error at line 4");
+}
+END_TEST
+
+START_TEST(test_routing_unknown_dnssec)
+{
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    transport: plain\n"
+	    "    dnssec: off\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n",
+	    "t.yml:4: unknown 'dnssec' value 'off'",
+	    "config_parse: dnssec off -> error at line 4");
+}
+END_TEST
+
+START_TEST(test_routing_plain_keys)
+{
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 192.0.2.1\n"
+	    "        tls_port: 853\n"
+	    "    transport: plain\n",
+	    "t.yml:5: 'tls_port' has no meaning for a zone with "
+	    "'transport: plain'",
+	    "config_parse: tls_port in a plain zone -> error at line 5");
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 192.0.2.1\n"
+	    "        tls_auth_name: dns.corp.example\n",
+	    "t.yml:6: 'tls_auth_name' has no meaning",
+	    "config_parse: tls_auth_name in a plain zone -> error at line 6");
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 192.0.2.1\n"
+	    "        tls_pubkey_pinset: [{digest: sha256, value: " PIN "}]\n",
+	    "t.yml:6: 'tls_pubkey_pinset' has no meaning",
+	    "config_parse: pinset in a plain zone -> error at line 6");
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    tls_ca_file: /etc/ssl/corp.pem\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n",
+	    "t.yml:3: 'tls_ca_file' has no meaning for a zone with "
+	    "'transport: plain'",
+	    "config_parse: tls_ca_file in a plain zone -> error at line 3");
+	/* The other way round: a tls zone follows the top level's rules. */
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 192.0.2.1\n"
+	    "        tls_auth_name: dns.corp.example\n"
+	    "        port: 53\n",
+	    "t.yml:6: unknown key 'port'",
+	    "config_parse: port in a tls zone -> error at line 6");
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 192.0.2.1\n",
+	    "t.yml:4: an upstream needs 'tls_auth_name' or",
+	    "config_parse: unauthenticated tls zone upstream -> error");
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 192.0.2.1\n"
+	    "        port: 0\n",
+	    "t.yml:6: 'port' must be a whole number in 1..65535",
+	    "config_parse: plain port 0 -> error at line 6");
+}
+END_TEST
+
+START_TEST(test_routing_insecure_anchors)
+{
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    dnssec: insecure\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n"
+	    "    trust_anchors:\n"
+	    "      - \"corp.example. IN DS 1 13 2 AB\"\n",
+	    "t.yml:6: 'trust_anchors' contradicts 'dnssec: insecure'",
+	    "config_parse: insecure zone with anchors -> error at line 6");
+}
+END_TEST
+
+static const struct {
+	const char *anchor;
+	const char *expect;
+} bad_anchors[] = {
+	{ "example.net. IN DS 1 13 2 AB", "is not at or below" },
+	{ "xcorp.example. IN DS 1 13 2 AB", "is not at or below" },
+	{ "corp.example. IN A 192.0.2.1", "not a DS or DNSKEY record" },
+	{ "corp.example. 3600 IN", "not a DS or DNSKEY record" },
+	{ "corp.example. DS", "record data is missing" },
+	{ "DS 1 13 2 AB", "is not at or below" },
+	{ "corp..example. DS 1 13 2 AB", "owner name" },
+	{ "  ", "owner name" },
+};
+
+START_TEST(test_routing_bad_anchor)
+{
+	char text[512], what[160];
+
+	snprintf(text, sizeof(text), "forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n"
+	    "    trust_anchors:\n"
+	    "      - \"sub.corp.example. 60 IN DNSKEY 257 3 13 AA\"\n"
+	    "      - \"%s\"\n", bad_anchors[_i].anchor);
+	snprintf(what, sizeof(what), "config_parse: anchor '%s' -> error at "
+	    "line 7", bad_anchors[_i].anchor);
+	parse_err(text, "t.yml:7: trust anchor '", what);
+	parse_err(text, bad_anchors[_i].expect, what);
+}
+END_TEST
+
+static const char *const bad_names[] = {
+	"..", "a..b", ".a", "a b", "a\\\\.b", "a\\\"b", "a/b", "*.example",
+	/* a 64-octet label */
+	"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
+	"abcd.example",
+};
+
+START_TEST(test_routing_bad_name)
+{
+	char text[512], what[160];
+
+	snprintf(text, sizeof(text), "forward_zones:\n"
+	    "  - transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n"
+	    "    name: \"%s\"\n", bad_names[_i]);
+	snprintf(what, sizeof(what), "config_parse: zone name '%s' -> error "
+	    "at line 4", bad_names[_i]);
+	parse_err(text, "t.yml:4: 'name' must be a domain name", what);
+
+	snprintf(text, sizeof(text), "domain_insecure:\n"
+	    "  - ok.example\n"
+	    "  - \"%s\"\n", bad_names[_i]);
+	snprintf(what, sizeof(what), "config_parse: domain_insecure '%s' -> "
+	    "error at line 3", bad_names[_i]);
+	parse_err(text, "t.yml:3: 'domain_insecure' must be a domain name",
+	    what);
+}
+END_TEST
+
+START_TEST(test_routing_long_name)
+{
+	char text[600], name[300];
+	size_t i;
+
+	/* 4 x 63 + 3 dots = 255 characters: too long. */
+	for (i = 0; i < 4 * 64 - 1; i++)
+		name[i] = i % 64 == 63 ? '.' : 'a';
+	name[i] = '\0';
+	snprintf(text, sizeof(text), "domain_insecure: [%s]\n", name);
+	parse_err(text, "t.yml:1: 'domain_insecure' must be a domain name",
+	    "config_parse: a 255-character name -> error");
+	/* 253 characters without the final dot: fine. */
+	name[253] = '\0';
+	snprintf(text, sizeof(text), "domain_insecure: [%s.]\n", name);
+	config_free(parse_ok(text, "config_parse: a 253-character name"));
+}
+END_TEST
+
+START_TEST(test_routing_lists)
+{
+	parse_err("local_zones_disable:\n"
+	    "  - home.arpa\n"
+	    "  - corp.example\n",
+	    "t.yml:3: 'corp.example.' in 'local_zones_disable' is not a zone "
+	    "dotsecd serves locally",
+	    "config_parse: local_zones_disable corp.example -> error");
+	parse_err("local_zones_disable:\n"
+	    "  - home.arpa\n"
+	    "  - HOME.ARPA.\n",
+	    "t.yml:3: 'home.arpa.' is listed twice in 'local_zones_disable'",
+	    "config_parse: local zone twice -> error at line 3");
+	parse_err("domain_insecure:\n"
+	    "  - a.example\n"
+	    "  - b.example\n"
+	    "  - a.example.\n",
+	    "t.yml:4: 'a.example.' is listed twice in 'domain_insecure'",
+	    "config_parse: insecure name twice -> error at line 4");
+	parse_err("domain_insecure: broken.example\n",
+	    "t.yml:1: 'domain_insecure' must be a list",
+	    "config_parse: domain_insecure scalar -> error");
+	parse_err("forward_zones:\n  - corp.example\n",
+	    "t.yml:2: an entry of 'forward_zones' must be a map",
+	    "config_parse: forward zone scalar -> error");
+	parse_err("forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n"
+	    "    forward_first: yes\n",
+	    "t.yml:5: unknown key 'forward_first' in a forward zone",
+	    "config_parse: unknown zone key -> error at line 5");
+}
+END_TEST
+
+/* Every special-use zone is accepted, and the table is the documented
+ * one: 6 names, then 1 + 16 + 8 + 2 + 6 of RFC 6303. */
+START_TEST(test_routing_special_zones)
+{
+	struct ds_config *cfg;
+	char text[4096];
+	size_t i, n = 0;
+
+	n = (size_t)snprintf(text, sizeof(text), "local_zones_disable:\n");
+	for (i = 0; ds_special_zones[i] != NULL; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "  - %s\n",
+		    ds_special_zones[i]);
+	ck_assert_msg(n < sizeof(text), "test text too long");
+	ck_assert_msg(i == 39, "ds_special_zones has %zu zones, want 39", i);
+	check_str_eq(ds_special_zones[0], "localhost.", "ds_special_zones",
+	    "first");
+	check_str_eq(ds_special_zones[5], "home.arpa.", "ds_special_zones",
+	    "sixth");
+	check_str_eq(ds_special_zones[38], "8.b.d.0.1.0.0.2.ip6.arpa.",
+	    "ds_special_zones", "last");
+	cfg = parse_ok(text, "config_parse: every special-use zone");
+	ck_assert_msg(cfg->nlocal_zones_disable == i,
+	    "config_parse: every special-use zone -> %zu, got %zu", i,
+	    cfg->nlocal_zones_disable);
+	config_free(cfg);
+}
+END_TEST
+
+/* A file name in dir, written with text. */
+static void
+write_in(const char *dir, const char *name, const char *text, char *path,
+    size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "cannot create %s", path);
+	ck_assert_msg(fputs(text, f) >= 0 && fclose(f) == 0,
+	    "cannot write %s", path);
+}
+
+struct incdir {
+	char dir[64];
+	char a[128], b[128], txt[128];
+};
+
+/* A directory with 20-b.yml, 10-a.yml (written in that order) and a
+ * notes.txt that is not YAML at all. */
+static void
+incdir_make(struct incdir *d, const char *a_text)
+{
+	snprintf(d->dir, sizeof(d->dir), "/tmp/check_config.XXXXXX");
+	ck_assert_msg(mkdtemp(d->dir) != NULL, "mkdtemp failed");
+	write_in(d->dir, "20-b.yml",
+	    "domain_insecure:\n"
+	    "  - b.example\n"
+	    "forward_zones:\n"
+	    "  - name: b.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.2}]\n",
+	    d->b, sizeof(d->b));
+	write_in(d->dir, "10-a.yml", a_text, d->a, sizeof(d->a));
+	write_in(d->dir, "notes.txt", "timeout: [not: yaml\n", d->txt,
+	    sizeof(d->txt));
+}
+
+static void
+incdir_remove(struct incdir *d)
+{
+	unlink(d->a);
+	unlink(d->b);
+	unlink(d->txt);
+	rmdir(d->dir);
+}
+
+START_TEST(test_include_dir)
+{
+	static const char what[] = "config_parse: include_dir";
+	struct ds_config *cfg;
+	struct incdir d;
+	char text[512];
+
+	incdir_make(&d, "forward_zones:\n"
+	    "  - name: a.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n");
+	snprintf(text, sizeof(text), "domain_insecure: [main.example]\n"
+	    "forward_zones:\n"
+	    "  - name: main.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.9}]\n"
+	    "include_dir: %s\n", d.dir);
+	cfg = parse_ok(text, what);
+	incdir_remove(&d);
+
+	ck_assert_msg(cfg->files != NULL && cfg->files[0] != NULL &&
+	    cfg->files[1] != NULL && cfg->files[2] == NULL,
+	    "%s: two files read, notes.txt ignored", what);
+	check_str_eq(cfg->files[0], d.a, what, "first file (sorted)");
+	check_str_eq(cfg->files[1], d.b, what, "second file (sorted)");
+	check_str_eq(cfg->include_dir, d.dir, what, "include_dir");
+	ck_assert_msg(cfg->nfwd_zones == 3, "%s: %zu zones, want 3", what,
+	    cfg->nfwd_zones);
+	check_str_eq(cfg->fwd_zones[0].name, "main.example.", what, "zone 0");
+	check_str_eq(cfg->fwd_zones[1].name, "a.example.", what, "zone 1");
+	check_str_eq(cfg->fwd_zones[2].name, "b.example.", what, "zone 2");
+	ck_assert_msg(cfg->fwd_zones[0].file == cfg->path &&
+	    cfg->fwd_zones[1].file == cfg->files[0] &&
+	    cfg->fwd_zones[2].file == cfg->files[1],
+	    "%s: each zone points to the file it came from", what);
+	ck_assert_msg(cfg->fwd_zones[1].line == 2 &&
+	    cfg->fwd_zones[2].line == 4, "%s: zone lines are their files'",
+	    what);
+	ck_assert_msg(cfg->ndomain_insecure == 2 &&
+	    strcmp(cfg->domain_insecure[0], "main.example.") == 0 &&
+	    strcmp(cfg->domain_insecure[1], "b.example.") == 0 &&
+	    cfg->domain_insecure[2] == NULL,
+	    "%s: domain_insecure of the include appended", what);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_include_dir_duplicate)
+{
+	struct ds_config *cfg;
+	struct incdir d;
+	struct errs e;
+	char text[512], expect[256];
+
+	incdir_make(&d, "\n"
+	    "forward_zones:\n"
+	    "  - name: Main.Example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.1}]\n");
+	snprintf(text, sizeof(text), "include_dir: %s/\n"
+	    "forward_zones:\n"
+	    "  - name: main.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers: [{address_data: 192.0.2.9}]\n",
+	    d.dir);
+	cfg = parse(text, &e);
+	incdir_remove(&d);
+	/* "DIR/" + "10-a.yml": the path names the file once. */
+	snprintf(expect, sizeof(expect), "%s:3: forward zone "
+	    "'main.example.' already defined at t.yml:3", d.a);
+	ck_assert_msg(cfg == NULL && e.n == 1 && strstr(e.text, expect) !=
+	    NULL, "config_parse: zone in main file and include -> '%s', "
+	    "got %u:\n%s", expect, e.n, e.text);
+}
+END_TEST
+
+START_TEST(test_include_bad_key)
+{
+	struct ds_config *cfg;
+	struct incdir d;
+	struct errs e;
+	char text[512], expect[256];
+
+	incdir_make(&d, "domain_insecure: [a.example]\n"
+	    "timeout: 100\n"
+	    "include_dir: /etc\n");
+	snprintf(text, sizeof(text), "include_dir: %s\n", d.dir);
+	cfg = parse(text, &e);
+	incdir_remove(&d);
+	snprintf(expect, sizeof(expect), "%s:2: key 'timeout' is not "
+	    "allowed in an include file", d.a);
+	ck_assert_msg(cfg == NULL && e.n == 2 && strstr(e.text, expect) !=
+	    NULL, "config_parse: timeout in an include file -> '%s', got "
+	    "%u:\n%s", expect, e.n, e.text);
+	snprintf(expect, sizeof(expect), "%s:3: key 'include_dir' is not "
+	    "allowed", d.a);
+	ck_assert_msg(strstr(e.text, expect) != NULL, "config_parse: "
+	    "include_dir in an include file -> '%s', got:\n%s", expect,
+	    e.text);
+}
+END_TEST
+
+START_TEST(test_include_dir_missing)
+{
+	struct ds_config *cfg;
+	struct errs e;
+
+	parse_err("timeout: 100\n"
+	    "include_dir: /nonexistent/dotsec.d\n",
+	    "t.yml:2: include_dir /nonexistent/dotsec.d: No such file or "
+	    "directory",
+	    "config_parse: missing include_dir -> error at line 2");
+
+	/* An empty directory is fine and reads no file. */
+	{
+		char dir[] = "/tmp/check_config.XXXXXX", text[128];
+
+		ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp failed");
+		snprintf(text, sizeof(text), "include_dir: %s\n", dir);
+		cfg = parse(text, &e);
+		rmdir(dir);
+		ck_assert_msg(cfg != NULL && e.n == 0 && cfg->files == NULL &&
+		    cfg->nfwd_zones == 0, "config_parse: empty include_dir -> "
+		    "no file, no error, got:\n%s", e.text);
+		config_free(cfg);
+	}
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1604,6 +2259,29 @@ config_suite(void)
 	tcase_add_test(tc, test_user_key);
 	tcase_add_test(tc, test_trust_anchors_url);
 	tcase_add_test(tc, test_access_control);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("routing");
+	tcase_add_test(tc, test_routing_full);
+	tcase_add_test(tc, test_routing_names);
+	tcase_add_test(tc, test_routing_missing_name);
+	tcase_add_test(tc, test_routing_duplicate_zone);
+	tcase_add_test(tc, test_routing_root_plain);
+	tcase_add_test(tc, test_routing_unknown_transport);
+	tcase_add_test(tc, test_routing_unknown_dnssec);
+	tcase_add_test(tc, test_routing_plain_keys);
+	tcase_add_test(tc, test_routing_insecure_anchors);
+	tcase_add_loop_test(tc, test_routing_bad_anchor, 0,
+	    (int)NELEMS(bad_anchors));
+	tcase_add_loop_test(tc, test_routing_bad_name, 0,
+	    (int)NELEMS(bad_names));
+	tcase_add_test(tc, test_routing_long_name);
+	tcase_add_test(tc, test_routing_lists);
+	tcase_add_test(tc, test_routing_special_zones);
+	tcase_add_test(tc, test_include_dir);
+	tcase_add_test(tc, test_include_dir_duplicate);
+	tcase_add_test(tc, test_include_bad_key);
+	tcase_add_test(tc, test_include_dir_missing);
 	suite_add_tcase(s, tc);
 
 	return s;
