@@ -429,6 +429,80 @@ dnsmsg_error(const struct dnsmsg_query *q, int rcode, int ede_code,
 	return (int)w.len;
 }
 
+int
+dnsmsg_name_labels(const uint8_t *name, size_t len)
+{
+	size_t pos = 0;
+	int n = 0;
+
+	while (pos < len && name[pos] != 0) {
+		if (name[pos] > 63)
+			return -1;
+		pos += 1 + (size_t)name[pos];
+		n++;
+	}
+	return pos + 1 == len ? n : -1;
+}
+
+int
+dnsmsg_name_below(const uint8_t *name, size_t len, const uint8_t *zone,
+    size_t zlen)
+{
+	size_t pos = 0;
+	int n = dnsmsg_name_labels(name, len);
+
+	if (n < 0 || zlen == 0 || zlen > len)
+		return -1;
+	/* Walk the labels of name until as many bytes are left as zone
+	 * has: only a suffix starting on a label boundary can match. */
+	while (len - pos > zlen) {
+		pos += 1 + (size_t)name[pos];
+	}
+	if (len - pos != zlen || !dnsmsg_name_equal(name + pos, zone, zlen))
+		return -1;
+	return n;
+}
+
+int
+dnsmsg_answer(const struct dnsmsg_query *q, int rcode,
+    const struct dnsmsg_rr *rrs, unsigned nan, unsigned nns,
+    uint16_t edns_size, uint8_t *out, size_t outlen)
+{
+	struct wbuf w = { out, outlen, 0 };
+	unsigned i;
+
+	if (!question_valid(q) || rcode < 0 || rcode > 0x0f)
+		return -1;
+	w_u16(&w, q->id);
+	w_u8(&w, (uint8_t)(FLAG_QR | FLAG_AA | ((q->opcode & 0x0f) << 3) |
+	    (q->rd ? FLAG_RD : 0)));
+	w_u8(&w, (uint8_t)(FLAG_RA | (q->cd ? FLAG_CD : 0) | rcode));
+	w_u16(&w, 1);
+	w_u16(&w, (uint16_t)nan);
+	w_u16(&w, (uint16_t)nns);
+	w_u16(&w, q->edns ? 1 : 0);
+	w_put(&w, q->qname, q->qname_len);
+	w_u16(&w, q->qtype);
+	w_u16(&w, q->qclass);
+	for (i = 0; i < nan + nns; i++) {
+		if (rrs[i].owner == NULL)
+			w_u16(&w, 0xc000 | DNS_HEADER_LEN);	/* the question */
+		else
+			w_put(&w, rrs[i].owner, rrs[i].owner_len);
+		w_u16(&w, rrs[i].type);
+		w_u16(&w, DNS_CLASS_IN);
+		w_u16(&w, (uint16_t)(rrs[i].ttl >> 16));
+		w_u16(&w, (uint16_t)rrs[i].ttl);
+		w_u16(&w, rrs[i].rdlen);
+		w_put(&w, rrs[i].rdata, rrs[i].rdlen);
+	}
+	if (q->edns)
+		write_opt(&w, edns_size, 0, q->do_bit, DNS_EDE_NONE, NULL);
+	if (w.len > outlen)
+		return -1;
+	return (int)w.len;
+}
+
 /* Hashes of every suffix of n, computed from the root up so that each
  * suffix's hash depends only on its own bytes. */
 static void

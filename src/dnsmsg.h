@@ -101,6 +101,26 @@ int dnsmsg_parse_query(const uint8_t *pkt, size_t len, struct dnsmsg_query *q);
 int dnsmsg_error(const struct dnsmsg_query *q, int rcode, int ede_code,
     const char *ede_text, uint16_t edns_size, uint8_t *out, size_t outlen);
 
+/* A record of a locally made reply (dnsmsg_answer). */
+struct dnsmsg_rr {
+	const uint8_t *owner;	/* wire form; NULL: the question's name */
+	size_t owner_len;
+	uint16_t type;
+	uint32_t ttl;
+	const uint8_t *rdata;	/* uncompressed */
+	uint16_t rdlen;
+};
+
+/* Build a reply to q made here, not upstream: its ID, opcode, RD and CD,
+ * QR=1, RA=1, AA=1, the rcode; its question (q->question_ok must be set);
+ * rrs[0..nan-1] in the answer section and rrs[nan..nan+nns-1] in the
+ * authority section, class IN; an OPT record (our udp size, DO copied)
+ * only when the query had one.  Returns the length written, or -1 when
+ * outlen is too small. */
+int dnsmsg_answer(const struct dnsmsg_query *q, int rcode,
+    const struct dnsmsg_rr *rrs, unsigned nan, unsigned nns,
+    uint16_t edns_size, uint8_t *out, size_t outlen);
+
 struct dnsmsg_shape_opts {
 	bool ad;		/* set AD: the caller applied RFC 6840 5.8 */
 	bool keep_dnssec;	/* keep RRSIG, NSEC, NSEC3 records */
@@ -152,6 +172,17 @@ int dnsmsg_get_rcode(const uint8_t *pkt);
 /* Whether two wire names of len bytes are equal, A-Z compared without
  * case (the only letters DNS folds). */
 bool dnsmsg_name_equal(const uint8_t *a, const uint8_t *b, size_t len);
+
+/* How many labels of name (wire form, len bytes) lie at and below zone
+ * (wire form, zlen bytes): the number of name's labels when name is zone
+ * or a name below it, compared without case, else -1.  The root label
+ * does not count: "." is 0 labels, everything is at or below it. */
+int dnsmsg_name_below(const uint8_t *name, size_t len, const uint8_t *zone,
+    size_t zlen);
+
+/* The number of labels of a wire name, the root not counted; -1 when
+ * malformed. */
+int dnsmsg_name_labels(const uint8_t *name, size_t len);
 
 /* True for RRSIG, NSEC and NSEC3. */
 bool dnsmsg_is_dnssec_type(uint16_t type);

@@ -556,6 +556,31 @@ frontcache_lookup_refresh(struct frontcache *fc, const struct dnsmsg_query *q,
 	    refresh);
 }
 
+size_t
+frontcache_drop_below(struct frontcache *fc, const uint8_t *zone,
+    size_t zlen)
+{
+	struct fc_entry *e, *next;
+	size_t i, n = 0;
+
+	for (i = 0; i < FC_SHARDS; i++) {
+		struct fc_shard *s = &fc->shard[i];
+
+		pthread_mutex_lock(&s->lock);
+		for (e = s->head; e != NULL; e = next) {
+			next = e->next;
+			/* The key is the name, then 5 bytes. */
+			if (dnsmsg_name_below(entry_key(e),
+			    (size_t)e->keylen - 5, zone, zlen) >= 0) {
+				entry_remove(s, e);
+				n++;
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return n;
+}
+
 void
 frontcache_get_stats(struct frontcache *fc, struct fc_stats *st)
 {

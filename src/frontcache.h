@@ -93,6 +93,11 @@ enum fc_result frontcache_lookup_refresh(struct frontcache *fc,
     const struct dnsmsg_query *q, uint32_t now, size_t max_len, uint8_t *out,
     size_t outcap, size_t *outlen, enum fc_verdict *v, bool *refresh);
 
+/* Drop every entry for zone (wire form, any case) and the names below it,
+ * in every shard.  Returns how many were dropped. */
+size_t frontcache_drop_below(struct frontcache *fc, const uint8_t *zone,
+    size_t zlen);
+
 void frontcache_get_stats(struct frontcache *fc, struct fc_stats *st);
 
 #endif /* DS_FRONTCACHE_H */

@@ -664,6 +664,45 @@ START_TEST(test_threads)
 }
 END_TEST
 
+
+/* A route change drops the answers at and below the zone, in any case,
+ * and nothing else: a name that only ends in the same letters stays. */
+START_TEST(test_drop_below)
+{
+	static const char *const names[] = {
+		"corp.example.", "www.corp.example.", "a.b.CORP.example.",
+		"notcorp.example.", "www.other.example.", "example."
+	};
+	static const bool dropped[] = { true, true, true, false, false, false };
+	struct frontcache *fc = frontcache_create(1 << 20, 0);
+	const uint32_t ttl[1] = { 300 };
+	struct dnsmsg_query q;
+	struct pkt p;
+	uint8_t zone[DNS_MAX_NAME], out[4096];
+	size_t i, len, zlen;
+
+	ck_assert_ptr_nonnull(fc);
+	for (i = 0; i < 6; i++) {
+		ck_assert(put(fc, &q, &p, names[i], true, true, ttl, 1,
+		    FC_SECURE, 1000));
+		ck_assert(put(fc, &q, &p, names[i], false, false, ttl, 1,
+		    FC_SECURE, 1000));
+	}
+	zlen = wire_name("Corp.Example.", zone);
+	ck_assert_uint_eq(frontcache_drop_below(fc, zone, zlen), 6);
+	for (i = 0; i < 6; i++) {
+		make_query(&q, names[i], DNS_TYPE_A, true, false, true);
+		ck_assert_msg((frontcache_lookup(fc, &q, 1001, false, 4096, out,
+		    sizeof(out), &len, NULL) == FC_MISS) == dropped[i],
+		    "frontcache_drop_below corp.example: %s %s", names[i],
+		    dropped[i] ? "kept" : "dropped");
+	}
+	zlen = wire_name("", zone);
+	ck_assert_uint_eq(frontcache_drop_below(fc, zone, zlen), 6);
+	frontcache_delete(fc);
+}
+END_TEST
+
 Suite *
 frontcache_suite(void)
 {
@@ -685,6 +724,7 @@ frontcache_suite(void)
 	tcase_add_test(tc, test_resize_in_place);
 	tcase_add_test(tc, test_replace_same_key);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_drop_below);
 	suite_add_tcase(s, tc);
 	return s;
 }
