@@ -25,6 +25,7 @@
 #include "anchor.h"
 #include "dsconfig.h"
 #include "frontcache.h"
+#include "route.h"
 #include "http.h"
 #include "listener.h"
 #include "log.h"
@@ -177,6 +178,18 @@ anchors_changed(void *arg, char *const *set)
 		worker_set_anchors(workers[i], set);
 }
 
+/* One line of route_describe: logged, or printed for -t. */
+static void
+route_line(void *arg, int warn, const char *line)
+{
+	if (arg != NULL)
+		printf("dotsecd: %s%s\n", warn ? "warning: " : "", line);
+	else if (warn)
+		ds_warn("%s", line);
+	else
+		ds_notice("%s", line);
+}
+
 static void
 reload_error(void *arg, const char *line)
 {
@@ -226,6 +239,7 @@ reload(void)
 		ds_warn("SIGHUP: state_dir and user changes need a restart");
 	ds_log_set_level(cfg->log_level);
 	configs[nconfigs++] = cfg;
+	route_describe(cfg, route_line, NULL);
 	frontcache_set_limits(answer_cache, ds_answer_cache_bytes(cfg),
 	    cfg->serve_stale ? DS_STALE_MAX_SEC : 0);
 	for (i = 0; i < nworkers; i++)
@@ -340,6 +354,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		route_describe(cfg, route_line, stdout);
 		printf("dotsecd: %s: configuration valid\n",
 		    path ? path : "(defaults)");
 		config_free(cfg);
@@ -349,6 +364,7 @@ main(int argc, char **argv)
 	config_path = path;
 	configs[nconfigs++] = cfg;
 	ds_log_set_level(cfg->log_level);
+	route_describe(cfg, route_line, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() != 0)
 		ds_fatal("libevent: no thread support");

@@ -20,12 +20,14 @@
 #include "log.h"
 #include "relay.h"
 #include "resolver.h"
+#include "route.h"
+#include "upstreams.h"
 #include "stats.h"
 
 struct rrq;
 
 struct relay {
-	struct resolver *res;
+	struct upstreams *up;	/* not owned: the worker's */
 	struct listener *udp, *tcp;
 	struct in_addr addr;
 	char ip[INET_ADDRSTRLEN];
@@ -187,6 +189,7 @@ relay_query(void *arg, struct ds_req *req)
 {
 	struct relay *rl = arg;
 	struct rrq *r, *lead;
+	struct resolver *res;
 	char name[4 * DNS_MAX_NAME + 2];
 	int rc;
 
@@ -230,6 +233,20 @@ relay_query(void *arg, struct ds_req *req)
 		free(r);
 		return;
 	}
+	if ((res = upstreams_pick(rl->up, &r->q)) == NULL) {
+		/* A special-use name (libunbound asking for a DS or DNSKEY
+		 * on the way): it never leaves the host. */
+		uint8_t out[512];
+		int n = route_local(upstreams_route(rl->up), &r->q,
+		    rl->edns_size, out, sizeof(out));
+
+		if (n > 0)
+			listener_reply(req, out, (size_t)n);
+		else
+			relay_error(rl, req, &r->q, DNS_RCODE_SERVFAIL);
+		free(r);
+		return;
+	}
 	r->rl = rl;
 	r->req = req;
 	r->next = rl->rqs;
@@ -245,12 +262,12 @@ relay_query(void *arg, struct ds_req *req)
 	/* getdns may answer before resolver_query returns: r lives on
 	 * until then (see relay_done). */
 	r->submitting = true;
-	r->res = rl->res;
-	rc = resolver_query(rl->res, name, r->q.qtype, relay_done, r, &r->id);
+	r->res = res;
+	rc = resolver_query(res, name, r->q.qtype, relay_done, r, &r->id);
 	r->submitting = false;
 	if (rc != 0) {
 		rrq_unlink(r);
-		relay_failed(rl, resolver_last_error(rl->res));
+		relay_failed(rl, resolver_last_error(res));
 		relay_error(rl, req, &r->q, DNS_RCODE_SERVFAIL);
 		free(r);
 	} else if (r->done)
@@ -337,7 +354,7 @@ relay_bind(struct relay *rl, int *ufd, int *tfd)
 }
 
 struct relay *
-relay_create(struct event_base *base, struct resolver *res,
+relay_create(struct event_base *base, struct upstreams *up,
     uint16_t edns_size, unsigned max_inflight, struct stats *st)
 {
 	struct relay *rl;
@@ -348,7 +365,7 @@ relay_create(struct event_base *base, struct resolver *res,
 		ds_err("relay: out of memory");
 		return NULL;
 	}
-	rl->res = res;
+	rl->up = up;
 	rl->st = st;
 	rl->edns_size = edns_size;
 	rl->max_inflight = max_inflight;
@@ -400,9 +417,9 @@ relay_delete(struct relay *rl)
 }
 
 void
-relay_set_resolver(struct relay *rl, struct resolver *res)
+relay_set_upstreams(struct relay *rl, struct upstreams *up)
 {
-	rl->res = res;
+	rl->up = up;
 }
 
 void

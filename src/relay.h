@@ -19,20 +19,23 @@ struct event_base;
 struct resolver;
 struct relay;
 
-/* Start a relay on base in front of res (not owned).  edns_size is the
- * UDP size the relay advertises.  Returns NULL after logging. */
+/* Start a relay on base in front of up (not owned): each question goes
+ * to the resolver its route picks, and a special-use name is answered
+ * here.  edns_size is the UDP size the relay advertises.  Returns NULL
+ * after logging. */
 struct stats;
+struct upstreams;
 /* st (may be NULL) gets the upstream counters: queries, errors, latency,
  * time of the last good reply. */
-struct relay *relay_create(struct event_base *base, struct resolver *res,
+struct relay *relay_create(struct event_base *base, struct upstreams *up,
     uint16_t edns_size, unsigned max_inflight, struct stats *st);
 
 /* Close the relay; queries in flight are cancelled.  Takes NULL. */
 void relay_delete(struct relay *rl);
 
-/* New queries go to res from now on (not owned); those in flight finish
+/* New queries go to up from now on (not owned); those in flight finish
  * on the resolver they were sent on. */
-void relay_set_resolver(struct relay *rl, struct resolver *res);
+void relay_set_upstreams(struct relay *rl, struct upstreams *up);
 
 /* Before res is deleted: fail (SERVFAIL to libunbound) the queries still
  * in flight on it. */

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -67,7 +68,8 @@ static void evloop_run_once(getdns_eventloop *, int);
 static void evloop_fire(evutil_socket_t, short, void *);
 static void getdns_logged(void *, uint64_t, getdns_loglevel_type,
     const char *, va_list) __attribute__((format(printf, 4, 0)));
-static int set_upstreams(struct resolver *, const struct ds_config *);
+static int set_upstreams(struct resolver *, const struct ds_config *,
+    const struct ds_fwd_zone *);
 static void count_event(struct resolver *, const char *);
 static void resolver_done(getdns_context *, getdns_callback_type_t,
     getdns_dict *, void *, getdns_transaction_t);
@@ -238,9 +240,15 @@ b64_decode(const char *text, uint8_t *out, size_t outlen)
 	return n - (int)pad;
 }
 
+/* The upstreams of the default route (zone NULL) or of a forward zone;
+ * a plain zone's are set with "port", without TLS settings. */
 static int
-set_upstreams(struct resolver *r, const struct ds_config *cfg)
+set_upstreams(struct resolver *r, const struct ds_config *cfg,
+    const struct ds_fwd_zone *zone)
 {
+	const struct ds_upstream *ups = zone ? zone->upstreams : cfg->upstreams;
+	size_t nups = zone ? zone->nupstreams : cfg->nupstreams;
+	bool plain = zone != NULL && zone->transport == DS_FWD_PLAIN;
 	getdns_list *list = NULL, *pins = NULL;
 	getdns_dict *d = NULL, *pin = NULL;
 	getdns_return_t ret;
@@ -250,8 +258,8 @@ set_upstreams(struct resolver *r, const struct ds_config *cfg)
 	r->upstreams[0] = '\0';
 	if ((list = getdns_list_create()) == NULL)
 		goto fail;
-	for (i = 0; i < cfg->nupstreams; i++) {
-		const struct ds_upstream *u = &cfg->upstreams[i];
+	for (i = 0; i < nups; i++) {
+		const struct ds_upstream *u = &ups[i];
 		getdns_bindata addr, type;
 		const struct sockaddr_storage *ss = &u->addr;
 
@@ -274,7 +282,8 @@ set_upstreams(struct resolver *r, const struct ds_config *cfg)
 			ret = getdns_dict_set_bindata(d, "address_data",
 			    &addr);
 		if (!ret)
-			ret = getdns_dict_set_int(d, "tls_port", u->port);
+			ret = getdns_dict_set_int(d, plain ? "port" :
+			    "tls_port", u->port);
 		if (!ret && u->auth_name)
 			ret = getdns_dict_util_set_string(d, "tls_auth_name",
 			    u->auth_name);
@@ -325,10 +334,11 @@ set_upstreams(struct resolver *r, const struct ds_config *cfg)
 		d = NULL;
 		if (off < sizeof(r->upstreams))
 			off += (size_t)snprintf(r->upstreams + off,
-			    sizeof(r->upstreams) - off, "%s%s@%u%s%s",
+			    sizeof(r->upstreams) - off, "%s%s@%u%s%s%s",
 			    i ? ", " : "", u->address, u->port,
 			    u->auth_name ? "#" : "",
-			    u->auth_name ? u->auth_name : "");
+			    u->auth_name ? u->auth_name : "",
+			    plain ? " (plain)" : "");
 	}
 	ret = getdns_context_set_upstream_recursive_servers(r->ctx, list);
 	if (ret)
@@ -356,9 +366,16 @@ fail:
 } while (0)
 
 struct resolver *
-resolver_create(struct event_base *base, const struct ds_config *cfg)
+resolver_create(struct event_base *base, const struct ds_config *cfg,
+    const struct ds_fwd_zone *zone)
 {
 	static getdns_transport_list_t tls_only[] = { GETDNS_TRANSPORT_TLS };
+	static getdns_transport_list_t udp_tcp[] = {
+		GETDNS_TRANSPORT_UDP, GETDNS_TRANSPORT_TCP
+	};
+	bool plain = zone != NULL && zone->transport == DS_FWD_PLAIN;
+	const char *ca_file = zone != NULL && zone->tls_ca_file != NULL ?
+	    zone->tls_ca_file : cfg->tls_ca_file;
 	struct resolver *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -386,9 +403,18 @@ resolver_create(struct event_base *base, const struct ds_config *cfg)
 	    GETDNS_LOG_SYS_STUB : 0), GETDNS_LOG_DEBUG, getdns_logged));
 	GD_CHECK(getdns_context_set_resolution_type(r->ctx,
 	    GETDNS_RESOLUTION_STUB));
-	GD_CHECK(getdns_context_set_dns_transport_list(r->ctx, 1, tls_only));
-	GD_CHECK(getdns_context_set_tls_authentication(r->ctx,
-	    GETDNS_AUTHENTICATION_REQUIRED));
+	/* A plain zone: the operator's explicit choice, for that zone's
+	 * names alone (route.h); every other context is TLS alone, with
+	 * authentication required. */
+	if (plain)
+		GD_CHECK(getdns_context_set_dns_transport_list(r->ctx, 2,
+		    udp_tcp));
+	else {
+		GD_CHECK(getdns_context_set_dns_transport_list(r->ctx, 1,
+		    tls_only));
+		GD_CHECK(getdns_context_set_tls_authentication(r->ctx,
+		    GETDNS_AUTHENTICATION_REQUIRED));
+	}
 	GD_CHECK(getdns_context_set_trust_anchors_verify_CA(r->ctx, ""));
 	GD_CHECK(getdns_context_set_append_name(r->ctx,
 	    GETDNS_APPEND_NAME_NEVER));
@@ -405,9 +431,8 @@ resolver_create(struct event_base *base, const struct ds_config *cfg)
 	    cfg->round_robin ? 1 : 0));
 	GD_CHECK(getdns_context_set_tls_query_padding_blocksize(r->ctx,
 	    (uint16_t)cfg->padding_blocksize));
-	if (cfg->tls_ca_file)
-		GD_CHECK(getdns_context_set_tls_ca_file(r->ctx,
-		    cfg->tls_ca_file));
+	if (ca_file)
+		GD_CHECK(getdns_context_set_tls_ca_file(r->ctx, ca_file));
 	if (cfg->tls_ca_path)
 		GD_CHECK(getdns_context_set_tls_ca_path(r->ctx,
 		    cfg->tls_ca_path));
@@ -415,7 +440,7 @@ resolver_create(struct event_base *base, const struct ds_config *cfg)
 		GD_CHECK(getdns_context_set_tls_min_version(r->ctx,
 		    strcmp(cfg->tls_min_version, "GETDNS_TLS1_3") == 0 ?
 		    GETDNS_TLS1_3 : GETDNS_TLS1_2));
-	if (set_upstreams(r, cfg) != 0)
+	if (set_upstreams(r, cfg, zone) != 0)
 		goto fail;
 	/* Every query asks for DNSSEC data (DO) and for the data even when
 	 * the upstream thinks it bogus (CD): dotsecd validates itself. */

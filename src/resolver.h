@@ -26,10 +26,15 @@ struct getdns_context;
 typedef void (*resolver_done_fn)(void *arg, int status, const uint8_t *reply,
     size_t len, const char *why);
 
-/* Create a context for cfg on base (cfg is read, not kept).  Returns NULL
- * after logging the getdns error on failure. */
+/* Create a context for cfg on base (cfg is read, not kept, except for
+ * the per-upstream counters of resolver_set_stats): for the default
+ * upstreams when zone is NULL, else for that forward zone's (its
+ * tls_ca_file, or the top level's; with transport plain, UDP and TCP
+ * without TLS).  Returns NULL after logging the getdns error on
+ * failure. */
+struct ds_fwd_zone;
 struct resolver *resolver_create(struct event_base *base,
-    const struct ds_config *cfg);
+    const struct ds_config *cfg, const struct ds_fwd_zone *zone);
 
 struct stats;
 /* Count each upstream's TLS handshakes and failures (from getdns's

@@ -50,6 +50,8 @@ struct totals {
 	uint64_t tcp_accepted;
 	uint64_t up_hs[STATS_UPSTREAMS], up_tlsf[STATS_UPSTREAMS];
 	uint64_t up_connf[STATS_UPSTREAMS];
+	uint64_t fwd_queries[STATS_ZONES];
+	uint64_t local_answers;
 	const struct ds_config *cfg;
 };
 
@@ -223,6 +225,9 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 			t->up_tlsf[i] += ld(&x->up_tls_failures[i]);
 			t->up_connf[i] += ld(&x->up_conn_failures[i]);
 		}
+		for (i = 0; i < STATS_ZONES; i++)
+			t->fwd_queries[i] += ld(&x->fwd_queries[i]);
+		t->local_answers += ld(&x->local_answers);
 		if (t->cfg == NULL)
 			t->cfg = atomic_load_explicit(&x->cfg,
 			    memory_order_acquire);
@@ -265,6 +270,18 @@ out_upstreams(struct out *o, const struct totals *t)
 			    t->cfg->upstreams[i].port,
 			    (unsigned long long)v[i]);
 	}
+	/* Forward zones: a plain zone's queries leave the host in clear
+	 * text, and say so in their label. */
+	out_head(o, "forward_queries_total", "counter",
+	    "Queries sent to each forward zone's upstreams.");
+	for (i = 0; i < t->cfg->nfwd_zones && i < STATS_ZONES; i++)
+		out_printf(o, "dotsec_forward_queries_total{zone=\"%s\","
+		    "transport=\"%s\"} %llu\n", t->cfg->fwd_zones[i].name,
+		    t->cfg->fwd_zones[i].transport == DS_FWD_PLAIN ? "plain" :
+		    "tls", (unsigned long long)t->fwd_queries[i]);
+	out_counter(o, "local_answers_total",
+	    "Special-use names answered by dotsecd itself.",
+	    t->local_answers);
 	out_head(o, "cache_size_bytes", "gauge",
 	    "Memory configured for the caches (cache_size).");
 	out_printf(o, "dotsec_cache_size_bytes %u\n", t->cfg->cache_size);

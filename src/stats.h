@@ -18,6 +18,7 @@
 #define STATS_QTYPES		8	/* see stats_qtype_index() */
 #define STATS_LAT_BUCKETS	12	/* see stats_latency_bounds_ms */
 #define STATS_UPSTREAMS		8	/* upstreams counted one by one */
+#define STATS_ZONES		32	/* forward zones counted one by one */
 
 enum stats_transport { STATS_UDP = 0, STATS_TCP = 1 };
 
@@ -57,6 +58,10 @@ struct stats {
 	atomic_uint_fast64_t up_tls_handshakes[STATS_UPSTREAMS];
 	atomic_uint_fast64_t up_tls_failures[STATS_UPSTREAMS];
 	atomic_uint_fast64_t up_conn_failures[STATS_UPSTREAMS];
+	/* queries sent to each forward zone's upstreams, by its index in
+	 * the configuration's fwd_zones; and names answered here */
+	atomic_uint_fast64_t fwd_queries[STATS_ZONES];
+	atomic_uint_fast64_t local_answers;
 	/* the configuration in force (its upstreams name the labels, its
 	 * cache_size is reported); configurations live until exit */
 	_Atomic(const struct ds_config *) cfg;

@@ -186,10 +186,10 @@ ub_setup(struct ub_ctx *ctx, const char *relay_ip, unsigned relay_port,
 	    set_opt(ctx, "trust-anchor-signaling:", "no") != 0 ||
 	    set_opt(ctx, "aggressive-nsec:", "yes") != 0 ||
 	    set_opt(ctx, "edns-buffer-size:", "1232") != 0 ||
-	    /* A stub forwards names its upstream may serve: libunbound's
-	     * built-in answers for test., home.arpa. and the private reverse
-	     * zones would hide them.  localhost, onion. and invalid. stay
-	     * local (RFC 6761, RFC 7686). */
+	    /* dotsecd answers the special-use names itself (route.h);
+	     * libunbound's own answers for them are turned off, here and
+	     * in set_route_options, so that a forward zone or
+	     * local_zones_disable can send them upstream. */
 	    set_opt(ctx, "local-zone:", "test. nodefault") != 0 ||
 	    set_opt(ctx, "local-zone:", "home.arpa. nodefault") != 0 ||
 	    set_opt(ctx, "unblock-lan-zones:", "yes") != 0 ||
@@ -210,6 +210,51 @@ validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
 	return ub_setup(ctx, relay_ip, relay_port, timeout_ms, false);
 }
 
+/* What libunbound must know of the routes (route.h): dotsecd answers the
+ * special-use names itself, so libunbound's own local zones of the same
+ * names are off (a forward zone or local_zones_disable may send them
+ * upstream); names below a negative trust anchor or an insecure forward
+ * zone are not validated; a forward zone's own trust anchors. */
+static int
+set_route_options(struct ub_ctx *ctx, const struct ds_config *cfg)
+{
+	char opt[DNS_MAX_NAME * 4 + 16];
+	size_t i, j;
+	int rc;
+
+	for (i = 0; ds_special_zones[i] != NULL; i++) {
+		/* ub_setup already turned these two off. */
+		if (strcmp(ds_special_zones[i], "test.") == 0 ||
+		    strcmp(ds_special_zones[i], "home.arpa.") == 0)
+			continue;
+		snprintf(opt, sizeof(opt), "%s nodefault",
+		    ds_special_zones[i]);
+		if (set_opt(ctx, "local-zone:", opt) != 0)
+			return -1;
+	}
+	for (i = 0; i < cfg->ndomain_insecure; i++)
+		if (set_opt(ctx, "domain-insecure:",
+		    cfg->domain_insecure[i]) != 0)
+			return -1;
+	for (i = 0; i < cfg->nfwd_zones; i++) {
+		const struct ds_fwd_zone *z = &cfg->fwd_zones[i];
+
+		if (z->insecure && set_opt(ctx, "domain-insecure:",
+		    z->name) != 0)
+			return -1;
+		for (j = 0; z->trust_anchors && z->trust_anchors[j]; j++) {
+			if ((rc = ub_ctx_add_ta(ctx,
+			    z->trust_anchors[j])) != 0) {
+				ds_err("libunbound: forward zone %s: trust "
+				    "anchor '%s': %s", z->name,
+				    z->trust_anchors[j], ub_strerror(rc));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 /* A context on base with the caches for its role and the anchors. */
 static struct ub_ctx *
 context_create(struct event_base *base, const struct ds_config *cfg,
@@ -225,7 +270,8 @@ context_create(struct event_base *base, const struct ds_config *cfg,
 		return NULL;
 	}
 	if (ub_setup(ctx, relay_ip, relay_port, cfg->timeout_ms, fresh) != 0 ||
-	    set_cache_options(ctx, cfg, fresh) != 0)
+	    set_cache_options(ctx, cfg, fresh) != 0 ||
+	    set_route_options(ctx, cfg) != 0)
 		goto fail;
 	for (i = 0; anchors[i] != NULL; i++) {
 		if ((rc = ub_ctx_add_ta(ctx, anchors[i])) != 0) {

@@ -23,7 +23,9 @@
 #include "ratelimit.h"
 #include "relay.h"
 #include "resolver.h"
+#include "route.h"
 #include "stats.h"
+#include "upstreams.h"
 #include "validator.h"
 #include "worker.h"
 
@@ -36,7 +38,9 @@ struct worker {
 	const struct ds_config *cfg;
 	unsigned index;
 	struct event_base *base;
-	struct resolver *res;
+	struct upstreams *up;	/* the resolvers of every route */
+	unsigned gen;		/* counts route changes: an answer from
+				   before one is not cached */
 	struct relay *relay;
 	struct validator *val;
 	struct frontcache *fc;	/* shared by the workers; NULL: none */
@@ -64,10 +68,10 @@ struct worker {
 	char **anchors;		/* the set the validator trusts */
 	const struct ds_config *pending_cfg;	/* under anchor_lock */
 	struct event *reconf_ev;
-	/* Resolvers replaced by a reload, deleted after a grace time. */
-	struct resolver *old_res[4];
-	struct timespec old_res_since[4];
-	unsigned nold_res;
+	/* Upstream sets replaced by a reload, deleted after a grace time. */
+	struct upstreams *old_up[4];
+	struct timespec old_up_since[4];
+	unsigned nold_up;
 	FILE *query_log;	/* shared, not owned; NULL: off */
 	/* Stopping: listeners paused, the loop ends when the last query is
 	 * answered or at drain_deadline. */
@@ -101,6 +105,7 @@ struct query {
 	bool refresh;		/* a prefetch: no client, the answer only
 				   replaces the cached one */
 	int verdict;		/* enum stats_verdict, -1 none yet */
+	unsigned gen;		/* the worker's gen when it was asked */
 	struct timespec start;
 	uint64_t gd_id;		/* resolver transaction, cd_path */
 	struct resolver *res;	/* the resolver of gd_id */
@@ -269,7 +274,7 @@ query_shape(struct query *qr, const uint8_t *pkt, size_t len, bool ad,
 	o.keep_dnssec = qr->q.do_bit;
 	o.edns_size = (uint16_t)w->cfg->edns_udp_size;
 	o.ede_code = DNS_EDE_NONE;
-	if (store && w->fc != NULL) {
+	if (store && w->fc != NULL && qr->gen == w->gen) {
 		o.max_size = DNS_MAX_MSG;
 		n = dnsmsg_shape(&qr->q, pkt, len, &o, out, sizeof(out));
 		if (n > 0) {
@@ -336,7 +341,8 @@ bogus_answer(struct query *qr, int ede, const char *text)
 	unsigned i;
 	int n;
 
-	for (i = 0; w->fc != NULL && w->cfg->bogus_ttl > 0 && i < 3; i++) {
+	for (i = 0; w->fc != NULL && w->cfg->bogus_ttl > 0 &&
+	    qr->gen == w->gen && i < 3; i++) {
 		vq = qr->q;
 		vq.edns = variant[i].edns;
 		vq.do_bit = variant[i].do_bit;
@@ -505,6 +511,7 @@ prefetch(struct worker *w, const struct dnsmsg_query *q)
 	}
 	qr->w = w;
 	qr->q = *q;
+	qr->gen = w->gen;
 	qr->refresh = true;
 	qr->verdict = -1;
 	clock_gettime(CLOCK_MONOTONIC, &qr->start);
@@ -521,6 +528,28 @@ prefetch(struct worker *w, const struct dnsmsg_query *q)
 	}
 	if (!qr->pending)
 		query_free(qr);
+}
+
+/* Answer a special-use name here, when the route table serves it
+ * locally.  True if req was answered. */
+static bool
+answer_local(struct worker *w, struct ds_req *req, struct query *qr)
+{
+	uint8_t out[512];
+	int n = route_local(upstreams_route(w->up), &qr->q,
+	    (uint16_t)w->cfg->edns_udp_size, out, sizeof(out));
+
+	if (n == 0)
+		return false;
+	stats_inc(&w->stats.local_answers);
+	qr->verdict = STATS_INSECURE;
+	stats_inc(&w->stats.verdict[STATS_INSECURE]);
+	if (n > 0 && (size_t)n <= client_limit(w, req, &qr->q))
+		send_reply(w, req, out, (size_t)n, qr);
+	else
+		reply_error(w, req, &qr->q, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
+		    "local answer too large", qr);
+	return true;
 }
 
 static void
@@ -603,6 +632,9 @@ client_query(void *arg, struct ds_req *req)
 				deadline_ms = STALE_WAIT_MS;
 		}
 	}
+	/* Special-use names never leave the host (route.h). */
+	if (answer_local(w, req, qr))
+		return;
 	/* Queries already answered (libunbound may still work on them after
 	 * a timeout) do not count: they hold no client. */
 	if (w->nwaiting >= w->cfg->max_inflight) {
@@ -633,6 +665,7 @@ client_query(void *arg, struct ds_req *req)
 	*qr = tmp;
 	qr->w = w;
 	qr->req = req;
+	qr->gen = w->gen;
 	query_link(qr);
 	w->nwaiting++;
 	if ((qr->timer = evtimer_new(w->base, query_timo, qr)) == NULL) {
@@ -649,8 +682,8 @@ client_query(void *arg, struct ds_req *req)
 	if (qr->q.cd) {
 		/* The client validates, or wants the data anyway. */
 		qr->cd_path = true;
-		qr->res = w->res;
-		rc = resolver_query(w->res, name, qr->q.qtype, cd_done, qr,
+		qr->res = upstreams_pick(w->up, &qr->q);
+		rc = resolver_query(qr->res, name, qr->q.qtype, cd_done, qr,
 		    &qr->gd_id);
 	} else
 		rc = validator_resolve(w->val, name, qr->q.qtype,
@@ -661,7 +694,7 @@ client_query(void *arg, struct ds_req *req)
 		 * after failures; libunbound only on internal errors. */
 		qr->pending = false;
 		if (qr->cd_path)
-			upstream_failed(qr, resolver_last_error(w->res));
+			upstream_failed(qr, resolver_last_error(qr->res));
 		else
 			query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
 			    "cannot start validation");
@@ -795,27 +828,33 @@ health_tick(evutil_socket_t fd, short what, void *arg)
 	if (w->health_pending || w->cfg->metrics_address == NULL ||
 	    (int64_t)time(NULL) - last < (int64_t)health_period(w->cfg))
 		return;
-	w->health_res = w->res;
+	w->health_res = upstreams_default(w->up);
 	w->health_pending = true;
-	if (resolver_query(w->res, ".", DNS_TYPE_NS, health_done, w,
+	if (resolver_query(w->health_res, ".", DNS_TYPE_NS, health_done, w,
 	    &id) != 0)
 		w->health_pending = false;
 }
 
-/* Delete the oldest replaced resolver, failing its queries first. */
+/* Delete the oldest replaced upstream set, failing its queries first. */
 static void
-drop_oldest_resolver(struct worker *w)
+drop_oldest_upstreams(struct worker *w)
 {
-	/* Deleting a resolver runs no callback: the probe ends here. */
-	if (w->health_pending && w->health_res == w->old_res[0])
-		w->health_pending = false;
-	relay_forget_resolver(w->relay, w->old_res[0]);
-	resolver_delete(w->old_res[0]);
-	w->nold_res--;
-	memmove(w->old_res, w->old_res + 1, sizeof(w->old_res[0]) *
-	    w->nold_res);
-	memmove(w->old_res_since, w->old_res_since + 1,
-	    sizeof(w->old_res_since[0]) * w->nold_res);
+	struct upstreams *u = w->old_up[0];
+	size_t i;
+
+	for (i = 0; i < upstreams_count(u); i++) {
+		/* Deleting a resolver runs no callback: the probe ends
+		 * here. */
+		if (w->health_pending && w->health_res == upstreams_get(u, i))
+			w->health_pending = false;
+		relay_forget_resolver(w->relay, upstreams_get(u, i));
+	}
+	upstreams_delete(u);
+	w->nold_up--;
+	memmove(w->old_up, w->old_up + 1, sizeof(w->old_up[0]) *
+	    w->nold_up);
+	memmove(w->old_up_since, w->old_up_since + 1,
+	    sizeof(w->old_up_since[0]) * w->nold_up);
 }
 
 static void
@@ -835,12 +874,12 @@ retire_timo(evutil_socket_t fd, short what, void *arg)
 		} else
 			i++;
 	}
-	/* A replaced resolver gets its queries' whole timeout, twice. */
-	while (w->nold_res > 0 && ms_since(&w->old_res_since[0]) >
+	/* A replaced set gets its queries' whole timeout, twice. */
+	while (w->nold_up > 0 && ms_since(&w->old_up_since[0]) >
 	    2 * (long long)w->cfg->timeout_ms + 1000) {
-		drop_oldest_resolver(w);
+		drop_oldest_upstreams(w);
 	}
-	if (w->nretired > 0 || w->nold_res > 0)
+	if (w->nretired > 0 || w->nold_up > 0)
 		evtimer_add(w->retire_timer, &tv);
 }
 
@@ -932,12 +971,29 @@ same_upstreams(const struct ds_config *a, const struct ds_config *b)
 	return true;
 }
 
+/* A route changed at and below name: the answers cached for it go. */
+static void
+route_changed(void *arg, const char *name)
+{
+	struct worker *w = arg;
+	uint8_t wire[DNS_MAX_NAME];
+	int len = route_name_to_wire(name, wire, sizeof(wire));
+	size_t n;
+
+	if (w->fc == NULL || len < 0)
+		return;
+	n = frontcache_drop_below(w->fc, wire, (size_t)len);
+	ds_info("worker %u: route of %s changed; %zu cached answers dropped",
+	    w->index, name, n);
+}
+
 static void
 reconf_arrived(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	const struct ds_config *cfg, *old = w->cfg;
 	struct timeval now = { 0, 0 };
+	size_t nchanged;
 
 	(void)fd;
 	(void)what;
@@ -949,28 +1005,34 @@ reconf_arrived(evutil_socket_t fd, short what, void *arg)
 		return;
 	w->cfg = cfg;
 	atomic_store(&w->stats.cfg, cfg);
-	if (!same_upstreams(old, cfg)) {
-		struct resolver *r = resolver_create(w->base, cfg);
+	/* Answers of names whose route changed, in the answer cache and in
+	 * libunbound's (a new validator), go; the rest stay. */
+	nchanged = route_changes(old, cfg, route_changed, w);
+	if (nchanged > 0)
+		w->gen++;
+	if (!same_upstreams(old, cfg) || nchanged > 0) {
+		struct upstreams *u = upstreams_create(w->base, cfg,
+		    &w->stats);
 
-		if (r == NULL)
+		if (u == NULL)
 			ds_err("worker %u: new upstream settings not usable; "
 			    "the previous upstreams stay", w->index);
 		else {
-			if (w->nold_res == sizeof(w->old_res) /
-			    sizeof(w->old_res[0]))
-				drop_oldest_resolver(w);
+			if (w->nold_up == sizeof(w->old_up) /
+			    sizeof(w->old_up[0]))
+				drop_oldest_upstreams(w);
 			clock_gettime(CLOCK_MONOTONIC,
-			    &w->old_res_since[w->nold_res]);
-			w->old_res[w->nold_res++] = w->res;
-			resolver_set_stats(r, &w->stats);
-			w->res = r;
-			relay_set_resolver(w->relay, r);
+			    &w->old_up_since[w->nold_up]);
+			w->old_up[w->nold_up++] = w->up;
+			w->up = u;
+			relay_set_upstreams(w->relay, u);
 			evtimer_add(w->retire_timer, &now);
-			ds_notice("worker %u: upstreams now %s", w->index,
-			    resolver_upstreams_str(r));
+			ds_notice("worker %u: upstreams now %s; %zu forward "
+			    "zones", w->index, resolver_upstreams_str(
+			    upstreams_default(u)), cfg->nfwd_zones);
 		}
 	}
-	if (old->cache_size != cfg->cache_size ||
+	if (nchanged > 0 || old->cache_size != cfg->cache_size ||
 	    old->cache_min_ttl != cfg->cache_min_ttl ||
 	    old->cache_max_ttl != cfg->cache_max_ttl ||
 	    old->prefetch != cfg->prefetch ||
@@ -979,13 +1041,15 @@ reconf_arrived(evutil_socket_t fd, short what, void *arg)
 		    relay_ip(w->relay), relay_port(w->relay), w->anchors);
 
 		if (v == NULL)
-			ds_err("worker %u: new cache settings not usable",
-			    w->index);
+			ds_err("worker %u: new cache or route settings not "
+			    "usable by libunbound", w->index);
 		else {
 			retire_validator(w, v);
-			ds_notice("worker %u: cache settings changed; "
-			    "libunbound's caches start again (the answer "
-			    "cache is kept)", w->index);
+			ds_notice("worker %u: %s changed; libunbound's caches "
+			    "start again (the answer cache is kept%s)",
+			    w->index, nchanged > 0 ? "routes" :
+			    "cache settings", nchanged > 0 ?
+			    " for names whose route did not change" : "");
 		}
 	}
 	if (old->ratelimit_qps != cfg->ratelimit_qps) {
@@ -1085,14 +1149,13 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 		goto fail;
 	}
 	atomic_store(&w->stats.cfg, cfg);
-	if ((w->res = resolver_create(w->base, cfg)) == NULL ||
-	    (w->relay = relay_create(w->base, w->res,
+	if ((w->up = upstreams_create(w->base, cfg, &w->stats)) == NULL ||
+	    (w->relay = relay_create(w->base, w->up,
 	    (uint16_t)cfg->edns_udp_size,
 	    cfg->limit_outstanding_queries, &w->stats)) == NULL ||
 	    (w->val = validator_create(w->base, cfg, relay_ip(w->relay),
 	    relay_port(w->relay), anchors)) == NULL)
 		goto fail;
-	resolver_set_stats(w->res, &w->stats);
 	memset(&lo, 0, sizeof(lo));
 	lo.tcp_idle_timeout_ms = cfg->tcp_idle_timeout_ms;
 	lo.tcp_max_connections = cfg->tcp_max_connections;
@@ -1197,9 +1260,9 @@ worker_delete(struct worker *w)
 	for (i = 0; i < w->nretired; i++)
 		validator_delete(w->retired[i]);
 	relay_delete(w->relay);
-	for (i = 0; i < w->nold_res; i++)
-		resolver_delete(w->old_res[i]);
-	resolver_delete(w->res);
+	for (i = 0; i < w->nold_up; i++)
+		upstreams_delete(w->old_up[i]);
+	upstreams_delete(w->up);
 	while (w->queries)
 		query_free(w->queries);
 	if (w->anchor_ev)

@@ -114,10 +114,9 @@
 #   WORLD_UPSTREAM_CONF   the good upstream's unbound.conf (unbound-control -c)
 #   WORLD_NSD_LOG         NSD's log
 #   WORLD_TLD             "example": the signed TLD under the test root.
-#                         Not "test.": libunbound (so dotsecd) answers
-#                         test., invalid., onion. etc. itself with NXDOMAIN
-#                         (unbound's default local zones, RFC 6761), so a
-#                         world under test. never reaches the upstream.
+#                         Not "test.": dotsecd answers test., invalid.,
+#                         onion. etc. itself with NXDOMAIN (RFC 6761), so
+#                         a world under test. never reaches the upstream.
 # Zones, all children of the signed TLD (ECDSAP256SHA256, NSEC), itself
 # under the signed test root "." (ECDSAP256SHA256, NSEC); every signed zone
 # has a KSK and a ZSK; all TTLs 300 (but see WORLD_ROOT_DNSKEY_TTL).  The
@@ -1052,4 +1051,139 @@ world_upstream_restart() {
 		_world_listening t "$addr" 853
 	_world_wait "upstream $1 restarted (DoT query)" "$pid" 15 \
 		_world_dot_ok "$addr"
+}
+
+# ---------------------------------------------------------------- a corporate network
+
+# world_start_corp: the internal DNS of a network that the test root does
+# not delegate, for split-DNS tests.  Not started by world_start.  Zones,
+# served by two servers of their own (unbound auth-zones; any other name
+# they are asked goes on to the world's NSD, and shows in their logs):
+#   WORLD_CORP_ZONE=corp.example     unsigned; example. (signed) proves it
+#       does not exist, so validating it from the root is bogus.
+#       www A 192.0.2.80, AAAA 2001:db8::80, TXT "corp"; *.wild A 198.51.100.80
+#   WORLD_VAULT_ZONE=vault.internal  signed (ECDSAP256SHA256, NSEC) with
+#       keys of its own; its DS in WORLD_VAULT_DS (one zone-format line).
+#       www A 192.0.2.81
+#   WORLD_BROKEN_ZONE=broken.internal  signed like vault.internal, DS in
+#       WORLD_BROKEN_DS, but the RRSIG of www A corrupted.  www A 192.0.2.82
+# Servers:
+#   WORLD_CORPDOT_ADDR@853  DoT, certificate for WORLD_CORP_AUTH_NAME
+#       (dns.corp.example) from a CA of its own, WORLD_CORP_CA_FILE (not
+#       the world's CA); log WORLD_CORPDOT_LOG
+#   WORLD_CORPPLAIN_ADDR@53 clear-text UDP and TCP; log WORLD_CORPPLAIN_LOG
+world_start_corp() {
+	local zd=$WORLD_DIR/zones d=$WORLD_DIR/tls z tmp p1 p2
+	WORLD_CORP_ZONE=corp.$WORLD_TLD
+	WORLD_VAULT_ZONE=vault.internal
+	WORLD_BROKEN_ZONE=broken.internal
+	WORLD_CORPDOT_ADDR=$WORLD_NET.8
+	WORLD_CORPPLAIN_ADDR=$WORLD_NET.9
+	WORLD_CORP_AUTH_NAME=dns.corp.example
+	# Its own CA: a forward zone's tls_ca_file must be what makes it work.
+	_world_run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		-nodes -keyout "$d/corpca.key" -out "$d/corpca.pem" -days 30 \
+		-subj "/CN=dotsec test corporate CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign"
+	_world_leaf "$d" corp "$WORLD_CORP_AUTH_NAME" corpca
+	WORLD_CORP_CA_FILE=$d/corpca.pem
+
+	z=$WORLD_CORP_ZONE
+	{
+		printf '$ORIGIN %s.\n$TTL 300\n' "$z"
+		printf '@ SOA ns.%s. hostmaster.%s. 1 3600 900 604800 300\n' "$z" "$z"
+		printf '@ NS ns.%s.\nns A 192.0.2.79\n' "$z"
+		printf 'www A 192.0.2.80\nwww AAAA 2001:db8::80\nwww TXT "corp"\n'
+		printf '*.wild A 198.51.100.80\n'
+	} >"$zd/$z.signed"
+	for z in "$WORLD_VAULT_ZONE" "$WORLD_BROKEN_ZONE"; do
+		{
+			printf '$ORIGIN %s.\n$TTL 300\n' "$z"
+			printf '@ SOA ns.%s. hostmaster.%s. 1 3600 900 604800 300\n' "$z" "$z"
+			printf '@ NS ns.%s.\nns A 192.0.2.79\n' "$z"
+			if [ "$z" = "$WORLD_VAULT_ZONE" ]; then
+				printf 'www A 192.0.2.81\n'
+			else
+				printf 'www A 192.0.2.82\n'
+			fi
+		} >"$zd/$z.zone"
+		_world_keygen "$z" ECDSAP256SHA256
+		_world_sign "$z" "$zd/$z.zone" -- "$_ksk" "$_zsk"
+		if [ "$z" = "$WORLD_VAULT_ZONE" ]; then
+			WORLD_VAULT_DS=$(_world_ds "$_ksk" | tr -s ' \t' ' ')
+		else
+			WORLD_BROKEN_DS=$(_world_ds "$_ksk" | tr -s ' \t' ' ')
+		fi
+	done
+	z=$WORLD_BROKEN_ZONE
+	tmp=$zd/$z.tmp
+	awk -v o="www.$z." '$1 == o && $4 == "RRSIG" && $5 == "A" {
+		s = $NF; p = int(length(s) / 2); c = substr(s, p, 1)
+		r = (c == "A") ? "B" : "A"
+		$NF = substr(s, 1, p - 1) r substr(s, p + 1); n++ }
+		{ print } END { if (n != 1) exit 1 }' "$zd/$z.signed" >"$tmp" ||
+		_world_die "could not corrupt the RRSIG of www.$z A"
+	mv "$tmp" "$zd/$z.signed"
+
+	_world_corp_server corpdot "interface: $WORLD_CORPDOT_ADDR@853
+	tls-port: 853
+	tls-service-key: \"$d/corp.key\"
+	tls-service-pem: \"$d/corp.pem\""
+	p1=$_world_pid
+	_world_corp_server corpplain "interface: $WORLD_CORPPLAIN_ADDR@53"
+	p2=$_world_pid
+	WORLD_CORPDOT_LOG=$WORLD_DIR/corpdot/unbound.log
+	WORLD_CORPPLAIN_LOG=$WORLD_DIR/corpplain/unbound.log
+	export WORLD_CORP_ZONE WORLD_VAULT_ZONE WORLD_BROKEN_ZONE \
+		WORLD_CORPDOT_ADDR WORLD_CORPPLAIN_ADDR WORLD_CORP_AUTH_NAME \
+		WORLD_CORP_CA_FILE WORLD_VAULT_DS WORLD_BROKEN_DS \
+		WORLD_CORPDOT_LOG WORLD_CORPPLAIN_LOG
+	_world_wait "corporate DoT server" "$p1" 15 \
+		_world_listening t "$WORLD_CORPDOT_ADDR" 853
+	_world_wait "corporate plain server" "$p2" 15 \
+		_world_listening u "$WORLD_CORPPLAIN_ADDR" 53
+	_world_wait "corporate servers (queries)" "$p1" 15 _world_corp_ok
+}
+
+_world_corp_ok() {
+	kdig +tls +tls-ca="$WORLD_CORP_CA_FILE" +tls-hostname="$WORLD_CORP_AUTH_NAME" \
+		+time=2 +retry=0 @"$WORLD_CORPDOT_ADDR" -p 853 "www.$WORLD_CORP_ZONE." A |
+		grep -q 'status: NOERROR' &&
+		dig +time=2 +tries=1 @"$WORLD_CORPPLAIN_ADDR" "www.$WORLD_CORP_ZONE." A |
+		grep -q 'status: NOERROR'
+}
+
+# _world_corp_server NAME "INTERFACE LINES": an unbound serving the
+# corporate zones from their files (auth-zone), everything else through
+# NSD; log-queries: yes.  Sets _world_pid.
+_world_corp_server() {
+	local n=$1 d=$WORLD_DIR/$1 z
+	mkdir -p "$d"
+	{
+		printf 'server:\n\tverbosity: 1\n\tnum-threads: 1\n'
+		printf '\tinterface-automatic: no\n\t%s\n\tport: 53\n' "$2"
+		printf '\tdo-ip6: no\n\tdo-not-query-localhost: no\n'
+		printf '\taccess-control: 127.0.0.0/8 allow\n'
+		printf '\tusername: ""\n\tchroot: ""\n\tdirectory: "%s"\n' "$d"
+		printf '\tpidfile: "%s/unbound.pid"\n\tlogfile: "%s/unbound.log"\n' "$d" "$d"
+		printf '\tuse-syslog: no\n\tlog-time-ascii: yes\n\tlog-queries: yes\n'
+		printf '\tmodule-config: "iterator"\n\tqname-minimisation: no\n'
+		printf '\tharden-referral-path: no\n\tso-reuseport: no\n'
+		printf '\tminimal-responses: yes\n'
+		printf 'stub-zone:\n\tname: "."\n\tstub-addr: %s@53\n' "$WORLD_NSD_ADDR"
+		printf 'remote-control:\n\tcontrol-enable: yes\n'
+		printf '\tcontrol-interface: "%s/control.sock"\n\tcontrol-use-cert: no\n' "$d"
+		for z in "$WORLD_CORP_ZONE" "$WORLD_VAULT_ZONE" "$WORLD_BROKEN_ZONE"; do
+			printf 'auth-zone:\n\tname: "%s."\n\tzonefile: "%s"\n' \
+				"$z" "$WORLD_DIR/zones/$z.signed"
+			printf '\tfor-downstream: yes\n\tfor-upstream: yes\n'
+		done
+	} >"$d/unbound.conf"
+	_world_run unbound-checkconf "$d/unbound.conf"
+	unbound -d -c "$d/unbound.conf" >"$d/unbound.stderr" 2>&1 &
+	_world_pid=$!
+	_world_addpid "$_world_pid"
+	world_register_log "$d/unbound.log" "$n unbound log"
+	world_register_log "$d/unbound.stderr" "$n unbound stderr"
 }

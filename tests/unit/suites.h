@@ -19,5 +19,6 @@ Suite *rfc7958_suite(void);
 Suite *stats_suite(void);
 Suite *http_suite(void);
 Suite *frontcache_suite(void);
+Suite *route_suite(void);
 
 #endif /* DS_SUITES_H */
