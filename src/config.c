@@ -1435,6 +1435,7 @@ static const struct key_desc top_keys[] = {
 	UINT_KEY("tls_query_padding_blocksize", padding_blocksize, 0, 512),
 	UINT_KEY("idle_timeout", idle_timeout_ms, 0, 3600000),
 	UINT_KEY("timeout", timeout_ms, 1, 60000),
+	UINT_KEY("upstream_stall_timeout", upstream_stall_ms, 50, 60000),
 	UINT_KEY("tls_backoff_time", tls_backoff_time, 0, 86400),
 	UINT_KEY("tls_connection_retries", tls_connection_retries, 0, 100),
 	/* At least 1: dotsec always bounds its queue, unlike Stubby's 0. */
@@ -1732,6 +1733,7 @@ config_default(void)
 	cfg->padding_blocksize = 128;
 	cfg->idle_timeout_ms = 10000;
 	cfg->timeout_ms = 5000;
+	cfg->upstream_stall_ms = 500;
 	cfg->tls_backoff_time = 10;
 	cfg->tls_connection_retries = 2;
 	cfg->limit_outstanding_queries = 1000;

@@ -81,6 +81,10 @@ struct ds_config {
 	unsigned padding_blocksize;	/* tls_query_padding_blocksize, 128 */
 	unsigned idle_timeout_ms;	/* idle_timeout (upstream), 10000 */
 	unsigned timeout_ms;		/* timeout per query, 5000 */
+	unsigned upstream_stall_ms;	/* upstream_stall_timeout: an upstream
+					   that answers nothing this long (or
+					   four times its smoothed RTT) while
+					   queries wait is skipped; 500 */
 	unsigned tls_backoff_time;	/* seconds, default 10 */
 	unsigned tls_connection_retries;	/* default 2 */
 	unsigned limit_outstanding_queries;	/* per worker, default 1000 */

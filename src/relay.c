@@ -48,9 +48,9 @@ struct rrq {
 	struct dnsmsg_query q;
 	uint64_t id;
 	struct timespec start;
-	bool submitting;	/* inside resolver_query */
+	bool submitting;	/* inside upstreams_query */
 	bool done;		/* relay_done ran */
-	struct resolver *res;	/* the one it was sent on */
+	struct upstreams *up;	/* the set it was sent on */
 	struct rrq *next, *prev;
 	/* The same question asked again while this one is in flight
 	 * (libunbound retransmitting to a slow upstream): answered with
@@ -189,7 +189,6 @@ relay_query(void *arg, struct ds_req *req)
 {
 	struct relay *rl = arg;
 	struct rrq *r, *lead;
-	struct resolver *res;
 	char name[4 * DNS_MAX_NAME + 2];
 	int rc;
 
@@ -233,7 +232,8 @@ relay_query(void *arg, struct ds_req *req)
 		free(r);
 		return;
 	}
-	if ((res = upstreams_pick(rl->up, &r->q)) == NULL) {
+	if (route_lookup(upstreams_route(rl->up), r->q.qname, r->q.qname_len,
+	    r->q.qtype) == ROUTE_LOCAL) {
 		/* A special-use name (libunbound asking for a DS or DNSKEY
 		 * on the way): it never leaves the host. */
 		uint8_t out[512];
@@ -259,15 +259,15 @@ relay_query(void *arg, struct ds_req *req)
 		stats_inc(&rl->st->upstream_queries);
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	ds_debug("relay: %s %u -> upstream", name, r->q.qtype);
-	/* getdns may answer before resolver_query returns: r lives on
+	/* getdns may answer before upstreams_query returns: r lives on
 	 * until then (see relay_done). */
 	r->submitting = true;
-	r->res = res;
-	rc = resolver_query(res, name, r->q.qtype, relay_done, r, &r->id);
+	r->up = rl->up;
+	rc = upstreams_query(rl->up, &r->q, name, relay_done, r, &r->id);
 	r->submitting = false;
 	if (rc != 0) {
 		rrq_unlink(r);
-		relay_failed(rl, resolver_last_error(res));
+		relay_failed(rl, upstreams_last_error(rl->up));
 		relay_error(rl, req, &r->q, DNS_RCODE_SERVFAIL);
 		free(r);
 	} else if (r->done)
@@ -289,7 +289,7 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 		if (n < 0) {
 			why = "malformed reply or reply to another question";
 			ds_warn("relay: upstream reply rejected: %s (%s)", why,
-			    resolver_upstreams_str(r->res));
+			    upstreams_default_str(r->up));
 		}
 	}
 	if (n < 0) {
@@ -408,7 +408,7 @@ relay_delete(struct relay *rl)
 		struct rrq *r = rl->rqs;
 
 		rrq_unlink(r);
-		resolver_cancel(r->res, r->id);
+		upstreams_cancel(r->up, r->id);
 		listener_drop(r->req);
 		followers_drop(r);
 		free(r);
@@ -420,26 +420,6 @@ void
 relay_set_upstreams(struct relay *rl, struct upstreams *up)
 {
 	rl->up = up;
-}
-
-void
-relay_forget_resolver(struct relay *rl, struct resolver *res)
-{
-	struct rrq *r = rl->rqs;
-
-	/* Its queries will never call back: fail them now. */
-	while (r != NULL) {
-		struct rrq *next = r->next;
-
-		if (r->res == res) {
-			rrq_unlink(r);
-			resolver_cancel(res, r->id);
-			relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
-			followers_answer(rl, r, -1, NULL, 0);
-			free(r);
-		}
-		r = next;
-	}
 }
 
 const char *

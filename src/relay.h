@@ -37,10 +37,6 @@ void relay_delete(struct relay *rl);
  * on the resolver they were sent on. */
 void relay_set_upstreams(struct relay *rl, struct upstreams *up);
 
-/* Before res is deleted: fail (SERVFAIL to libunbound) the queries still
- * in flight on it. */
-void relay_forget_resolver(struct relay *rl, struct resolver *res);
-
 /* The relay's address ("127.a.b.c") and port. */
 const char *relay_ip(const struct relay *rl);
 unsigned relay_port(const struct relay *rl);

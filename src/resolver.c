@@ -69,7 +69,7 @@ static void evloop_fire(evutil_socket_t, short, void *);
 static void getdns_logged(void *, uint64_t, getdns_loglevel_type,
     const char *, va_list) __attribute__((format(printf, 4, 0)));
 static int set_upstreams(struct resolver *, const struct ds_config *,
-    const struct ds_fwd_zone *);
+    const struct ds_fwd_zone *, int);
 static void count_event(struct resolver *, const char *);
 static void resolver_done(getdns_context *, getdns_callback_type_t,
     getdns_dict *, void *, getdns_transaction_t);
@@ -240,11 +240,12 @@ b64_decode(const char *text, uint8_t *out, size_t outlen)
 	return n - (int)pad;
 }
 
-/* The upstreams of the default route (zone NULL) or of a forward zone;
- * a plain zone's are set with "port", without TLS settings. */
+/* The upstreams of the default route (zone NULL) or of a forward zone,
+ * all of them or only the one at index only; a plain zone's are set with
+ * "port", without TLS settings. */
 static int
 set_upstreams(struct resolver *r, const struct ds_config *cfg,
-    const struct ds_fwd_zone *zone)
+    const struct ds_fwd_zone *zone, int only)
 {
 	const struct ds_upstream *ups = zone ? zone->upstreams : cfg->upstreams;
 	size_t nups = zone ? zone->nupstreams : cfg->nupstreams;
@@ -258,6 +259,10 @@ set_upstreams(struct resolver *r, const struct ds_config *cfg,
 	r->upstreams[0] = '\0';
 	if ((list = getdns_list_create()) == NULL)
 		goto fail;
+	if (only >= 0) {
+		ups += only;
+		nups = 1;
+	}
 	for (i = 0; i < nups; i++) {
 		const struct ds_upstream *u = &ups[i];
 		getdns_bindata addr, type;
@@ -367,7 +372,7 @@ fail:
 
 struct resolver *
 resolver_create(struct event_base *base, const struct ds_config *cfg,
-    const struct ds_fwd_zone *zone)
+    const struct ds_fwd_zone *zone, int only)
 {
 	static getdns_transport_list_t tls_only[] = { GETDNS_TRANSPORT_TLS };
 	static getdns_transport_list_t udp_tcp[] = {
@@ -440,7 +445,7 @@ resolver_create(struct event_base *base, const struct ds_config *cfg,
 		GD_CHECK(getdns_context_set_tls_min_version(r->ctx,
 		    strcmp(cfg->tls_min_version, "GETDNS_TLS1_3") == 0 ?
 		    GETDNS_TLS1_3 : GETDNS_TLS1_2));
-	if (set_upstreams(r, cfg, zone) != 0)
+	if (set_upstreams(r, cfg, zone, only) != 0)
 		goto fail;
 	/* Every query asks for DNSSEC data (DO) and for the data even when
 	 * the upstream thinks it bogus (CD): dotsecd validates itself. */

@@ -30,11 +30,11 @@ typedef void (*resolver_done_fn)(void *arg, int status, const uint8_t *reply,
  * the per-upstream counters of resolver_set_stats): for the default
  * upstreams when zone is NULL, else for that forward zone's (its
  * tls_ca_file, or the top level's; with transport plain, UDP and TCP
- * without TLS).  Returns NULL after logging the getdns error on
- * failure. */
+ * without TLS); all of them, or with only >= 0 the one at that index
+ * alone.  Returns NULL after logging the getdns error on failure. */
 struct ds_fwd_zone;
 struct resolver *resolver_create(struct event_base *base,
-    const struct ds_config *cfg, const struct ds_fwd_zone *zone);
+    const struct ds_config *cfg, const struct ds_fwd_zone *zone, int only);
 
 struct stats;
 /* Count each upstream's TLS handshakes and failures (from getdns's

@@ -50,6 +50,8 @@ struct totals {
 	uint64_t tcp_accepted;
 	uint64_t up_hs[STATS_UPSTREAMS], up_tlsf[STATS_UPSTREAMS];
 	uint64_t up_connf[STATS_UPSTREAMS];
+	uint64_t up_failovers[STATS_UPSTREAMS];
+	int64_t up_down[STATS_UPSTREAMS];
 	uint64_t fwd_queries[STATS_ZONES];
 	uint64_t local_answers;
 	const struct ds_config *cfg;
@@ -224,6 +226,8 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 			t->up_hs[i] += ld(&x->up_tls_handshakes[i]);
 			t->up_tlsf[i] += ld(&x->up_tls_failures[i]);
 			t->up_connf[i] += ld(&x->up_conn_failures[i]);
+			t->up_failovers[i] += ld(&x->up_failovers[i]);
+			t->up_down[i] += lds(&x->up_down[i]);
 		}
 		for (i = 0; i < STATS_ZONES; i++)
 			t->fwd_queries[i] += ld(&x->fwd_queries[i]);
@@ -252,6 +256,11 @@ out_upstreams(struct out *o, const struct totals *t)
 		{ "upstream_connection_failures_total",
 		  "Failed connections to each upstream.",
 		  offsetof(struct totals, up_connf) },
+		{ "upstream_unusable_total",
+		  "Times a worker found the upstream unusable (failed, or "
+		  "silent while queries waited) and sent its queries "
+		  "elsewhere.",
+		  offsetof(struct totals, up_failovers) },
 	};
 	size_t f, i, n;
 
@@ -270,6 +279,12 @@ out_upstreams(struct out *o, const struct totals *t)
 			    t->cfg->upstreams[i].port,
 			    (unsigned long long)v[i]);
 	}
+	out_head(o, "upstream_unusable_workers", "gauge",
+	    "Workers that find the upstream unusable now (0: usable).");
+	for (i = 0; i < n; i++)
+		out_printf(o, "dotsec_upstream_unusable_workers{upstream="
+		    "\"%s@%u\"} %lld\n", t->cfg->upstreams[i].address,
+		    t->cfg->upstreams[i].port, (long long)t->up_down[i]);
 	/* Forward zones: a plain zone's queries leave the host in clear
 	 * text, and say so in their label. */
 	out_head(o, "forward_queries_total", "counter",

@@ -58,6 +58,10 @@ struct stats {
 	atomic_uint_fast64_t up_tls_handshakes[STATS_UPSTREAMS];
 	atomic_uint_fast64_t up_tls_failures[STATS_UPSTREAMS];
 	atomic_uint_fast64_t up_conn_failures[STATS_UPSTREAMS];
+	/* dotsecd's own view (upstreams.h): 1 while this worker finds the
+	 * upstream unusable; how often it was found so */
+	atomic_int_fast64_t up_down[STATS_UPSTREAMS];
+	atomic_uint_fast64_t up_failovers[STATS_UPSTREAMS];
 	/* queries sent to each forward zone's upstreams, by its index in
 	 * the configuration's fwd_zones; and names answered here */
 	atomic_uint_fast64_t fwd_queries[STATS_ZONES];

@@ -1,9 +1,16 @@
 /*
- * upstreams.c -- one resolver per route of a configuration.
+ * upstreams.c -- one getdns context per upstream of each route, and the
+ * health of each: failover within upstream_stall_timeout, probes back.
  */
 #include "config.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
 
 #include "dnsmsg.h"
 #include "dsconfig.h"
@@ -13,41 +20,595 @@
 #include "stats.h"
 #include "upstreams.h"
 
+#define TICK_MS		100	/* how often silence is checked */
+#define PROBE_EVERY_MS	1000	/* a probe of an unusable upstream */
+#define PROBE_WAIT_MS	2000	/* a probe unanswered this long failed */
+
+struct pool;
+struct uq;
+
+struct member {
+	struct pool *p;
+	int index;		/* in the route's upstream list */
+	struct resolver *res;	/* NULL if it could not be made */
+	char name[160];		/* "ADDR@PORT#AUTHNAME" */
+	unsigned outstanding;	/* queries waiting on it */
+	struct timespec waiting_since;	/* since then no reply came while
+					   queries waited */
+	unsigned srtt_ms;	/* smoothed round trip, 0: none yet */
+	bool down;
+	struct timespec down_at;
+	bool probing;
+	uint64_t probe_id;
+	struct timespec probe_at;
+	char why[300];		/* its last failure */
+};
+
+struct pool {
+	struct upstreams *u;
+	const struct ds_fwd_zone *zone;	/* NULL: the default upstreams */
+	size_t next;		/* round robin */
+	size_t n;
+	struct member *m;
+};
+
+/* A query in flight on a member; it moves to another member on failure. */
+struct uq {
+	struct upstreams *u;
+	struct pool *p;
+	struct member *m;
+	uint64_t id, rid;	/* ours, and the resolver's */
+	resolver_done_fn cb;
+	void *arg;
+	char *name;
+	uint16_t qtype;
+	unsigned tries;
+	struct timespec sent;	/* to its current member */
+	bool submitting;	/* inside resolver_query */
+	bool moving;		/* being sent again after a stall */
+	bool cancelled;		/* ... and cancelled meanwhile */
+	bool sync_failed;	/* ... which called back with a failure */
+	bool sync_done;		/* ... which called back with the answer */
+	struct uq *next, *prev;
+};
+
 struct upstreams {
 	const struct ds_config *cfg;
+	struct event_base *base;
 	struct route *rt;
 	struct stats *st;
-	size_t n;		/* 1 + cfg->nfwd_zones */
-	struct resolver *res[];	/* [0] the default, [1 + i] zone i */
+	struct event *tick;
+	bool ticking;
+	uint64_t next_id;
+	struct uq *uqs;
+	size_t npools;		/* 1 + cfg->nfwd_zones */
+	struct pool *pools;	/* [0] the default, [1 + i] zone i */
+	char last_error[600];
+	char default_str[512];
 };
+
+static void member_done(void *, int, const uint8_t *, size_t, const char *);
+static void tick(evutil_socket_t, short, void *);
+static int dispatch(struct uq *, const struct member *);
+
+static long long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void
+now_ts(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+/* The default upstreams' counters, by index (stats.h). */
+static bool
+counted(const struct member *m)
+{
+	return m->p->zone == NULL && m->p->u->st != NULL &&
+	    m->index < STATS_UPSTREAMS;
+}
+
+static void
+arm_tick(struct upstreams *u)
+{
+	struct timeval tv = { 0, TICK_MS * 1000 };
+
+	if (!u->ticking) {
+		u->ticking = true;
+		evtimer_add(u->tick, &tv);
+	}
+}
+
+/* A new context for m: a fresh connection on its next query. */
+static void
+member_renew(struct member *m)
+{
+	struct upstreams *u = m->p->u;
+
+	resolver_delete(m->res);
+	m->res = resolver_create(u->base, u->cfg, m->p->zone, m->index);
+	if (m->res == NULL)
+		ds_err("upstream %s: no getdns context; it stays unusable",
+		    m->name);
+	else if (m->p->zone == NULL)
+		resolver_set_stats(m->res, u->st);
+}
+
+static void
+member_down(struct member *m, const char *why)
+{
+	snprintf(m->why, sizeof(m->why), "%s", why ? why : "failed");
+	if (m->down)
+		return;
+	m->down = true;
+	now_ts(&m->down_at);
+	m->probe_at = m->down_at;
+	if (counted(m)) {
+		atomic_store_explicit(&m->p->u->st->up_down[m->index], 1,
+		    memory_order_relaxed);
+		stats_inc(&m->p->u->st->up_failovers[m->index]);
+	}
+	ds_warn("upstream %s%s%s unusable: %s", m->name, m->p->zone ?
+	    " of forward zone " : "", m->p->zone ? m->p->zone->name : "",
+	    m->why);
+	arm_tick(m->p->u);
+}
+
+static void
+member_up(struct member *m)
+{
+	if (!m->down)
+		return;
+	m->down = false;
+	if (counted(m))
+		atomic_store_explicit(&m->p->u->st->up_down[m->index], 0,
+		    memory_order_relaxed);
+	ds_notice("upstream %s%s%s usable again after %lld ms", m->name,
+	    m->p->zone ? " of forward zone " : "", m->p->zone ?
+	    m->p->zone->name : "", ms_since(&m->down_at));
+}
+
+/* Silence longer than this, with queries waiting, makes m unusable. */
+static long long
+stall_ms(const struct member *m)
+{
+	const struct ds_config *cfg = m->p->u->cfg;
+	long long t = cfg->upstream_stall_ms;
+
+	if ((long long)m->srtt_ms * 4 > t)
+		t = (long long)m->srtt_ms * 4;
+	return t;
+}
+
+/* The member for the next query of p, other than not: the first usable
+ * one (ordered) or the next usable one in turn (round robin); when none
+ * is usable, the one that failed first, tried anyway.  NULL if there is
+ * no other member at all. */
+static struct member *
+choose(struct pool *p, const struct member *not)
+{
+	struct member *best = NULL;
+	size_t i, k;
+
+	for (k = 0; k < p->n; k++) {
+		i = p->u->cfg->round_robin ? (p->next + k) % p->n : k;
+		if (&p->m[i] == not || p->m[i].res == NULL || p->m[i].down)
+			continue;
+		if (p->u->cfg->round_robin)
+			p->next = (i + 1) % p->n;
+		return &p->m[i];
+	}
+	for (i = 0; i < p->n; i++) {
+		struct member *m = &p->m[i];
+
+		if (m == not || m->res == NULL)
+			continue;
+		if (best == NULL || m->down_at.tv_sec < best->down_at.tv_sec ||
+		    (m->down_at.tv_sec == best->down_at.tv_sec &&
+		    m->down_at.tv_nsec < best->down_at.tv_nsec))
+			best = m;
+	}
+	return best;
+}
+
+static void
+uq_free(struct uq *q)
+{
+	struct upstreams *u = q->u;
+
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		u->uqs = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	free(q->name);
+	free(q);
+}
+
+/* u->last_error: the last failure of each upstream of p, or why. */
+static void
+set_last_error(struct upstreams *u, const struct pool *p, const char *why)
+{
+	size_t i, off = 0;
+
+	u->last_error[0] = '\0';
+	for (i = 0; i < p->n && off < sizeof(u->last_error); i++) {
+		const struct member *m = &p->m[i];
+
+		if (m->why[0] != '\0')
+			off += (size_t)snprintf(u->last_error + off,
+			    sizeof(u->last_error) - off, "%s%s",
+			    off ? "; " : "", m->why);
+	}
+	if (off == 0)
+		snprintf(u->last_error, sizeof(u->last_error), "%s",
+		    why ? why : "no upstream answered");
+}
+
+/* The query failed for good: its callback, with every upstream's last
+ * failure. */
+static void
+uq_fail(struct uq *q, const char *why)
+{
+	set_last_error(q->u, q->p, why);
+	q->cb(q->arg, -1, NULL, 0, q->u->last_error);
+	uq_free(q);
+}
+
+static void
+member_done(void *arg, int status, const uint8_t *reply, size_t len,
+    const char *why)
+{
+	struct uq *q = arg;
+	struct member *m = q->m;
+	long long rtt;
+
+	m->outstanding--;
+	if (status == 0) {
+		rtt = ms_since(&q->sent);
+		now_ts(&m->waiting_since);
+		m->srtt_ms = m->srtt_ms == 0 ? (unsigned)rtt + 1 :
+		    (unsigned)((m->srtt_ms * 7 + (unsigned)rtt) / 8);
+		m->why[0] = '\0';
+		member_up(m);
+		q->cb(q->arg, 0, reply, len, NULL);
+		if (q->submitting)
+			q->sync_done = true;
+		else
+			uq_free(q);
+		return;
+	}
+	member_down(m, why);
+	if (q->submitting) {
+		/* dispatch() goes on with another member. */
+		q->sync_failed = true;
+		return;
+	}
+	if (dispatch(q, m) != 0)
+		uq_fail(q, why);
+}
+
+/* Send q to a member other than not, then to others as each fails at
+ * once.  0: sent (or already answered, and freed); -1: no member took
+ * it (q not freed). */
+static int
+dispatch(struct uq *q, const struct member *not)
+{
+	struct member *m;
+	int rc;
+
+	while (q->tries < q->p->n && (m = choose(q->p, not)) != NULL) {
+		q->tries++;
+		q->m = m;
+		if (m->outstanding++ == 0)
+			now_ts(&m->waiting_since);
+		now_ts(&q->sent);
+		q->submitting = true;
+		q->sync_failed = q->sync_done = false;
+		rc = resolver_query(m->res, q->name, q->qtype, member_done, q,
+		    &q->rid);
+		q->submitting = false;
+		if (q->sync_done) {
+			uq_free(q);
+			return 0;
+		}
+		if (rc == 0 && !q->sync_failed) {
+			arm_tick(q->u);
+			return 0;
+		}
+		if (rc != 0 && !q->sync_failed) {
+			m->outstanding--;
+			member_down(m, resolver_last_error(m->res));
+		}
+		not = m;
+	}
+	return -1;
+}
+
+static struct uq *
+uq_find(struct upstreams *u, uint64_t id)
+{
+	struct uq *q;
+
+	for (q = u->uqs; q != NULL; q = q->next)
+		if (q->id == id)
+			return q;
+	return NULL;
+}
+
+int
+upstreams_query(struct upstreams *u, const struct dnsmsg_query *q,
+    const char *name, resolver_done_fn cb, void *arg, uint64_t *id)
+{
+	int r = route_lookup(u->rt, q->qname, q->qname_len, q->qtype);
+	struct uq *uq;
+
+	if (r == ROUTE_LOCAL) {
+		snprintf(u->last_error, sizeof(u->last_error),
+		    "%s is served locally", name);
+		return -1;
+	}
+	if ((uq = calloc(1, sizeof(*uq))) == NULL ||
+	    (uq->name = strdup(name)) == NULL) {
+		free(uq);
+		snprintf(u->last_error, sizeof(u->last_error),
+		    "out of memory");
+		return -1;
+	}
+	uq->u = u;
+	uq->p = &u->pools[r == ROUTE_DEFAULT ? 0 : 1 + r];
+	uq->id = ++u->next_id;
+	uq->cb = cb;
+	uq->arg = arg;
+	uq->qtype = q->qtype;
+	uq->next = u->uqs;
+	if (u->uqs)
+		u->uqs->prev = uq;
+	u->uqs = uq;
+	if (r >= 0 && u->st != NULL && r < STATS_ZONES)
+		stats_inc(&u->st->fwd_queries[r]);
+	/* Set first: the answer may come before dispatch returns. */
+	*id = uq->id;
+	if (dispatch(uq, NULL) != 0) {
+		set_last_error(u, uq->p, NULL);
+		uq_free(uq);
+		return -1;
+	}
+	return 0;
+}
+
+void
+upstreams_cancel(struct upstreams *u, uint64_t id)
+{
+	struct uq *q = uq_find(u, id);
+
+	if (q == NULL)
+		return;
+	if (q->moving) {
+		q->cancelled = true;
+		return;
+	}
+	if (q->m->res != NULL)
+		resolver_cancel(q->m->res, q->rid);
+	q->m->outstanding--;
+	uq_free(q);
+}
+
+void
+upstreams_fail_all(struct upstreams *u, const char *why)
+{
+	struct uq *q;
+
+	while ((q = u->uqs) != NULL) {
+		if (q->m->res != NULL)
+			resolver_cancel(q->m->res, q->rid);
+		q->m->outstanding--;
+		/* Unlinked before the callback, which may cancel others. */
+		u->uqs = q->next;
+		if (q->next)
+			q->next->prev = NULL;
+		q->next = q->prev = NULL;
+		q->cb(q->arg, -1, NULL, 0, why);
+		free(q->name);
+		free(q);
+	}
+}
+
+/* m was silent too long with queries waiting: unusable; its queries go
+ * to another member now, and its connection is closed. */
+static void
+member_stall(struct member *m)
+{
+	struct upstreams *u = m->p->u;
+	struct uq *q, **moved;
+	char why[sizeof(m->name) + 100];
+	size_t n = 0, i;
+
+	snprintf(why, sizeof(why), "%s: no answer for %lld ms with %u "
+	    "queries waiting", m->name, ms_since(&m->waiting_since),
+	    m->outstanding);
+	member_down(m, why);
+	/* With no usable upstream to move them to, they wait on: a slow
+	 * answer is better than none. */
+	for (i = 0; i < m->p->n; i++)
+		if (&m->p->m[i] != m && m->p->m[i].res != NULL &&
+		    !m->p->m[i].down)
+			break;
+	if (i == m->p->n)
+		return;
+	if ((moved = calloc(m->outstanding + 1, sizeof(*moved))) == NULL) {
+		ds_err("upstreams: out of memory; queries on %s wait for "
+		    "their time-out", m->name);
+		return;
+	}
+	for (q = u->uqs; q != NULL; q = q->next) {
+		if (q->m != m || q->submitting)
+			continue;
+		resolver_cancel(m->res, q->rid);
+		m->outstanding--;
+		q->moving = true;
+		moved[n++] = q;
+	}
+	member_renew(m);
+	for (i = 0; i < n; i++) {
+		q = moved[i];
+		q->moving = false;
+		if (q->cancelled)
+			uq_free(q);
+		else if (dispatch(q, m) != 0)
+			uq_fail(q, why);
+	}
+	free(moved);
+}
+
+static void
+probe_done(void *arg, int status, const uint8_t *reply, size_t len,
+    const char *why)
+{
+	struct member *m = arg;
+
+	(void)reply;
+	(void)len;
+	m->probing = false;
+	if (status == 0)
+		member_up(m);
+	else
+		snprintf(m->why, sizeof(m->why), "%s", why ? why :
+		    "probe failed");
+}
+
+/* An unusable member is asked ". NS" once a second; an unanswered probe
+ * is given up after PROBE_WAIT_MS, with a new connection for the next. */
+static void
+member_probe(struct member *m)
+{
+	if (m->probing) {
+		if (ms_since(&m->probe_at) > PROBE_WAIT_MS) {
+			resolver_cancel(m->res, m->probe_id);
+			m->probing = false;
+			/* A new connection, unless queries still wait on
+			 * this one (the route's only usable upstream). */
+			if (m->outstanding == 0)
+				member_renew(m);
+		}
+		return;
+	}
+	if (ms_since(&m->probe_at) < PROBE_EVERY_MS)
+		return;
+	now_ts(&m->probe_at);
+	if (m->res == NULL) {
+		member_renew(m);
+		return;
+	}
+	m->probing = true;
+	if (resolver_query(m->res, ".", DNS_TYPE_NS, probe_done, m,
+	    &m->probe_id) != 0)
+		m->probing = false;
+}
+
+static void
+tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstreams *u = arg;
+	size_t i, j;
+	bool again = false;
+
+	(void)fd;
+	(void)what;
+	u->ticking = false;
+	for (i = 0; i < u->npools; i++) {
+		for (j = 0; j < u->pools[i].n; j++) {
+			struct member *m = &u->pools[i].m[j];
+
+			if (!m->down && m->outstanding > 0) {
+				again = true;
+				if (ms_since(&m->waiting_since) > stall_ms(m))
+					member_stall(m);
+			}
+			if (m->down) {
+				again = true;
+				member_probe(m);
+			}
+		}
+	}
+	if (again || u->uqs != NULL)
+		arm_tick(u);
+}
+
+static int
+pool_init(struct upstreams *u, struct pool *p, const struct ds_fwd_zone *z)
+{
+	const struct ds_upstream *ups = z ? z->upstreams : u->cfg->upstreams;
+	size_t i;
+
+	p->u = u;
+	p->zone = z;
+	p->n = z ? z->nupstreams : u->cfg->nupstreams;
+	if ((p->m = calloc(p->n, sizeof(*p->m))) == NULL) {
+		ds_err("upstreams: out of memory");
+		return -1;
+	}
+	for (i = 0; i < p->n; i++) {
+		struct member *m = &p->m[i];
+
+		m->p = p;
+		m->index = (int)i;
+		snprintf(m->name, sizeof(m->name), "%s@%u%s%s",
+		    ups[i].address, ups[i].port, ups[i].auth_name ? "#" : "",
+		    ups[i].auth_name ? ups[i].auth_name : "");
+		if ((m->res = resolver_create(u->base, u->cfg, z,
+		    (int)i)) == NULL) {
+			ds_err("upstream %s%s%s: no getdns context", m->name,
+			    z ? " of forward zone " : "", z ? z->name : "");
+			return -1;
+		}
+		if (z == NULL) {
+			resolver_set_stats(m->res, u->st);
+			if (counted(m))
+				atomic_store_explicit(&u->st->up_down[i], 0,
+				    memory_order_relaxed);
+		}
+	}
+	return 0;
+}
 
 struct upstreams *
 upstreams_create(struct event_base *base, const struct ds_config *cfg,
     struct stats *st)
 {
 	struct upstreams *u;
-	size_t i;
+	size_t i, off = 0;
 
-	if ((u = calloc(1, sizeof(*u) + (1 + cfg->nfwd_zones) *
-	    sizeof(u->res[0]))) == NULL) {
+	if ((u = calloc(1, sizeof(*u))) == NULL ||
+	    (u->pools = calloc(1 + cfg->nfwd_zones, sizeof(*u->pools))) ==
+	    NULL) {
 		ds_err("upstreams: out of memory");
+		free(u);
 		return NULL;
 	}
 	u->cfg = cfg;
+	u->base = base;
 	u->st = st;
-	u->n = 1 + cfg->nfwd_zones;
+	u->npools = 1 + cfg->nfwd_zones;
 	if ((u->rt = route_create(cfg)) == NULL ||
-	    (u->res[0] = resolver_create(base, cfg, NULL)) == NULL)
+	    (u->tick = evtimer_new(base, tick, u)) == NULL ||
+	    pool_init(u, &u->pools[0], NULL) != 0)
 		goto fail;
-	resolver_set_stats(u->res[0], st);
-	for (i = 0; i < cfg->nfwd_zones; i++) {
-		if ((u->res[1 + i] = resolver_create(base, cfg,
-		    &cfg->fwd_zones[i])) == NULL) {
-			ds_err("forward zone %s: its upstreams are not usable",
-			    cfg->fwd_zones[i].name);
+	for (i = 0; i < cfg->nfwd_zones; i++)
+		if (pool_init(u, &u->pools[1 + i], &cfg->fwd_zones[i]) != 0)
 			goto fail;
-		}
-	}
+	for (i = 0; i < u->pools[0].n && off < sizeof(u->default_str); i++)
+		off += (size_t)snprintf(u->default_str + off,
+		    sizeof(u->default_str) - off, "%s%s", i ? ", " : "",
+		    u->pools[0].m[i].name);
 	return u;
 fail:
 	upstreams_delete(u);
@@ -57,34 +618,28 @@ fail:
 void
 upstreams_delete(struct upstreams *u)
 {
-	size_t i;
+	size_t i, j;
 
 	if (u == NULL)
 		return;
-	for (i = 0; i < u->n; i++)
-		resolver_delete(u->res[i]);
+	while (u->uqs != NULL)
+		uq_free(u->uqs);
+	for (i = 0; i < u->npools; i++) {
+		for (j = 0; u->pools[i].m != NULL && j < u->pools[i].n; j++)
+			resolver_delete(u->pools[i].m[j].res);
+		free(u->pools[i].m);
+	}
+	free(u->pools);
+	if (u->tick)
+		event_free(u->tick);
 	route_delete(u->rt);
 	free(u);
 }
 
-struct resolver *
-upstreams_pick(struct upstreams *u, const struct dnsmsg_query *q)
+const char *
+upstreams_last_error(const struct upstreams *u)
 {
-	int r = route_lookup(u->rt, q->qname, q->qname_len, q->qtype);
-
-	if (r == ROUTE_LOCAL)
-		return NULL;
-	if (r == ROUTE_DEFAULT)
-		return u->res[0];
-	if (u->st != NULL && r < STATS_ZONES)
-		stats_inc(&u->st->fwd_queries[r]);
-	return u->res[1 + r];
-}
-
-struct resolver *
-upstreams_default(struct upstreams *u)
-{
-	return u->res[0];
+	return u->last_error[0] ? u->last_error : NULL;
 }
 
 const struct route *
@@ -93,14 +648,8 @@ upstreams_route(const struct upstreams *u)
 	return u->rt;
 }
 
-size_t
-upstreams_count(const struct upstreams *u)
+const char *
+upstreams_default_str(const struct upstreams *u)
 {
-	return u->n;
-}
-
-struct resolver *
-upstreams_get(struct upstreams *u, size_t i)
-{
-	return u->res[i];
+	return u->default_str;
 }

@@ -83,7 +83,6 @@ struct worker {
 	 * quiet node from a dead upstream. */
 	struct event *health_timer;
 	bool health_pending;
-	struct resolver *health_res;
 };
 
 /*
@@ -107,8 +106,8 @@ struct query {
 	int verdict;		/* enum stats_verdict, -1 none yet */
 	unsigned gen;		/* the worker's gen when it was asked */
 	struct timespec start;
-	uint64_t gd_id;		/* resolver transaction, cd_path */
-	struct resolver *res;	/* the resolver of gd_id */
+	uint64_t gd_id;		/* upstream query, cd_path */
+	struct upstreams *up;	/* the set of gd_id */
 	struct query *next, *prev;
 };
 
@@ -482,7 +481,7 @@ query_timo(evutil_socket_t fd, short what, void *arg)
 	stats_inc(&qr->w->stats.timeouts);
 	upstream_failed(qr, NULL);
 	if (qr->cd_path && qr->pending) {
-		resolver_cancel(qr->res, qr->gd_id);
+		upstreams_cancel(qr->up, qr->gd_id);
 		qr->pending = false;
 	}
 	if (!qr->pending)
@@ -682,8 +681,8 @@ client_query(void *arg, struct ds_req *req)
 	if (qr->q.cd) {
 		/* The client validates, or wants the data anyway. */
 		qr->cd_path = true;
-		qr->res = upstreams_pick(w->up, &qr->q);
-		rc = resolver_query(qr->res, name, qr->q.qtype, cd_done, qr,
+		qr->up = w->up;
+		rc = upstreams_query(w->up, &qr->q, name, cd_done, qr,
 		    &qr->gd_id);
 	} else
 		rc = validator_resolve(w->val, name, qr->q.qtype,
@@ -694,7 +693,7 @@ client_query(void *arg, struct ds_req *req)
 		 * after failures; libunbound only on internal errors. */
 		qr->pending = false;
 		if (qr->cd_path)
-			upstream_failed(qr, resolver_last_error(qr->res));
+			upstream_failed(qr, upstreams_last_error(qr->up));
 		else
 			query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
 			    "cannot start validation");
@@ -821,6 +820,7 @@ health_tick(evutil_socket_t fd, short what, void *arg)
 	int_fast64_t last = atomic_load_explicit(&w->stats.upstream_last_ok,
 	    memory_order_relaxed);
 	uint64_t id;	/* not kept: the probe is never cancelled */
+	struct dnsmsg_query q;
 
 	(void)fd;
 	(void)what;
@@ -828,10 +828,13 @@ health_tick(evutil_socket_t fd, short what, void *arg)
 	if (w->health_pending || w->cfg->metrics_address == NULL ||
 	    (int64_t)time(NULL) - last < (int64_t)health_period(w->cfg))
 		return;
-	w->health_res = upstreams_default(w->up);
+	memset(&q, 0, sizeof(q));
+	q.question_ok = true;
+	q.qname_len = 1;	/* the root */
+	q.qtype = DNS_TYPE_NS;
+	q.qclass = DNS_CLASS_IN;
 	w->health_pending = true;
-	if (resolver_query(w->health_res, ".", DNS_TYPE_NS, health_done, w,
-	    &id) != 0)
+	if (upstreams_query(w->up, &q, ".", health_done, w, &id) != 0)
 		w->health_pending = false;
 }
 
@@ -840,15 +843,10 @@ static void
 drop_oldest_upstreams(struct worker *w)
 {
 	struct upstreams *u = w->old_up[0];
-	size_t i;
 
-	for (i = 0; i < upstreams_count(u); i++) {
-		/* Deleting a resolver runs no callback: the probe ends
-		 * here. */
-		if (w->health_pending && w->health_res == upstreams_get(u, i))
-			w->health_pending = false;
-		relay_forget_resolver(w->relay, upstreams_get(u, i));
-	}
+	/* Every callback runs here (the relay's, the CD path's, the health
+	 * probe's), none later. */
+	upstreams_fail_all(u, "upstreams replaced by a reload");
 	upstreams_delete(u);
 	w->nold_up--;
 	memmove(w->old_up, w->old_up + 1, sizeof(w->old_up[0]) *
@@ -949,6 +947,7 @@ same_upstreams(const struct ds_config *a, const struct ds_config *b)
 	    b->round_robin || a->padding_blocksize != b->padding_blocksize ||
 	    a->idle_timeout_ms != b->idle_timeout_ms ||
 	    a->timeout_ms != b->timeout_ms ||
+	    a->upstream_stall_ms != b->upstream_stall_ms ||
 	    a->tls_backoff_time != b->tls_backoff_time ||
 	    a->tls_connection_retries != b->tls_connection_retries ||
 	    a->limit_outstanding_queries != b->limit_outstanding_queries ||
@@ -1028,8 +1027,8 @@ reconf_arrived(evutil_socket_t fd, short what, void *arg)
 			relay_set_upstreams(w->relay, u);
 			evtimer_add(w->retire_timer, &now);
 			ds_notice("worker %u: upstreams now %s; %zu forward "
-			    "zones", w->index, resolver_upstreams_str(
-			    upstreams_default(u)), cfg->nfwd_zones);
+			    "zones", w->index, upstreams_default_str(u),
+			    cfg->nfwd_zones);
 		}
 	}
 	if (nchanged > 0 || old->cache_size != cfg->cache_size ||

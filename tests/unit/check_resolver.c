@@ -47,7 +47,7 @@ fx_init(struct fx *f)
 	f->cfg = config_parse(conf_text, strlen(conf_text), "test", NULL,
 	    NULL);
 	ck_assert_ptr_nonnull(f->cfg);
-	f->r = resolver_create(f->base, f->cfg, NULL);
+	f->r = resolver_create(f->base, f->cfg, NULL, -1);
 	ck_assert_msg(f->r != NULL, "resolver_create: valid config -> ok");
 	f->ctx = resolver_context(f->r);
 }

@@ -1,0 +1,85 @@
+#!/bin/bash
+# test_failover: an upstream that goes silent is skipped at once.  Two
+# good DoT upstreams; the first one stops dead (SIGSTOP: its kernel still
+# takes the packets, nothing answers, as a black hole in the path does)
+# while fresh names arrive at 10 a second, in both round-robin and ordered
+# modes.  Counts, never times: the queries that failed, the failover and
+# the recovery in dotsecd's log and /metrics.  Some of the names are in a
+# zone whose keys are not cached yet, so that a DNSKEY query is among
+# those stuck on the dead upstream: no answer may wait on it.
+
+. "$(dirname "$0")/lib.sh"
+ds_init
+ds_require_dotsecd
+ds_require kill
+world_start
+world_start_second_upstream
+
+U1=$WORLD_UPSTREAM_ADDR
+STREAM=40	# queries, 10 a second
+MAX_FAILED=2
+
+metrics() {
+	python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+		"http://$WORLD_DOTSECD_ADDR:9153/metrics" 2>&1
+}
+
+# stream TAG: STREAM fresh names, 10 a second, half in sec8 (keys cached)
+# and half in sec15 (keys not yet fetched); prints the statuses.
+stream() {
+	local i out=$WORLD_DIR/stream-$1
+	mkdir -p "$out"
+	for i in $(seq 1 "$STREAM"); do
+		if [ $((i % 2)) = 0 ]; then z=$WORLD_ZONE_SEC8; else z=$WORLD_ZONE_SEC15; fi
+		(dig -b "$WORLD_CLIENT_ADDR" @"$DS_ADDR" +time=4 +tries=1 +dnssec \
+			"f$i-$1.wild.$z" A >"$out/$i" 2>&1 || true) &
+		sleep 0.1
+	done
+	wait
+	for i in $(seq 1 "$STREAM"); do
+		s=$(sed -n 's/.*status: \([A-Z]*\),.*/\1/p' "$out/$i")
+		grep -q '^;; flags:.* ad[ ;]' "$out/$i" || s="${s:-TIMEOUT}-noAD"
+		printf '%s\n' "${s:-TIMEOUT}"
+	done
+}
+
+for mode in 1 0; do
+	name=$([ "$mode" = 1 ] && echo "round robin" || echo "ordered")
+	ds_dotsecd_start upstream2="$WORLD_UPSTREAM2_ADDR" workers=2 \
+		"extra=round_robin_upstreams: $mode
+metrics_address: $WORLD_DOTSECD_ADDR@9153"
+	# Warm: the root, example. and sec8's keys; not sec15's.
+	for i in 1 2 3 4; do
+		ds_dig "$name: warm-up $i" "w$i.wild.$WORLD_ZONE_SEC8" A +dnssec
+		ds_expect_rcode NOERROR
+	done
+	pid=$(world_upstream_pid 1)
+	ds_case "$name: the first upstream stops answering"
+	[ -n "$pid" ] && kill -STOP "$pid" || ds_fail "no PID of upstream 1"
+	res=$(stream "$mode")
+	ds_case "$name: at most $MAX_FAILED of $STREAM fresh names failed while the first upstream was silent"
+	DS_OUT=$res
+	bad=$(grep -vc '^NOERROR$' <<<"$res" || true)
+	[ "$bad" -le "$MAX_FAILED" ] ||
+		ds_fail "$bad failed: $(sort <<<"$res" | uniq -c | tr '\n' ' ')"
+	ds_case "$name: the silent upstream was found unusable"
+	grep -q "upstream $U1@853#$WORLD_AUTH_NAME unusable: .*no answer for" "$DS_STDERR" ||
+		ds_fail "no 'unusable' line for $U1"
+	ds_case "$name: /metrics says so"
+	DS_OUT=$(metrics)
+	n=$(awk -v m="dotsec_upstream_unusable_total{upstream=\"$U1@853\"}" '$1 == m { print $2 }' <<<"$DS_OUT")
+	[ "${n:-0}" -ge 1 ] || ds_fail "dotsec_upstream_unusable_total for $U1: '${n:-none}'"
+	n=$(awk -v m="dotsec_upstream_unusable_workers{upstream=\"$U1@853\"}" '$1 == m { print $2 }' <<<"$DS_OUT")
+	[ "${n:-0}" -ge 1 ] || ds_fail "dotsec_upstream_unusable_workers for $U1: '${n:-none}'"
+	ds_case "$name: the first upstream is probed back once it answers again"
+	kill -CONT "$pid"
+	ds_wait_stderr "upstream $U1@853#$WORLD_AUTH_NAME usable again" 100 ||
+		ds_fail "no 'usable again' line within 10 s"
+	ds_dig "$name: and names resolve" "after-$mode.wild.$WORLD_ZONE_SEC13" A +dnssec
+	ds_expect_rcode NOERROR
+	ds_expect_flag ad
+	ds_dotsecd_stop
+done
+
+ds_finish
