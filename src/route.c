@@ -112,6 +112,12 @@ served_locally(const struct ds_config *cfg, const char *name)
 	    cfg->nlocal_zones_disable) && fwd_find(cfg, name) == NULL;
 }
 
+int
+route_local_zone(const struct ds_config *cfg, const char *name)
+{
+	return served_locally(cfg, name);
+}
+
 static int
 entry_add(struct route *rt, const char *name, int route,
     const char *special)

@@ -49,6 +49,11 @@ int route_local(const struct route *rt, const struct dnsmsg_query *q,
 size_t route_changes(const struct ds_config *a, const struct ds_config *b,
     void (*fn)(void *arg, const char *name), void *arg);
 
+/* Whether cfg has dotsecd answer the special-use zone name (one of
+ * ds_special_zones) itself: not turned off by local_zones_disable, not
+ * taken over by a forward zone of the same name. */
+int route_local_zone(const struct ds_config *cfg, const char *name);
+
 /* Describe cfg's routes for an operator, one line per call of fn, with
  * warn set on the lines that deserve a warning (a transport: plain zone,
  * whose names leave the host in clear text). */

@@ -26,6 +26,7 @@
 #include "dnsmsg.h"
 #include "dsconfig.h"
 #include "log.h"
+#include "route.h"
 #include "validator.h"
 
 struct vq;
@@ -224,13 +225,22 @@ set_route_options(struct ub_ctx *ctx, const struct ds_config *cfg)
 
 	for (i = 0; ds_special_zones[i] != NULL; i++) {
 		/* ub_setup already turned these two off. */
-		if (strcmp(ds_special_zones[i], "test.") == 0 ||
-		    strcmp(ds_special_zones[i], "home.arpa.") == 0)
-			continue;
-		snprintf(opt, sizeof(opt), "%s nodefault",
-		    ds_special_zones[i]);
-		if (set_opt(ctx, "local-zone:", opt) != 0)
-			return -1;
+		if (strcmp(ds_special_zones[i], "test.") != 0 &&
+		    strcmp(ds_special_zones[i], "home.arpa.") != 0) {
+			snprintf(opt, sizeof(opt), "%s nodefault",
+			    ds_special_zones[i]);
+			if (set_opt(ctx, "local-zone:", opt) != 0)
+				return -1;
+		}
+		/* A special-use zone sent upstream (a forward zone, or
+		 * local_zones_disable) must pass libunbound: nodefault alone
+		 * does not keep its built-in answer from it. */
+		if (!route_local_zone(cfg, ds_special_zones[i])) {
+			snprintf(opt, sizeof(opt), "%s transparent",
+			    ds_special_zones[i]);
+			if (set_opt(ctx, "local-zone:", opt) != 0)
+				return -1;
+		}
 	}
 	for (i = 0; i < cfg->ndomain_insecure; i++)
 		if (set_opt(ctx, "domain-insecure:",

@@ -158,6 +158,9 @@ grep -q "negative trust anchor $WORLD_ZONE_BADSIG" <<<"$out" ||
 ds_case "the plain zone is warned about at start"
 grep -q "forward zone $CORP\..*clear text" "$DS_STDERR" ||
 	ds_fail "no warning in dotsecd's log"
+ds_case "the negative trust anchor is logged at start"
+grep -q "negative trust anchor $WORLD_ZONE_BADSIG\." "$DS_STDERR" ||
+	ds_fail "no line for $WORLD_ZONE_BADSIG in dotsecd's log"
 
 # ------------------------------------------------------------ special-use names
 
@@ -334,10 +337,11 @@ ds_case "... the plain server saw nothing more of it"
 [ "$(names_inside "$WORLD_CORPPLAIN_LOG" "$ins" | grep -c .)" = "$plain_mid" ] ||
 	ds_fail "the plain server was asked again"
 
-# dnssec: validate for the corporate zone, which the signed example.
-# says does not exist: bogus.  Then back.
-printf 'listen_addresses:\n' >/dev/null
-ds_dotsecd_conf "$DS_CONF.new" workers=2 "extra=$(zones_conf validate)"
+# A reload with dnssec: validate for the corporate zone, which the signed
+# example. says does not exist (bogus), and home.arpa sent upstream.
+ds_dotsecd_conf "$DS_CONF.new" workers=2 "extra=$(zones_conf validate)
+local_zones_disable:
+  - home.arpa"
 sed -i "s|^state_dir: .*|$(grep '^state_dir:' "$DS_CONF")|" "$DS_CONF.new"
 mv "$DS_CONF.new" "$DS_CONF"
 hup_and_wait
@@ -346,6 +350,13 @@ ds_expect_rcode SERVFAIL
 ds_dig "... so dnssec: insecure is what answers it" "www.$VAULT" A +dnssec
 ds_expect_rcode NOERROR
 ds_expect_flag ad
+# (The upstream answers it from its own built-in home.arpa. zone, which
+# the signed test root denies: bogus.  What counts is who was asked.)
+ds_dig "local_zones_disable: home.arpa is no longer answered by dotsecd" nas.home.arpa A +dnssec
+ds_expect_noflag aa
+ds_case "... but by the default upstream, through libunbound"
+served_names "$WORLD_UPSTREAM_LOG" | grep -qx 'nas.home.arpa.' ||
+	ds_fail "the default upstream was not asked for nas.home.arpa"
 
 touch "$stream_stop"
 wait "$stream_pid" 2>/dev/null
