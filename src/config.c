@@ -1731,7 +1731,7 @@ config_default(void)
 		return NULL;
 	cfg->round_robin = true;
 	cfg->padding_blocksize = 128;
-	cfg->idle_timeout_ms = 10000;
+	cfg->idle_timeout_ms = 60000;
 	cfg->timeout_ms = 5000;
 	cfg->upstream_stall_ms = 500;
 	cfg->tls_backoff_time = 10;

@@ -79,7 +79,7 @@ struct ds_config {
 
 	bool round_robin;		/* round_robin_upstreams, default 1 */
 	unsigned padding_blocksize;	/* tls_query_padding_blocksize, 128 */
-	unsigned idle_timeout_ms;	/* idle_timeout (upstream), 10000 */
+	unsigned idle_timeout_ms;	/* idle_timeout (upstream), 60000 */
 	unsigned timeout_ms;		/* timeout per query, 5000 */
 	unsigned upstream_stall_ms;	/* upstream_stall_timeout: an upstream
 					   that answers nothing this long (or

@@ -6,7 +6,8 @@
 # modes.  Counts, never times: the queries that failed, the failover and
 # the recovery in dotsecd's log and /metrics.  Some of the names are in a
 # zone whose keys are not cached yet, so that a DNSKEY query is among
-# those stuck on the dead upstream: no answer may wait on it.
+# those stuck on the dead upstream: no answer may wait on it.  Last, a
+# query after 20 s of silence must find its upstream connection open.
 
 . "$(dirname "$0")/lib.sh"
 ds_init
@@ -81,5 +82,25 @@ metrics_address: $WORLD_DOTSECD_ADDR@9153"
 	ds_expect_flag ad
 	ds_dotsecd_stop
 done
+
+# Warm connections: a query after 20 s of silence finds the connection
+# it left (idle_timeout), with no new TCP or TLS handshake.
+ds_dotsecd_start "extra=metrics_address: $WORLD_DOTSECD_ADDR@9153"
+handshakes() {
+	metrics | awk -v m="dotsec_upstream_tls_handshakes_total{upstream=\"$U1@853\"}" \
+		'$1 == m { print $2 }'
+}
+ds_dig "idle: a first query" "idle1.wild.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_rcode NOERROR
+h1=$(handshakes)
+sleep 20
+ds_dig "idle: a fresh name after 20 s of silence" "idle2.wild.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_rcode NOERROR
+ds_case "idle: no new TLS handshake after 20 s idle"
+h2=$(handshakes)
+DS_OUT="handshakes before $h1, after $h2"
+[ -n "$h1" ] && [ "${h1:-0}" -ge 1 ] || ds_fail "no handshake counted at all"
+[ "$h2" = "$h1" ] || ds_fail "a new connection: $h1 -> $h2"
+ds_dotsecd_stop
 
 ds_finish

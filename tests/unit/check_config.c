@@ -314,7 +314,7 @@ START_TEST(test_default)
 	ck_assert_msg(cfg->round_robin, "config_default: round_robin off");
 	ck_assert_msg(cfg->padding_blocksize == 128,
 	    "config_default: padding %u", cfg->padding_blocksize);
-	ck_assert_msg(cfg->idle_timeout_ms == 10000,
+	ck_assert_msg(cfg->idle_timeout_ms == 60000,
 	    "config_default: idle_timeout %u", cfg->idle_timeout_ms);
 	ck_assert_msg(cfg->timeout_ms == 5000, "config_default: timeout %u",
 	    cfg->timeout_ms);
