@@ -1187,12 +1187,32 @@ fail:
 	return NULL;
 }
 
+/* The answer to the start-up query: only logged. */
+static void
+prime_done(void *arg, enum validator_verdict v, int rcode, const uint8_t *pkt,
+    size_t len, const char *why)
+{
+	struct worker *w = arg;
+
+	(void)pkt;
+	(void)len;
+	ds_debug("worker %u: root DNSKEY at start: %s", w->index,
+	    v == VAL_SECURE ? "secure" : v == VAL_FAILED ? "no answer" :
+	    v == VAL_BOGUS ? (why ? why : "bogus") : "insecure");
+	(void)rcode;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 
 	ds_debug("worker %u running", w->index);
+	/* The root's keys and an upstream connection now, as kresd does,
+	 * so that the first client query does not wait for them. */
+	if (validator_resolve(w->val, ".", DNS_TYPE_DNSKEY, prime_done, w) != 0)
+		ds_info("worker %u: no start-up query of the root DNSKEY",
+		    w->index);
 	if (event_base_dispatch(w->base) < 0)
 		ds_err("worker %u: event loop failed", w->index);
 	return NULL;

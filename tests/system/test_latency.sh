@@ -1,13 +1,17 @@
 #!/bin/bash
-# test_failover: an upstream that goes silent is skipped at once.  Two
+# test_latency: what a real network's latency costs, in counts, never
+# times.  1. Failover: an upstream that goes silent is skipped at once.  Two
 # good DoT upstreams; the first one stops dead (SIGSTOP: its kernel still
 # takes the packets, nothing answers, as a black hole in the path does)
 # while fresh names arrive at 10 a second, in both round-robin and ordered
 # modes.  Counts, never times: the queries that failed, the failover and
 # the recovery in dotsecd's log and /metrics.  Some of the names are in a
 # zone whose keys are not cached yet, so that a DNSKEY query is among
-# those stuck on the dead upstream: no answer may wait on it.  Last, a
-# query after 20 s of silence must find its upstream connection open.
+# those stuck on the dead upstream: no answer may wait on it.
+# 2. Start-up: each worker fetches the root DNSKEY (and opens its upstream
+# connection) before the first client asks.
+# 3. Idle: a query after 20 s of silence finds its upstream connection
+# open.
 
 . "$(dirname "$0")/lib.sh"
 ds_init
@@ -82,6 +86,34 @@ metrics_address: $WORLD_DOTSECD_ADDR@9153"
 	ds_expect_flag ad
 	ds_dotsecd_stop
 done
+
+# Start-up: two workers, each with the root's keys before any client
+# asks; the first client query then costs no root DNSKEY query and no new
+# connection.
+root_keys() { world_upstream_count . DNSKEY; }
+k0=$(root_keys)
+ds_dotsecd_start workers=2 "extra=metrics_address: $WORLD_DOTSECD_ADDR@9153"
+ds_case "start-up: each worker asked for the root DNSKEY before any client"
+i=0
+while [ "$(root_keys)" -lt $((k0 + 2)) ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+k1=$(root_keys)
+DS_OUT="root DNSKEY queries: $k0 before the start, $k1 after"
+[ "$k1" -ge $((k0 + 2)) ] || ds_fail "fewer than 2 root DNSKEY queries"
+h1=$(metrics | awk -v m="dotsec_upstream_tls_handshakes_total{upstream=\"$U1@853\"}" '$1 == m { print $2 }')
+for i in 1 2 3 4 5 6; do
+	ds_dig "start-up: first queries ($i), on either worker" "first$i.wild.$WORLD_ZONE_SEC13" A +dnssec
+	ds_expect_rcode NOERROR
+	ds_expect_flag ad
+done
+ds_case "start-up: no root DNSKEY query and no new connection for them"
+h2=$(metrics | awk -v m="dotsec_upstream_tls_handshakes_total{upstream=\"$U1@853\"}" '$1 == m { print $2 }')
+DS_OUT="root DNSKEY queries $k1 -> $(root_keys); handshakes $h1 -> $h2"
+[ "$(root_keys)" = "$k1" ] || ds_fail "the root DNSKEY was asked again"
+[ "${h1:-x}" = "${h2:-y}" ] || ds_fail "new TLS connections"
+ds_dotsecd_stop
 
 # Warm connections: a query after 20 s of silence finds the connection
 # it left (idle_timeout), with no new TCP or TLS handshake.
