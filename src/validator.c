@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,13 @@ struct vq {
 };
 
 static void validator_done(void *, int, void *, int, int, char *, int);
+
+/* libunbound applies cache-min-ttl and cache-max-ttl to the whole process
+ * (its MIN_TTL and MAX_TTL are globals, set whenever a context starts), so
+ * every context dotsecd starts, the anchor prober's included, sets the
+ * bounds of the newest configuration: a context started with other
+ * bounds would undo cache_max_ttl for all. */
+static _Atomic unsigned ttl_min, ttl_max = 86400;
 
 static void
 vq_unlink(struct vq *q)
@@ -123,7 +131,7 @@ set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg,
 {
 	unsigned share = (cfg->cache_size - ds_answer_cache_bytes(cfg)) /
 	    (cfg->workers ? cfg->workers : 1);
-	char msg[32], rrset[32], key[32], minttl[16], maxttl[16], bogus[16];
+	char msg[32], rrset[32], key[32], bogus[16];
 
 	if (fresh) {
 		/* forward-no-cache: nothing is stored in these two. */
@@ -136,14 +144,10 @@ set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg,
 		    share / 8 * 3 : share / 2);
 		snprintf(key, sizeof(key), "%u", share / 4);
 	}
-	snprintf(minttl, sizeof(minttl), "%u", cfg->cache_min_ttl);
-	snprintf(maxttl, sizeof(maxttl), "%u", cfg->cache_max_ttl);
 	snprintf(bogus, sizeof(bogus), "%u", cfg->bogus_ttl);
 	if (set_opt(ctx, "msg-cache-size:", msg) != 0 ||
 	    set_opt(ctx, "rrset-cache-size:", rrset) != 0 ||
 	    set_opt(ctx, "key-cache-size:", key) != 0 ||
-	    set_opt(ctx, "cache-min-ttl:", minttl) != 0 ||
-	    set_opt(ctx, "cache-max-ttl:", maxttl) != 0 ||
 	    set_opt(ctx, "val-bogus-ttl:", bogus) != 0 ||
 	    set_opt(ctx, "prefetch-key:", cfg->prefetch ? "yes" : "no") != 0 ||
 	    set_opt(ctx, "serve-expired:", "no") != 0)
@@ -158,7 +162,7 @@ static int
 ub_setup(struct ub_ctx *ctx, const char *relay_ip, unsigned relay_port,
     unsigned timeout_ms, bool no_cache)
 {
-	char maxrtt[16], minrtt[16];
+	char maxrtt[16], minrtt[16], minttl[16], maxttl[16];
 
 	char fwd[128];
 	int rc;
@@ -177,11 +181,15 @@ ub_setup(struct ub_ctx *ctx, const char *relay_ip, unsigned relay_port,
 	 * written off after an upstream outage. */
 	snprintf(minrtt, sizeof(minrtt), "%u",
 	    timeout_ms + 500 < 6000 ? timeout_ms + 500 : 6000);
+	snprintf(minttl, sizeof(minttl), "%u", atomic_load(&ttl_min));
+	snprintf(maxttl, sizeof(maxttl), "%u", atomic_load(&ttl_max));
 	snprintf(maxrtt, sizeof(maxrtt), "%u", 12000);
 	if (load_file_options(ctx, fwd, no_cache) != 0 ||
 	    set_opt(ctx, "infra-cache-min-rtt:", minrtt) != 0 ||
 	    set_opt(ctx, "infra-cache-max-rtt:", maxrtt) != 0 ||
 	    set_opt(ctx, "infra-keep-probing:", "yes") != 0 ||
+	    set_opt(ctx, "cache-min-ttl:", minttl) != 0 ||
+	    set_opt(ctx, "cache-max-ttl:", maxttl) != 0 ||
 	    set_opt(ctx, "do-not-query-localhost:", "no") != 0 ||
 	    set_opt(ctx, "outgoing-interface:", relay_ip) != 0 ||
 	    set_opt(ctx, "trust-anchor-signaling:", "no") != 0 ||
@@ -310,6 +318,8 @@ validator_create(struct event_base *base, const struct ds_config *cfg,
 		ds_err("validator: out of memory");
 		return NULL;
 	}
+	atomic_store(&ttl_min, cfg->cache_min_ttl);
+	atomic_store(&ttl_max, cfg->cache_max_ttl);
 	if ((v->ctx = context_create(base, cfg, relay_ip, relay_port, anchors,
 	    false)) == NULL)
 		goto fail;

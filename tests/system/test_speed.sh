@@ -360,6 +360,27 @@ printf '%s: info: SERVFAIL without serve_stale after %d ms\n' "$DS_TEST" "$DS_DI
 upstream_cont
 ds_dotsecd_stop
 
+# cache_max_ttl holds after an RFC 5011 probe: libunbound keeps the TTL
+# bounds process-wide, and a probe's own context must not reset them.
+ds_dotsecd_start timeout=3000 extra="cache_max_ttl: 2
+anchor_probe_interval: 1"
+ds_dig "cache_max_ttl 2 before a probe: TTL at most 2" +dnssec "first-$TAG.wild.sec8.$T" A
+ds_expect_rcode NOERROR
+[ "$(answer_ttls | awk '$1 == "A" { print $2; exit }')" -le 2 ] || ds_fail "TTL above 2"
+n=$(grep -c 'trust anchor: probing . DNSKEY' "$DS_STDERR" || true)
+ds_case "an anchor probe ran after the first query"
+i=0
+while [ "$(grep -c 'trust anchor: probing . DNSKEY' "$DS_STDERR" || true)" -le "$n" ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(grep -c 'trust anchor: probing . DNSKEY' "$DS_STDERR" || true)" -gt "$n" ] || ds_fail "no probe within 5 s"
+sleep 1
+ds_dig "cache_max_ttl 2 after a probe: TTL at most 2" +dnssec "second-$TAG.wild.sec8.$T" A
+ds_expect_rcode NOERROR
+[ "$(answer_ttls | awk '$1 == "A" { print $2; exit }')" -le 2 ] || ds_fail "TTL $(answer_ttls | awk '$1 == "A" { print $2; exit }') above 2"
+ds_dotsecd_stop
+
 # ============================================================ prefetch
 ds_dotsecd_start timeout=3000 extra="cache_max_ttl: 20
 metrics_address: $WORLD_DOTSECD_ADDR@9153"
