@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -53,6 +54,9 @@ static void validator_done(void *, int, void *, int, int, char *, int);
  * bounds of the newest configuration: a context started with other
  * bounds would undo cache_max_ttl for all. */
 static _Atomic unsigned ttl_min, ttl_max = 86400;
+
+/* Serialises ub_ctx_config, whose parser is not thread-safe. */
+static pthread_mutex_t ub_config_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 vq_unlink(struct vq *q)
@@ -109,7 +113,13 @@ load_file_options(struct ub_ctx *ctx, const char *fwd, bool no_cache)
 		return -1;
 	}
 	close(fd);
+	/* libunbound reads the file with a flex scanner whose state is
+	 * global: two workers building validators at once (a reload, new
+	 * trust anchors) made it abort the process ("fatal flex scanner
+	 * internal error"). */
+	pthread_mutex_lock(&ub_config_lock);
 	rc = ub_ctx_config(ctx, path);
+	pthread_mutex_unlock(&ub_config_lock);
 	unlink(path);
 	if (rc != 0) {
 		ds_err("libunbound: cannot load options: %s", ub_strerror(rc));

@@ -462,6 +462,26 @@ ds_dig "... and dotsecd still answers through them" "www.$VAULT" AAAA +dnssec
 ds_expect_rcode NOERROR
 ds_expect_flag ad
 
+# Reloads that change routes make every worker build a new validator at
+# the same moment: libunbound's configuration parser is not thread-safe
+# (it aborted the process once in a few reloads before it was locked).
+ds_case "40 route-changing reloads in a row: dotsecd stays up"
+for i in $(seq 1 40); do
+	if [ $((i % 2)) = 1 ]; then
+		printf 'domain_insecure:\n  - nta%d.example\n' "$i" >"$INC/nta.yml"
+	else
+		rm -f "$INC/nta.yml"
+	fi
+	kill -HUP "$DS_PID" 2>/dev/null || break
+	sleep 0.1
+done
+rm -f "$INC/nta.yml"
+sleep 1
+kill -0 "$DS_PID" 2>/dev/null || ds_fail "dotsecd died: $(grep -i 'fatal\|error' "$DS_STDERR" | tail -n 3)"
+ds_dig "... and answers" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+
 ds_case "all along, the plain server saw only the zones routed to it (libunbound's DS fetches of dnssec: validate included)"
 out=$(names_outside "$WORLD_CORPPLAIN_LOG" "$CORP" "$ins" "$sec15")
 [ -z "$out" ] || ds_fail "the plain server was asked: $(echo $out)"
