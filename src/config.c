@@ -2131,3 +2131,32 @@ config_free(struct ds_config *cfg)
 	free_strings(cfg->files, count_strings(cfg->files));
 	free(cfg);
 }
+
+static bool
+opt_str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool
+config_upstreams_same(const struct ds_upstream *a, size_t na,
+    const struct ds_upstream *b, size_t nb)
+{
+	size_t i, j;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (!opt_str_same(a[i].address, b[i].address) ||
+		    a[i].port != b[i].port ||
+		    !opt_str_same(a[i].auth_name, b[i].auth_name) ||
+		    a[i].npins != b[i].npins)
+			return false;
+		for (j = 0; j < a[i].npins; j++)
+			if (!opt_str_same(a[i].pins[j].value,
+			    b[i].pins[j].value))
+				return false;
+	}
+	return true;
+}

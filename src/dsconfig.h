@@ -205,6 +205,11 @@ ds_answer_cache_bytes(const struct ds_config *cfg)
  * one to three days). */
 #define DS_STALE_MAX_SEC	86400u
 
+/* Whether two upstream lists are the same, in order: address, port, auth
+ * name and pins. */
+bool config_upstreams_same(const struct ds_upstream *a, size_t na,
+    const struct ds_upstream *b, size_t nb);
+
 /* Parse "ADDR", "ADDR@PORT" or "ADDR#PORT" (IPv4 or IPv6, numeric only)
  * into ss.  Returns 0, or -1 when the text is not such an address or the
  * port is out of 1..65535. */

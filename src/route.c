@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anchorfile.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
 #include "log.h"
@@ -283,41 +284,13 @@ str_same(const char *a, const char *b)
 }
 
 static bool
-list_same(char *const *a, char *const *b)
-{
-	size_t i;
-
-	if (a == NULL || b == NULL)
-		return a == b;
-	for (i = 0; a[i] != NULL && b[i] != NULL; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return false;
-	return a[i] == NULL && b[i] == NULL;
-}
-
-static bool
 fwd_same(const struct ds_fwd_zone *a, const struct ds_fwd_zone *b)
 {
-	size_t i, j;
-
-	if (a->transport != b->transport || a->insecure != b->insecure ||
-	    a->nupstreams != b->nupstreams ||
-	    !str_same(a->tls_ca_file, b->tls_ca_file) ||
-	    !list_same(a->trust_anchors, b->trust_anchors))
-		return false;
-	for (i = 0; i < a->nupstreams; i++) {
-		const struct ds_upstream *x = &a->upstreams[i];
-		const struct ds_upstream *y = &b->upstreams[i];
-
-		if (!str_same(x->address, y->address) || x->port != y->port ||
-		    !str_same(x->auth_name, y->auth_name) ||
-		    x->npins != y->npins)
-			return false;
-		for (j = 0; j < x->npins; j++)
-			if (!str_same(x->pins[j].value, y->pins[j].value))
-				return false;
-	}
-	return true;
+	return a->transport == b->transport && a->insecure == b->insecure &&
+	    str_same(a->tls_ca_file, b->tls_ca_file) &&
+	    anchorfile_set_equal(a->trust_anchors, b->trust_anchors) &&
+	    config_upstreams_same(a->upstreams, a->nupstreams, b->upstreams,
+	    b->nupstreams);
 }
 
 size_t

@@ -941,9 +941,7 @@ str_eq(const char *a, const char *b)
 static bool
 same_upstreams(const struct ds_config *a, const struct ds_config *b)
 {
-	size_t i, j;
-
-	if (a->nupstreams != b->nupstreams || a->round_robin !=
+	if (a->round_robin !=
 	    b->round_robin || a->padding_blocksize != b->padding_blocksize ||
 	    a->idle_timeout_ms != b->idle_timeout_ms ||
 	    a->timeout_ms != b->timeout_ms ||
@@ -955,19 +953,8 @@ same_upstreams(const struct ds_config *a, const struct ds_config *b)
 	    !str_eq(a->tls_ca_path, b->tls_ca_path) ||
 	    !str_eq(a->tls_min_version, b->tls_min_version))
 		return false;
-	for (i = 0; i < a->nupstreams; i++) {
-		const struct ds_upstream *x = &a->upstreams[i];
-		const struct ds_upstream *y = &b->upstreams[i];
-
-		if (!str_eq(x->address, y->address) || x->port != y->port ||
-		    !str_eq(x->auth_name, y->auth_name) ||
-		    x->npins != y->npins)
-			return false;
-		for (j = 0; j < x->npins; j++)
-			if (!str_eq(x->pins[j].value, y->pins[j].value))
-				return false;
-	}
-	return true;
+	return config_upstreams_same(a->upstreams, a->nupstreams,
+	    b->upstreams, b->nupstreams);
 }
 
 /* A route changed at and below name: the answers cached for it go. */

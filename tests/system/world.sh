@@ -413,6 +413,19 @@ _world_sign() {
 		-f "$WORLD_DIR/zones/$z.signed" "$in" "${keys[@]}"
 }
 
+# _world_corrupt_rrsig ZONE: flip one base64 character in the middle of
+# the signature of www.ZONE A in its signed file.
+_world_corrupt_rrsig() {
+	local z=$1 f=$WORLD_DIR/zones/$1.signed
+	awk -v o="www.$z." '$1 == o && $4 == "RRSIG" && $5 == "A" {
+		s = $NF; p = int(length(s) / 2); c = substr(s, p, 1)
+		r = (c == "A") ? "B" : "A"
+		$NF = substr(s, 1, p - 1) r substr(s, p + 1); n++ }
+		{ print } END { if (n != 1) exit 1 }' "$f" >"$f.tmp" ||
+		_world_die "could not corrupt the RRSIG of www.$z A"
+	mv "$f.tmp" "$f"
+}
+
 _world_zones() {
 	local zd=$WORLD_DIR/zones kd=$WORLD_DIR/keys tz=$WORLD_DIR/zones/$WORLD_TLD.zone
 	local z i ghost tmp rttl
@@ -471,14 +484,7 @@ EOF
 	_world_keygen "$z" ECDSAP256SHA256
 	_world_sign "$z" "$zd/$z.zone" -- "$_ksk" "$_zsk"
 	_world_ds "$_ksk" >>"$tz"
-	tmp=$zd/$z.tmp
-	awk -v o="www.$z." '$1 == o && $4 == "RRSIG" && $5 == "A" {
-		s = $NF; p = int(length(s) / 2); c = substr(s, p, 1)
-		r = (c == "A") ? "B" : "A"
-		$NF = substr(s, 1, p - 1) r substr(s, p + 1); n++ }
-		{ print } END { if (n != 1) exit 1 }' "$zd/$z.signed" >"$tmp" ||
-		_world_die "could not corrupt the RRSIG of www.$z A"
-	mv "$tmp" "$zd/$z.signed"
+	_world_corrupt_rrsig "$z"
 
 	# expired.$WORLD_TLD: every signature valid only in January 2020.
 	z=expired.$WORLD_TLD
@@ -1073,7 +1079,7 @@ world_upstream_restart() {
 #       the world's CA); log WORLD_CORPDOT_LOG
 #   WORLD_CORPPLAIN_ADDR@53 clear-text UDP and TCP; log WORLD_CORPPLAIN_LOG
 world_start_corp() {
-	local zd=$WORLD_DIR/zones d=$WORLD_DIR/tls z tmp p1 p2
+	local zd=$WORLD_DIR/zones d=$WORLD_DIR/tls z p1 p2
 	WORLD_CORP_ZONE=corp.$WORLD_TLD
 	WORLD_VAULT_ZONE=vault.internal
 	WORLD_BROKEN_ZONE=broken.internal
@@ -1116,15 +1122,7 @@ world_start_corp() {
 			WORLD_BROKEN_DS=$(_world_ds "$_ksk" | tr -s ' \t' ' ')
 		fi
 	done
-	z=$WORLD_BROKEN_ZONE
-	tmp=$zd/$z.tmp
-	awk -v o="www.$z." '$1 == o && $4 == "RRSIG" && $5 == "A" {
-		s = $NF; p = int(length(s) / 2); c = substr(s, p, 1)
-		r = (c == "A") ? "B" : "A"
-		$NF = substr(s, 1, p - 1) r substr(s, p + 1); n++ }
-		{ print } END { if (n != 1) exit 1 }' "$zd/$z.signed" >"$tmp" ||
-		_world_die "could not corrupt the RRSIG of www.$z A"
-	mv "$tmp" "$zd/$z.signed"
+	_world_corrupt_rrsig "$WORLD_BROKEN_ZONE"
 
 	_world_corp_server corpdot "interface: $WORLD_CORPDOT_ADDR@853
 	tls-port: 853
