@@ -9,13 +9,17 @@
 #   - the dotsecd.yml of the ConfigMap and the container's configuration
 #     pass `dotsecd -t` (trust_anchor_file pointed at the source tree's)
 #   - conf/dotsecd.service.in, with the paths substituted as make does,
-#     passes `systemd-analyze verify`
+#     passes `systemd-analyze verify`, and `systemd-analyze security`
+#     rates its exposure at most MAX_EXPOSURE
+#   - src/dotsecd and src/dotsec-anchor as built: hardening-check
+#     (devscripts) reports no "no"
 #   - doc/dotsecd.8 and doc/dotsecd.yml.5 pass mandoc's lint (or groff -ww),
 #     and dotsecd.yml.5 describes every key of conf/dotsecd.yml
 # Prints "deploy: N passed, M failed"; exits 0 only when all passed.
 #
 # Environment: DOTSECD (default $abs_top_builddir/src/dotsecd, else
-# src/dotsecd of this tree).
+# src/dotsecd of this tree; dotsec-anchor is looked for next to it), CC
+# (default cc: the compiler of the hardening-check probe).
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +27,10 @@ HERE=$TOP/tests/deploy
 K8S=$TOP/deploy/kubernetes
 PATH="$PATH:/usr/sbin:/sbin"
 DOTSECD=${DOTSECD:-${abs_top_builddir:-$TOP}/src/dotsecd}
+ANCHOR_TOOL=$(dirname "$DOTSECD")/dotsec-anchor
+# systemd-analyze security's overall exposure level (0.0 to 10.0) of
+# dotsecd.service must not exceed this.
+MAX_EXPOSURE=1.5
 # Pinned, so that a new release cannot change the verdict unseen.
 NPM_PKGS=(kubernetes-models@5.1.0 js-yaml@4.1.0)
 CLIENT_NODE=@kubernetes/client-node@1.3.0
@@ -185,6 +193,74 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	else
 		bad "systemd-analyze verify let a misspelt key (ProtectSytem=) through"
 	fi
+fi
+
+# How exposed the unit leaves the host: systemd-analyze security rates
+# every sandboxing setting it lacks; the overall level must stay at most
+# MAX_EXPOSURE, so that a setting lost in an edit shows here.
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	bad "systemd-analyze not found (package systemd): the unit's exposure is not checked"
+else
+	out=$(cd "$W" && systemd-analyze security --offline=yes --no-pager "$W/dotsecd.service" 2>&1)
+	level=$(printf '%s\n' "$out" |
+		sed -n 's/.*Overall exposure level for dotsecd\.service: \([0-9][0-9.]*\).*/\1/p')
+	if [ -z "$level" ]; then
+		bad "systemd-analyze security printed no overall exposure level for dotsecd.service:"
+		printf '%s\n' "$out" | indent
+	elif awk -v l="$level" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(l + 0 <= m + 0) }'; then
+		ok "systemd-analyze security: dotsecd.service exposure $level (at most $MAX_EXPOSURE)"
+	else
+		bad "systemd-analyze security: dotsecd.service exposure $level, above $MAX_EXPOSURE; what it counts against the unit:"
+		# The settings it counts, with their share: a number ends the line.
+		printf '%s\n' "$out" | grep -E ' [0-9]+\.[0-9]+[[:space:]]*$' | indent
+	fi
+fi
+
+# ------------------------------------------------------------ hardening
+# The programs as built must carry what configure's hardening flags give
+# them: PIE, stack protector, fortified functions, RELRO, immediate
+# binding, control-flow protection.  A "no" from hardening-check fails.
+# Two of its lines need a word:
+#   - "Control flow integrity" looks for the IBT and SHSTK properties of the
+#     program, which the linker sets only when every object it links has
+#     them, the C start files (Scrt1.o, crti.o, crtn.o) included; Debian
+#     12's glibc does not build those with them.  So the line is required
+#     only where a program this toolchain links with -fcf-protection gets
+#     the properties.
+#   - "Stack clash protection: unknown" is no failure: hardening-check
+#     recognises only the probe loop of a frame of variable size (alloca,
+#     VLA), and dotsec has none.
+if ! command -v hardening-check >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		devscripts >/dev/null 2>&1 ||
+		say "note: devscripts could not be installed"
+fi
+if ! command -v hardening-check >/dev/null 2>&1; then
+	bad "hardening-check not found (package devscripts): the programs are not checked"
+else
+	hc_opts=()
+	printf 'int main(void) { return 0; }\n' >"$W/cfprobe.c"
+	if ! "${CC:-cc}" -fcf-protection -o "$W/cfprobe" "$W/cfprobe.c" >"$W/cfprobe.log" 2>&1; then
+		say "note: ${CC:-cc} -fcf-protection cannot build a program: control flow integrity required"
+	elif ! LC_ALL=C readelf -n "$W/cfprobe" | grep -q 'x86 feature: IBT, SHSTK'; then
+		hc_opts+=(--nocfprotection)
+		say "note: ${CC:-cc} -fcf-protection links no program with IBT and SHSTK here (C start files without them): control flow integrity not required"
+	fi
+	for prog in "$DOTSECD" "$ANCHOR_TOOL"; do
+		if [ ! -f "$prog" ]; then
+			bad "hardening-check: $prog not found (build it, or set DOTSECD)"
+			continue
+		fi
+		hc_rc=0
+		out=$(LC_ALL=C hardening-check "${hc_opts[@]}" "$prog" 2>&1) || hc_rc=$?
+		nos=$(printf '%s\n' "$out" | grep -E '^ [^:]+: no' | grep -v '(ignored)$')
+		if [ "$hc_rc" -eq 0 ] && [ -z "$nos" ]; then
+			ok "hardening-check: $(basename "$prog")"
+		else
+			bad "hardening-check: $(basename "$prog") (exit $hc_rc):"
+		fi
+		printf '%s\n' "$out" | sed 1d | indent
+	done
 fi
 
 # ------------------------------------------------------------ man pages
