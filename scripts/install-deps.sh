@@ -11,12 +11,14 @@ set -eu
 # nettle-dev: libunbound.pc requires nettle and hogweed, which Debian's
 # libunbound-dev does not pull in.
 # dnsperf: the load cases of test_speed.sh.
+# libseccomp-dev: optional for the build (configure --with-seccomp=auto
+# uses it when found), installed so that dotsecd gets the filter.
 # The Debian packages start their own unbound/NSD where systemd runs;
 # the tests start private instances and need nothing from those.
 PACKAGES="
 build-essential autoconf automake pkg-config ca-certificates
 libgetdns-dev libunbound-dev libssl-dev libevent-dev libyaml-dev
-libexpat1-dev nettle-dev libsystemd-dev check
+libexpat1-dev nettle-dev libsystemd-dev libseccomp-dev check
 nsd unbound unbound-host bind9-utils bind9-dnsutils knot-dnsutils
 ldnsutils openssl python3 strace iproute2 procps diffutils
 systemd dnsperf
