@@ -1474,6 +1474,9 @@ static const struct key_desc top_keys[] = {
 	UINT_KEY("cache_min_ttl", cache_min_ttl, 0, 86400),
 	UINT_KEY("cache_max_ttl", cache_max_ttl, 1, 604800),
 	KEY("prefetch", K_BOOL, prefetch),
+	KEY("sandbox", K_BOOL, sandbox),
+	KEY("sandbox_log", K_BOOL, sandbox_log),
+	KEY("allow_core_dumps", K_BOOL, allow_core_dumps),
 	KEY("serve_stale", K_BOOL, serve_stale),
 	UINT_KEY("bogus_ttl", bogus_ttl, 0, 3600),
 	UINT_KEY("tcp_idle_timeout", tcp_idle_timeout_ms, 1, 3600000),
@@ -1748,6 +1751,7 @@ config_default(void)
 	cfg->cache_min_ttl = 0;
 	cfg->cache_max_ttl = 86400;
 	cfg->prefetch = true;
+	cfg->sandbox = true;
 	cfg->serve_stale = false;
 	cfg->bogus_ttl = 60;
 	cfg->tcp_idle_timeout_ms = 10000;

@@ -149,6 +149,11 @@ struct ds_config {
 					   system's default */
 	unsigned max_inflight;		/* per worker, default 10000 */
 
+	/* Confinement after start-up (src/sandbox.h). */
+	bool sandbox;			/* default 1 */
+	bool sandbox_log;		/* log denied calls, allow them; 0 */
+	bool allow_core_dumps;		/* default 0: memory holds keys */
+
 	/* Routing by domain (src/route.h).  Names are in presentation form,
 	 * lower case, with the final dot. */
 	struct ds_fwd_zone *fwd_zones;	/* forward_zones + include_dir */

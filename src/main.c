@@ -26,6 +26,7 @@
 #include "dsconfig.h"
 #include "frontcache.h"
 #include "route.h"
+#include "sandbox.h"
 #include "http.h"
 #include "listener.h"
 #include "log.h"
@@ -191,6 +192,38 @@ route_line(void *arg, int warn, const char *line)
 }
 
 static void
+sandbox_line(void *arg, const char *line)
+{
+	(void)arg;
+	printf("dotsecd: %s\n", line);
+}
+
+/* The first file that cfg has dotsecd read after a reload and that the
+ * sandbox set up at start does not let it read, or NULL.  (The trust
+ * anchor and bootstrap files are read at start only.) */
+static const char *
+outside_sandbox(const struct ds_config *cfg)
+{
+	const char *files[] = { cfg->path, cfg->tls_ca_file };
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i] != NULL && sandbox_blocks_read(files[i], false))
+			return files[i];
+	if (cfg->include_dir != NULL &&
+	    sandbox_blocks_read(cfg->include_dir, true))
+		return cfg->include_dir;
+	if (cfg->tls_ca_path != NULL &&
+	    sandbox_blocks_read(cfg->tls_ca_path, true))
+		return cfg->tls_ca_path;
+	for (i = 0; i < cfg->nfwd_zones; i++)
+		if (cfg->fwd_zones[i].tls_ca_file != NULL &&
+		    sandbox_blocks_read(cfg->fwd_zones[i].tls_ca_file, false))
+			return cfg->fwd_zones[i].tls_ca_file;
+	return NULL;
+}
+
+static void
 reload_error(void *arg, const char *line)
 {
 	(void)arg;
@@ -207,6 +240,7 @@ static void
 reload(void)
 {
 	struct ds_config *old = configs[nconfigs - 1], *cfg;
+	const char *bad;
 	unsigned i;
 	int nerr = 0;
 
@@ -228,6 +262,14 @@ reload(void)
 		return;
 	}
 	cfg->workers = nworkers;
+	if ((bad = outside_sandbox(cfg)) != NULL) {
+		ds_err("SIGHUP: %s names %s, outside what the sandbox lets "
+		    "dotsecd read since start; the running configuration "
+		    "stays (restart dotsecd to use it)", config_path, bad);
+		config_free(cfg);
+		service_notify("READY=1");
+		return;
+	}
 	if (cfg->nlisten != old->nlisten)
 		ds_warn("SIGHUP: listen_addresses changes need a restart");
 	for (i = 0; i < cfg->nlisten && i < old->nlisten; i++)
@@ -355,6 +397,7 @@ main(int argc, char **argv)
 	}
 	if (check_only) {
 		route_describe(cfg, route_line, stdout);
+		sandbox_describe(cfg, sandbox_line, NULL);
 		printf("dotsecd: %s: configuration valid\n",
 		    path ? path : "(defaults)");
 		config_free(cfg);
@@ -478,6 +521,10 @@ main(int argc, char **argv)
 		for (i = 0; i < nworkers; i++)
 			worker_set_query_log(workers[i], qlog);
 	}
+	/* Everything is open, bound and built: confine the process before
+	 * any thread of a worker runs, so that each inherits it. */
+	if (sandbox_apply(cfg) != 0)
+		goto out;
 	for (i = 0; i < nworkers; i++)
 		if (worker_start(workers[i]) != 0)
 			goto out;

@@ -57,6 +57,8 @@ static _Atomic unsigned ttl_min, ttl_max = 86400;
 
 /* Serialises ub_ctx_config, whose parser is not thread-safe. */
 static pthread_mutex_t ub_config_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Where libunbound's option files go: state_dir (under the lock). */
+static char option_dir[2048];
 
 static void
 vq_unlink(struct vq *q)
@@ -91,16 +93,26 @@ load_file_options(struct ub_ctx *ctx, const char *fwd, bool no_cache)
 {
 	const char *dir = getenv("TMPDIR");
 	char path[4096], text[512];
-	int fd, rc, n;
+	int fd = -1, rc, n;
 
 	n = snprintf(text, sizeof(text), "server:\n\toutbound-msg-retry: 0\n");
 	if (no_cache)
 		n += snprintf(text + n, sizeof(text) - (size_t)n,
 		    "forward-zone:\n\tname: \".\"\n\tforward-addr: %s\n"
 		    "\tforward-no-cache: yes\n", fwd);
-	snprintf(path, sizeof(path), "%s/dotsecd-ub.XXXXXX",
-	    dir && *dir ? dir : "/tmp");
-	if ((fd = mkstemp(path)) < 0) {
+	/* In state_dir, the one place the sandbox lets dotsecd write;
+	 * elsewhere (tests, before a validator knew it) TMPDIR. */
+	pthread_mutex_lock(&ub_config_lock);
+	if (option_dir[0] != '\0') {
+		snprintf(path, sizeof(path), "%s/.dotsecd-ub.XXXXXX",
+		    option_dir);
+		fd = mkstemp(path);
+	}
+	pthread_mutex_unlock(&ub_config_lock);
+	if (fd < 0)
+		snprintf(path, sizeof(path), "%s/dotsecd-ub.XXXXXX",
+		    dir && *dir ? dir : "/tmp");
+	if (fd < 0 && (fd = mkstemp(path)) < 0) {
 		ds_err("libunbound: cannot create %s: %s", path,
 		    strerror(errno));
 		return -1;
@@ -330,6 +342,9 @@ validator_create(struct event_base *base, const struct ds_config *cfg,
 	}
 	atomic_store(&ttl_min, cfg->cache_min_ttl);
 	atomic_store(&ttl_max, cfg->cache_max_ttl);
+	pthread_mutex_lock(&ub_config_lock);
+	snprintf(option_dir, sizeof(option_dir), "%s", cfg->state_dir);
+	pthread_mutex_unlock(&ub_config_lock);
 	if ((v->ctx = context_create(base, cfg, relay_ip, relay_port, anchors,
 	    false)) == NULL)
 		goto fail;

@@ -26,6 +26,8 @@
 #   DS_STOP_WAIT       seconds dotsecd has to exit after SIGTERM (default
 #                      10; more under valgrind, whose leak check runs then)
 #   WORLD_KEEP=1       keep the world's directory
+#   DS_SANDBOX=log|no  sandbox_log: yes (denied system calls logged by the
+#                      kernel, not fatal), or sandbox: no
 
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=world.sh
@@ -231,6 +233,12 @@ ds_dotsecd_conf() {
 		printf 'timeout: %s\nworkers: %s\nlog_level: %s\ntls_backoff_time: %s\n' \
 			"$timeout" "$workers" "$log_level" "$backoff"
 		[ -z "$extra" ] || printf '%s\n' "$extra"
+		# DS_SANDBOX=log: denied calls logged, not fatal (building
+		# the allow-list); DS_SANDBOX=no: off (valgrind).
+		case ${DS_SANDBOX:-} in
+		log) printf 'sandbox_log: true\n' ;;
+		no) printf 'sandbox: false\n' ;;
+		esac
 	} >"$f"
 }
 

@@ -20,5 +20,6 @@ Suite *stats_suite(void);
 Suite *http_suite(void);
 Suite *frontcache_suite(void);
 Suite *route_suite(void);
+Suite *sandbox_suite(void);
 
 #endif /* DS_SUITES_H */
