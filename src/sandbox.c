@@ -328,7 +328,7 @@ static const int allowed[] = {
 static const int sanitizer_extra[] = {
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace),
 	SCMP_SYS(wait4), SCMP_SYS(prctl), SCMP_SYS(getppid),
-	SCMP_SYS(sched_getparam), SCMP_SYS(kill),
+	SCMP_SYS(sched_getparam), SCMP_SYS(kill), SCMP_SYS(getdents),
 };
 #endif
 
