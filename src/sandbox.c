@@ -29,19 +29,6 @@
 #include "log.h"
 #include "sandbox.h"
 
-/* AddressSanitizer's leak check stops the world with clone and ptrace and
- * reads /proc at exit: a sanitizer build allows it that much more. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZER_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZER_BUILD 1
-#endif
-#endif
-#ifndef SANITIZER_BUILD
-#define SANITIZER_BUILD 0
-#endif
-
 #define MAX_ROOTS 64
 
 /* What Landlock lets dotsecd read, once applied (for reloads). */
@@ -156,7 +143,7 @@ collect_read_roots(const struct ds_config *cfg)
 	root_add(cfg->anchor_bootstrap_url_ca, false);
 	for (i = 0; system[i] != NULL; i++)
 		root_add(system[i], true);
-	if (SANITIZER_BUILD)
+	if (DS_SANITIZER_BUILD)
 		root_add("/proc", true);
 }
 
@@ -349,7 +336,7 @@ sandbox_seccomp(bool log_only)
 	}
 	for (i = 0; rc == 0 && i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-	for (i = 0; SANITIZER_BUILD && rc == 0 &&
+	for (i = 0; DS_SANITIZER_BUILD && rc == 0 &&
 	    i < sizeof(sanitizer_extra) / sizeof(sanitizer_extra[0]); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sanitizer_extra[i],
 		    0);
@@ -367,15 +354,15 @@ sandbox_seccomp(bool log_only)
 	/* New threads, never new processes: clone only with CLONE_THREAD,
 	 * and clone3, whose flags a filter cannot see, answers ENOSYS so
 	 * that glibc falls back to clone. */
-	if (rc == 0 && !SANITIZER_BUILD)
+	if (rc == 0 && !DS_SANITIZER_BUILD)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, (scmp_datum_t)CLONE_THREAD,
 		    (scmp_datum_t)CLONE_THREAD));
-	if (rc == 0 && !SANITIZER_BUILD)
+	if (rc == 0 && !DS_SANITIZER_BUILD)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 		    SCMP_SYS(clone3), 0);
 	/* Threads name themselves; nothing else of prctl. */
-	if (rc == 0 && !SANITIZER_BUILD)
+	if (rc == 0 && !DS_SANITIZER_BUILD)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)PR_SET_NAME));
 	if (rc == 0)

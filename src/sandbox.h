@@ -21,6 +21,20 @@
 
 struct ds_config;
 
+/* AddressSanitizer's leak check stops the world with clone and ptrace and
+ * reads /proc at exit: in such a build the filter and Landlock allow it
+ * that much more (1), else 0. */
+#if defined(__SANITIZE_ADDRESS__)
+#define DS_SANITIZER_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DS_SANITIZER_BUILD 1
+#endif
+#endif
+#ifndef DS_SANITIZER_BUILD
+#define DS_SANITIZER_BUILD 0
+#endif
+
 /* Confine the process as cfg says (cfg->sandbox, sandbox_log,
  * allow_core_dumps).  A part the kernel or the build lacks (no Landlock,
  * no libseccomp) is logged once and skipped.  Returns 0, or -1 after

@@ -22,18 +22,6 @@
 #include "sandbox.h"
 #include "suites.h"
 
-/* A sanitizer build's filter lets LeakSanitizer use ptrace and clone. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZER_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZER_BUILD 1
-#endif
-#endif
-#ifndef SANITIZER_BUILD
-#define SANITIZER_BUILD 0
-#endif
-
 enum forbidden { F_NONE, F_EXECVE, F_PACKET, F_PTRACE, F_FORK };
 
 /* In a child: the filter, then allowed calls (their results written to
@@ -136,7 +124,7 @@ START_TEST(test_fork)
 	char out[64];
 	int st;
 
-	if (!SANITIZER_BUILD) {
+	if (!DS_SANITIZER_BUILD) {
 		expect_sigsys(F_FORK, "fork (clone without CLONE_THREAD)");
 		return;
 	}
@@ -151,7 +139,7 @@ START_TEST(test_ptrace)
 	char out[64];
 	int st;
 
-	if (!SANITIZER_BUILD) {
+	if (!DS_SANITIZER_BUILD) {
 		expect_sigsys(F_PTRACE, "ptrace");
 		return;
 	}
