@@ -14,8 +14,9 @@
 trap '_ds_on_exit' EXIT
 trap 'exit 1' INT TERM HUP
 
-# The programs the tests name, one a line: the words after ds_require or
-# _world_need, continuation lines joined, variables and options left out.
+# The programs the tests name, one a line: the arguments of lib.sh's and
+# world.sh's require helpers, continuation lines joined, variables and
+# options left out.
 required_programs() {
 	sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$DS_SYSTEM_DIR"/*.sh |
 		grep -E '^[[:space:]]*(ds_require|_world_need)[[:space:]]' |
