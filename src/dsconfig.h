@@ -124,6 +124,8 @@ struct ds_config {
 	unsigned cache_min_ttl;		/* seconds, default 0 */
 	unsigned cache_max_ttl;		/* seconds, default 86400 */
 	bool prefetch;			/* refresh popular entries, 1 */
+	bool zone_affinity;		/* a miss goes to the worker that
+					   owns its zone (steer.h), 1 */
 	bool serve_stale;		/* RFC 8767, default 0 */
 	unsigned bogus_ttl;		/* remember a bogus verdict, 60 s */
 

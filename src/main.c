@@ -32,6 +32,7 @@
 #include "log.h"
 #include "service.h"
 #include "stats.h"
+#include "steer.h"
 #include "worker.h"
 
 #define DS_DEFAULT_CONFIG DS_SYSCONFDIR "/dotsecd.yml"
@@ -349,6 +350,7 @@ main(int argc, char **argv)
 	unsigned nfds = 0;
 	int nact = 0;
 	struct event_base *base = NULL;
+	struct steer *steer = NULL;
 	struct event *sigs[4] = { NULL, NULL, NULL, NULL };
 	static const int signums[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	FILE *qlog = NULL;
@@ -483,6 +485,9 @@ main(int argc, char **argv)
 	    cfg->serve_stale ? DS_STALE_MAX_SEC : 0)) == NULL)
 		goto out;
 	stats_set_frontcache(answer_cache);
+	/* With several workers, each zone's misses go to one of them. */
+	if (nworkers > 1 && (steer = steer_create(nworkers)) == NULL)
+		goto out;
 	for (i = 0; i < nworkers; i++) {
 		workers[i] = worker_create(cfg, i, fds[i], types, nfds,
 		    anchor_trusted(anchors));
@@ -492,6 +497,8 @@ main(int argc, char **argv)
 		if (workers[i] == NULL)
 			goto out;
 		worker_set_frontcache(workers[i], answer_cache);
+		if (steer != NULL && worker_set_steer(workers[i], steer) != 0)
+			goto out;
 	}
 	/* The prober runs on the first worker's loop, through its relay. */
 	if (anchor_start(anchors, worker_base(workers[0]),
@@ -553,6 +560,7 @@ out:
 	anchor_delete(anchors);
 	for (i = 0; i < nworkers; i++)
 		worker_delete(workers[i]);
+	steer_delete(steer, worker_handoff_free);
 	stats_set_frontcache(NULL);
 	frontcache_delete(answer_cache);
 	for (i = 0; i < 4; i++)

@@ -44,6 +44,8 @@ struct stats {
 	atomic_uint_fast64_t stale_answers;	/* RFC 8767 */
 	atomic_uint_fast64_t prefetches;	/* refreshed before expiry */
 	atomic_uint_fast64_t prefetch_failures;	/* ... not refreshed */
+	atomic_uint_fast64_t steered;		/* misses handed to the
+						   worker owning the zone */
 	/* upstream (the relay's queries through getdns) */
 	atomic_uint_fast64_t upstream_queries;
 	atomic_uint_fast64_t upstream_errors;

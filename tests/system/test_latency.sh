@@ -10,7 +10,9 @@
 # those stuck on the dead upstream: no answer may wait on it.
 # 2. Start-up: each worker fetches the root DNSKEY (and opens its upstream
 # connection) before the first client asks.
-# 3. Idle: a query after 20 s of silence finds its upstream connection
+# 3. One cold start: a zone validated by one worker is not fetched again by
+# the other.
+# 4. Idle: a query after 20 s of silence finds its upstream connection
 # open.
 
 . "$(dirname "$0")/lib.sh"
@@ -114,6 +116,50 @@ DS_OUT="root DNSKEY queries $k1 -> $(root_keys); handshakes $h1 -> $h2"
 [ "$(root_keys)" = "$k1" ] || ds_fail "the root DNSKEY was asked again"
 [ "${h1:-x}" = "${h2:-y}" ] || ds_fail "new TLS connections"
 ds_dotsecd_stop
+
+# One cold start, not one per worker: fresh names in a zone that one
+# worker has validated reach both workers (SO_REUSEPORT picks one by the
+# client's source port, which dig picks at random), and neither fetches
+# the zone's keys again: each zone's misses are resolved by the worker
+# that owns it (zone_affinity).  With zone_affinity off, the same run
+# must show the keys fetched again, so that the count can tell.
+FRESH=16
+zone_keys() {
+	echo $(($(world_upstream_count "$WORLD_ZONE_SEC13" DNSKEY) +
+		$(world_upstream_count "$WORLD_TLD" DNSKEY)))
+}
+for affinity in 1 0; do
+	ds_dotsecd_start workers=2 "extra=metrics_address: $WORLD_DOTSECD_ADDR@9153
+zone_affinity: $affinity"
+	ds_dig "affinity $affinity: a first name in sec13, its keys fetched once" \
+		"b0-$affinity.wild.$WORLD_ZONE_SEC13" A +dnssec
+	ds_expect_rcode NOERROR
+	ds_expect_flag ad
+	world_upstream_settle
+	k0=$(zone_keys)
+	for i in $(seq 1 $FRESH); do
+		ds_dig "affinity $affinity: fresh name $i of $FRESH in sec13, on either worker" \
+			"b$i-$affinity.wild.$WORLD_ZONE_SEC13" A +dnssec
+		ds_expect_rcode NOERROR
+		ds_expect_flag ad
+	done
+	world_upstream_settle
+	k1=$(zone_keys)
+	steered=$(metrics | awk '$1 == "dotsec_steered_queries_total" { print $2 }')
+	if [ "$affinity" = 1 ]; then
+		ds_case "affinity: no worker fetched sec13's or example.'s DNSKEY again"
+		DS_OUT="DNSKEY queries for sec13 and example.: $k0 after the first name, $k1 after $FRESH more; steered $steered"
+		[ "$k1" = "$k0" ] || ds_fail "keys fetched again: $k0 -> $k1"
+		ds_case "affinity: the worker that did not own sec13 handed its misses over"
+		[ "${steered:-0}" -ge 1 ] || ds_fail "no query was steered"
+	else
+		ds_case "no affinity: the second worker fetched the keys again (the count can tell)"
+		DS_OUT="DNSKEY queries: $k0 -> $k1; steered ${steered:-?}"
+		[ "$k1" -gt "$k0" ] || ds_fail "no key fetched again: did one worker get every name?"
+		[ "${steered:-x}" = 0 ] || ds_fail "queries steered with zone_affinity: 0"
+	fi
+	ds_dotsecd_stop
+done
 
 # Warm connections: a query after 20 s of silence finds the connection
 # it left (idle_timeout), with no new TCP or TLS handshake.

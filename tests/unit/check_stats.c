@@ -313,6 +313,7 @@ START_TEST(test_render_help_type)
 		"dotsec_cache_hits_total", "dotsec_cache_misses_total",
 		"dotsec_timeouts_total", "dotsec_stale_answers_total",
 		"dotsec_prefetches_total", "dotsec_prefetch_failures_total",
+		"dotsec_steered_queries_total",
 		"dotsec_upstream_queries_total",
 		"dotsec_upstream_errors_total",
 		"dotsec_upstream_merged_total",

@@ -21,5 +21,6 @@ Suite *http_suite(void);
 Suite *frontcache_suite(void);
 Suite *route_suite(void);
 Suite *sandbox_suite(void);
+Suite *steer_suite(void);
 
 #endif /* DS_SUITES_H */
