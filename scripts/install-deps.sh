@@ -2,9 +2,10 @@
 # Install, on Debian 12, everything dotsec needs to build, to run and to
 # run its whole test suite (`make check`: the system tests start NSD and
 # unbound on loopback and drive them with dig, kdig and dnsperf).  Run as
-# root.  `install-deps.sh --bench` also installs what bench/run.sh runs
-# against (the peers, perf).  `--list [--bench]` prints the packages, one a
-# line, and installs nothing (scripts/deps-check.sh reads that list).
+# root.  `install-deps.sh --bench` also installs what bench/run.sh and
+# bench/latency.sh run against (the peers, perf, iptables).  `--list
+# [--bench]` prints the packages, one a line, and installs nothing
+# (scripts/deps-check.sh reads that list).
 set -eu
 
 # systemd: systemd-socket-activate for the socket activation test.
@@ -25,14 +26,18 @@ systemd dnsperf
 "
 
 # bench/run.sh: the peers it measures, taskset (util-linux), perf for
-# BENCH_PERF profiles.
-BENCH_PACKAGES="stubby unbound util-linux linux-perf"
+# BENCH_PERF profiles.  bench/latency.sh: Knot Resolver as a fourth peer,
+# iptables for the DoT leg's NFQUEUE and DROP rules in its namespace, and
+# libnetfilter-queue-dev to build bench/nfdelay.c.
+BENCH_PACKAGES="stubby unbound util-linux linux-perf knot-resolver iptables
+libnetfilter-queue-dev"
+bench=0
 
 list=0
 for a in "$@"; do
 	case $a in
 	--list) list=1 ;;
-	--bench) PACKAGES="$PACKAGES $BENCH_PACKAGES" ;;
+	--bench) PACKAGES="$PACKAGES $BENCH_PACKAGES"; bench=1 ;;
 	*) echo "usage: $0 [--list] [--bench]" >&2; exit 2 ;;
 	esac
 done
@@ -45,3 +50,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $PACKAGES
+# knot-resolver enables a system resolver of its own where systemd runs;
+# the bench starts private instances and needs none.
+if [ "$bench" = 1 ]; then
+	systemctl disable --now kresd@1.service kres-cache-gc.service 2>/dev/null || true
+fi
