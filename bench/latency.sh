@@ -484,8 +484,9 @@ phase_failover() {
 	read -r first worst < <(good "$d/stream.out" | awk -v t="$t_drop" '
 		{ r = $2 + $3; if (r <= t) next
 		  if ($2 >= t && (f == "" || r < f)) f = r
-		  if ($3 > w) w = $3 }
-		END { printf "%s %.0f\n", (f == "" ? "none" : sprintf("%.0f", (f - t) * 1000)), w * 1000 }')
+		  if (w == "" || $3 > w) w = $3 }
+		END { printf "%s %s\n", (f == "" ? "none" : sprintf("%.0f", (f - t) * 1000)),
+			(w == "" ? "none" : sprintf("%.0f", w * 1000)) }')
 	cell "${key}_first" "$sys" "$first"
 	cell "${key}_worst" "$sys" "$worst"
 }

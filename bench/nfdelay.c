@@ -21,7 +21,8 @@
  *
  * It prints one line when the queue is bound ("nfdelay: ready ...") and,
  * on SIGTERM or SIGINT, the counts (packets, dropped, most held at once,
- * how late the latest release was) after letting every held packet go.
+ * how late the latest release was, how many were more than 1 ms late)
+ * after letting every held packet go.
  *
  * Build: cc -O2 -o nfdelay nfdelay.c -lnetfilter_queue -lnfnetlink
  */
@@ -58,6 +59,7 @@ static unsigned long long n_packets, n_dropped, n_verdict_errors;
 static unsigned long long n_enobufs;
 static size_t max_held;
 static uint64_t max_late_ns;
+static unsigned long long n_late;	/* released more than 1 ms late */
 
 static volatile sig_atomic_t stop;
 
@@ -125,6 +127,8 @@ static void release(struct nfq_q_handle *qh, int all)
 			break;
 		if (!all && t - h->due_ns > max_late_ns)
 			max_late_ns = t - h->due_ns;
+		if (!all && t - h->due_ns > 1000000)
+			n_late++;
 		verdict(qh, h->id, NF_ACCEPT);
 		ring_head = (ring_head + 1) % ring_cap;
 		ring_len--;
@@ -271,8 +275,9 @@ int main(int argc, char **argv)
 	}
 	release(qh, 1);
 	fprintf(stderr, "nfdelay: %llu packets, %llu dropped, at most %zu held at once, "
-		"latest release %.3f ms late, %llu verdict errors, %llu ENOBUFS\n",
-		n_packets, n_dropped, max_held, max_late_ns / 1e6,
+		"latest release %.3f ms late, %llu released more than 1 ms late, "
+		"%llu verdict errors, %llu ENOBUFS\n",
+		n_packets, n_dropped, max_held, max_late_ns / 1e6, n_late,
 		n_verdict_errors, n_enobufs);
 	nfq_destroy_queue(qh);
 	nfq_close(h);
