@@ -33,7 +33,8 @@
 #   BENCH_NICE           nice value of the world, the system under test and
 #                        dnsperf, so that other work on the host (builds,
 #                        fuzzers) gets what they leave [-10; "" for none]
-#   BENCH_SYSTEMS        systems in order [dotsec stubby unbound ceiling]
+#   BENCH_SYSTEMS        systems in order [dotsec stubby unbound ceiling];
+#                        kresd (Knot Resolver) is known too
 #   BENCH_WORKLOADS      runs in order [hot cold mixed tcp]
 #   BENCH_CACHE_SIZE     bytes of cache of dotsecd (cache_size) and Unbound
 #                        (messages 1/4, RRsets 1/2, keys 1/4) [33554432,
