@@ -180,6 +180,7 @@ log_level: notice
 EOF
 	[ -z "${BENCH_ROUND_ROBIN:-}" ] ||
 		printf 'round_robin_upstreams: %s\n' "$BENCH_ROUND_ROBIN"
+	[ -z "${BENCH_DOTSEC_EXTRA:-}" ] || printf '%s\n' "$BENCH_DOTSEC_EXTRA"
 }
 
 # Stubby 0.3 (getdns 1.6): validation on, the test root's key as the only
