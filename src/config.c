@@ -1474,7 +1474,6 @@ static const struct key_desc top_keys[] = {
 	UINT_KEY("cache_min_ttl", cache_min_ttl, 0, 86400),
 	UINT_KEY("cache_max_ttl", cache_max_ttl, 1, 604800),
 	KEY("prefetch", K_BOOL, prefetch),
-	KEY("zone_affinity", K_BOOL, zone_affinity),
 	KEY("sandbox", K_BOOL, sandbox),
 	KEY("sandbox_log", K_BOOL, sandbox_log),
 	KEY("allow_core_dumps", K_BOOL, allow_core_dumps),
@@ -1752,7 +1751,6 @@ config_default(void)
 	cfg->cache_min_ttl = 0;
 	cfg->cache_max_ttl = 86400;
 	cfg->prefetch = true;
-	cfg->zone_affinity = true;
 	cfg->sandbox = true;
 	cfg->serve_stale = false;
 	cfg->bogus_ttl = 60;

@@ -124,8 +124,6 @@ struct ds_config {
 	unsigned cache_min_ttl;		/* seconds, default 0 */
 	unsigned cache_max_ttl;		/* seconds, default 86400 */
 	bool prefetch;			/* refresh popular entries, 1 */
-	bool zone_affinity;		/* a miss goes to the worker that
-					   owns its zone (steer.h), 1 */
 	bool serve_stale;		/* RFC 8767, default 0 */
 	unsigned bogus_ttl;		/* remember a bogus verdict, 60 s */
 
@@ -206,6 +204,15 @@ static inline unsigned
 ds_answer_cache_bytes(const struct ds_config *cfg)
 {
 	return cfg->cache_size / 4;
+}
+
+/* The share of cache_size for the DS and DNSKEY replies that the workers'
+ * relays share (a sixteenth), so that a zone's keys are fetched from the
+ * upstream once, not once per worker. */
+static inline unsigned
+ds_key_cache_bytes(const struct ds_config *cfg)
+{
+	return cfg->cache_size / 16;
 }
 
 /* How long expired answers are kept for serve-stale (RFC 8767 suggests

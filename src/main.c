@@ -32,7 +32,6 @@
 #include "log.h"
 #include "service.h"
 #include "stats.h"
-#include "steer.h"
 #include "worker.h"
 
 #define DS_DEFAULT_CONFIG DS_SYSCONFDIR "/dotsecd.yml"
@@ -52,6 +51,8 @@ static unsigned nworkers;
 static struct anchor_mgr *anchors;
 /* The answer cache the workers share; resized in place on SIGHUP. */
 static struct frontcache *answer_cache;
+/* The DS and DNSKEY replies the workers' relays share; likewise. */
+static struct frontcache *key_cache;
 /* The configuration file and every configuration loaded: a reload keeps
  * the old ones (the workers may still read them) until exit. */
 static const char *config_path;
@@ -285,6 +286,7 @@ reload(void)
 	route_describe(cfg, route_line, NULL);
 	frontcache_set_limits(answer_cache, ds_answer_cache_bytes(cfg),
 	    cfg->serve_stale ? DS_STALE_MAX_SEC : 0);
+	frontcache_set_limits(key_cache, ds_key_cache_bytes(cfg), 0);
 	for (i = 0; i < nworkers; i++)
 		worker_reconfigure(workers[i], cfg);
 	ds_notice("SIGHUP: %s reloaded", config_path);
@@ -350,7 +352,6 @@ main(int argc, char **argv)
 	unsigned nfds = 0;
 	int nact = 0;
 	struct event_base *base = NULL;
-	struct steer *steer = NULL;
 	struct event *sigs[4] = { NULL, NULL, NULL, NULL };
 	static const int signums[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	FILE *qlog = NULL;
@@ -485,8 +486,8 @@ main(int argc, char **argv)
 	    cfg->serve_stale ? DS_STALE_MAX_SEC : 0)) == NULL)
 		goto out;
 	stats_set_frontcache(answer_cache);
-	/* With several workers, each zone's misses go to one of them. */
-	if (nworkers > 1 && (steer = steer_create(nworkers)) == NULL)
+	if ((key_cache = frontcache_create(ds_key_cache_bytes(cfg), 0)) ==
+	    NULL)
 		goto out;
 	for (i = 0; i < nworkers; i++) {
 		workers[i] = worker_create(cfg, i, fds[i], types, nfds,
@@ -497,8 +498,7 @@ main(int argc, char **argv)
 		if (workers[i] == NULL)
 			goto out;
 		worker_set_frontcache(workers[i], answer_cache);
-		if (steer != NULL && worker_set_steer(workers[i], steer) != 0)
-			goto out;
+		worker_set_keycache(workers[i], key_cache);
 	}
 	/* The prober runs on the first worker's loop, through its relay. */
 	if (anchor_start(anchors, worker_base(workers[0]),
@@ -560,9 +560,9 @@ out:
 	anchor_delete(anchors);
 	for (i = 0; i < nworkers; i++)
 		worker_delete(workers[i]);
-	steer_delete(steer, worker_handoff_free);
 	stats_set_frontcache(NULL);
 	frontcache_delete(answer_cache);
+	frontcache_delete(key_cache);
 	for (i = 0; i < 4; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

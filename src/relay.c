@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "dnsmsg.h"
+#include "frontcache.h"
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
@@ -37,6 +38,7 @@ struct relay {
 	struct rrq *rqs;	/* in flight, for cancellation */
 	uint64_t nqueries, nfailures, nmerged;
 	struct stats *st;
+	struct frontcache *kc;	/* shared key cache, not owned; NULL: none */
 	time_t last_failure;
 	char last_failure_text[256];
 };
@@ -170,6 +172,49 @@ rrq_find(struct relay *rl, const struct dnsmsg_query *q)
 	return NULL;
 }
 
+/*
+ * The key cache: the DS and DNSKEY replies that the relays of every worker
+ * fetched, shared, so that a zone's keys cross the network once, not once
+ * per worker.  It holds the upstream's replies exactly as the relay gave
+ * them to libunbound, which validates them as it would the upstream's:
+ * nothing in it is trusted for being there.  The root's DNSKEY is left
+ * out: the trust anchor prober (RFC 5011) must see the upstream's.
+ */
+static bool
+keycache_type(const struct dnsmsg_query *q)
+{
+	return q->qclass == DNS_CLASS_IN && (q->qtype == DNS_TYPE_DS ||
+	    (q->qtype == DNS_TYPE_DNSKEY && q->qname_len > 1));
+}
+
+static uint32_t
+now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+/* Answer req from the key cache; true if it was. */
+static bool
+keycache_answer(struct relay *rl, struct ds_req *req,
+    const struct dnsmsg_query *q)
+{
+	uint8_t out[DNS_MAX_MSG];
+	size_t len;
+
+	if (rl->kc == NULL || !keycache_type(q) ||
+	    frontcache_lookup(rl->kc, q, now_sec(), false,
+	    req->transport == DS_UDP ? dnsmsg_udp_limit(q, rl->edns_size) :
+	    DNS_MAX_MSG, out, sizeof(out), &len, NULL) != FC_FRESH)
+		return false;
+	if (rl->st)
+		stats_inc(&rl->st->upstream_shared);
+	listener_reply(req, out, len);
+	return true;
+}
+
 static void
 rrq_unlink(struct rrq *r)
 {
@@ -205,6 +250,10 @@ relay_query(void *arg, struct ds_req *req)
 	}
 	if (rc > 0) {
 		relay_error(rl, req, &r->q, rc);
+		free(r);
+		return;
+	}
+	if (keycache_answer(rl, req, &r->q)) {
 		free(r);
 		return;
 	}
@@ -306,6 +355,11 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 			atomic_store_explicit(&rl->st->upstream_last_ok,
 			    (int_fast64_t)time(NULL), memory_order_relaxed);
 		}
+		/* Truncated (TC) replies are not stored: libunbound asks
+		 * again over TCP, and that reply is. */
+		if (rl->kc != NULL && keycache_type(&r->q))
+			(void)frontcache_store(rl->kc, &r->q, out, (size_t)n,
+			    FC_INSECURE, now_sec());
 		listener_reply(r->req, out, (size_t)n);
 	}
 	followers_answer(rl, r, n < 0 ? -1 : 0, reply, len);
@@ -414,6 +468,12 @@ relay_delete(struct relay *rl)
 		free(r);
 	}
 	free(rl);
+}
+
+void
+relay_set_keycache(struct relay *rl, struct frontcache *kc)
+{
+	rl->kc = kc;
 }
 
 void

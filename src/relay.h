@@ -37,6 +37,12 @@ void relay_delete(struct relay *rl);
  * on the resolver they were sent on. */
 void relay_set_upstreams(struct relay *rl, struct upstreams *up);
 
+/* Share the DS and DNSKEY replies (but the root's DNSKEY) with the other
+ * workers' relays through kc (not owned; NULL: none), before the loop
+ * runs. */
+struct frontcache;
+void relay_set_keycache(struct relay *rl, struct frontcache *kc);
+
 /* The relay's address ("127.a.b.c") and port. */
 const char *relay_ip(const struct relay *rl);
 unsigned relay_port(const struct relay *rl);

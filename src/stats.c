@@ -37,7 +37,7 @@ struct totals {
 	uint64_t cache_hits;
 	uint64_t stale_answers;
 	uint64_t prefetches;
-	uint64_t steered;
+	uint64_t upstream_shared;
 	uint64_t prefetch_failures;
 	uint64_t cache_misses;
 	uint64_t timeouts;
@@ -211,7 +211,7 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 		t->timeouts += ld(&x->timeouts);
 		t->stale_answers += ld(&x->stale_answers);
 		t->prefetches += ld(&x->prefetches);
-		t->steered += ld(&x->steered);
+		t->upstream_shared += ld(&x->upstream_shared);
 		t->prefetch_failures += ld(&x->prefetch_failures);
 		t->upstream_queries += ld(&x->upstream_queries);
 		t->upstream_errors += ld(&x->upstream_errors);
@@ -432,9 +432,6 @@ stats_render(struct stats *const *s, size_t n,
 	out_counter(&o, "prefetch_failures_total",
 	    "Prefetches that brought no usable answer; the entry expires as "
 	    "usual.", t.prefetch_failures);
-	out_counter(&o, "steered_queries_total",
-	    "Cache misses resolved by the worker that owns the name's zone "
-	    "(zone_affinity).", t.steered);
 	out_frontcache(&o);
 	out_counter(&o, "upstream_queries_total",
 	    "Queries sent to upstream resolvers.", t.upstream_queries);
@@ -443,6 +440,10 @@ stats_render(struct stats *const *s, size_t n,
 	out_counter(&o, "upstream_merged_total",
 	    "Questions answered by an upstream query already in flight.",
 	    t.upstream_merged);
+	out_counter(&o, "upstream_shared_total",
+	    "DS and DNSKEY questions of a worker's validator answered with "
+	    "what another worker had fetched (the key cache).",
+	    t.upstream_shared);
 	out_latency(&o, &t);
 	out_gauge(&o, "upstream_last_success_timestamp_seconds",
 	    "Unix time of the latest good upstream reply, 0: never.",

@@ -44,13 +44,13 @@ struct stats {
 	atomic_uint_fast64_t stale_answers;	/* RFC 8767 */
 	atomic_uint_fast64_t prefetches;	/* refreshed before expiry */
 	atomic_uint_fast64_t prefetch_failures;	/* ... not refreshed */
-	atomic_uint_fast64_t steered;		/* misses handed to the
-						   worker owning the zone */
 	/* upstream (the relay's queries through getdns) */
 	atomic_uint_fast64_t upstream_queries;
 	atomic_uint_fast64_t upstream_errors;
 	atomic_uint_fast64_t upstream_merged;	/* asked again while in
 						   flight: not sent */
+	atomic_uint_fast64_t upstream_shared;	/* DS/DNSKEY answered from
+						   the relays' key cache */
 	atomic_uint_fast64_t upstream_latency[STATS_LAT_BUCKETS];
 	atomic_uint_fast64_t upstream_latency_sum_us;
 	atomic_int_fast64_t upstream_last_ok;	/* time() of the last

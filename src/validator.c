@@ -141,7 +141,8 @@ load_file_options(struct ub_ctx *ctx, const char *fwd, bool no_cache)
 }
 
 /* cache_size is for the whole daemon: a quarter goes to the answer cache
- * in front (frontcache), the rest to libunbound, each worker its share:
+ * in front (frontcache), a sixteenth to the DS and DNSKEY replies the
+ * relays share, the rest to libunbound, each worker its share:
  * messages a quarter, RRsets three eighths, validated keys a quarter, and
  * with prefetch the refresh context's keys the last eighth (its message
  * and RRset caches hold nothing).  Without prefetch the RRsets get that
@@ -151,7 +152,8 @@ static int
 set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg,
     bool fresh)
 {
-	unsigned share = (cfg->cache_size - ds_answer_cache_bytes(cfg)) /
+	unsigned share = (cfg->cache_size - ds_answer_cache_bytes(cfg) -
+	    ds_key_cache_bytes(cfg)) /
 	    (cfg->workers ? cfg->workers : 1);
 	char msg[32], rrset[32], key[32], bogus[16];
 

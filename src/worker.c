@@ -25,7 +25,6 @@
 #include "resolver.h"
 #include "route.h"
 #include "stats.h"
-#include "steer.h"
 #include "upstreams.h"
 #include "validator.h"
 #include "worker.h"
@@ -45,6 +44,7 @@ struct worker {
 	struct relay *relay;
 	struct validator *val;
 	struct frontcache *fc;	/* shared by the workers; NULL: none */
+	struct frontcache *kc;	/* the relays' shared DS/DNSKEY replies */
 	struct listener **listeners;
 	unsigned nlisteners;
 	struct query *queries;	/* every query not yet freed */
@@ -84,10 +84,6 @@ struct worker {
 	 * quiet node from a dead upstream. */
 	struct event *health_timer;
 	bool health_pending;
-	/* Misses of other workers' zones go to them (steer.h); NULL with
-	 * one worker.  Their requests being resolved here: */
-	struct steer *steer;
-	struct handoff *steered_in;
 };
 
 /*
@@ -106,7 +102,6 @@ struct query {
 	bool submitting;	/* inside the backend's submit call, whose
 				   callback may run before it returns */
 	bool cache_hit;		/* answered within the submit call */
-	bool steer_hit;		/* ... of the worker it was steered to */
 	bool refresh;		/* a prefetch: no client, the answer only
 				   replaces the cached one */
 	int verdict;		/* enum stats_verdict, -1 none yet */
@@ -127,29 +122,6 @@ static void retire_validator(struct worker *, struct validator *);
 static char **set_copy(char *const *);
 static void drain_check(evutil_socket_t, short, void *);
 static long long ms_since(const struct timespec *);
-
-/*
- * A miss resolved by the worker that owns its zone (steer.h): posted to
- * that worker as a request, resolved by its validator, and posted back
- * with the answer to the worker that holds the query.
- */
-struct handoff {
-	struct steer_link link;	/* first: the mailbox's */
-	unsigned from;		/* the worker of qr */
-	struct query *qr;
-	struct worker *owner;	/* resolving it: in its steered_in list */
-	struct handoff *next, *prev;
-	bool refresh;
-	bool submitting;	/* inside the owner's validator call */
-	bool answered, hit;
-	enum validator_verdict v;
-	int rcode;
-	uint8_t *pkt;
-	size_t len;
-	char *why;
-	uint16_t qtype;
-	char name[];
-};
 
 /* Put qr, already filled in, at the head of its worker's list. */
 static void
@@ -366,9 +338,20 @@ bogus_answer(struct query *qr, int ede, const char *text)
 	struct worker *w = qr->w;
 	struct dnsmsg_query vq;
 	uint8_t out[1024];
+	size_t tld = 0;
 	unsigned i;
 	int n;
 
+	/* The keys that failed may be in the key cache that the relays
+	 * share, where they would outlive libunbound's own bogus TTL: drop
+	 * what it holds of the name's top-level domain, so that the next
+	 * attempt asks the upstream again. */
+	if (w->kc != NULL && qr->q.qname_len > 1) {
+		while (tld + 1 + qr->q.qname[tld] < qr->q.qname_len - 1)
+			tld += 1 + (size_t)qr->q.qname[tld];
+		(void)frontcache_drop_below(w->kc, qr->q.qname + tld,
+		    qr->q.qname_len - tld);
+	}
 	for (i = 0; w->fc != NULL && w->cfg->bogus_ttl > 0 &&
 	    qr->gen == w->gen && i < 3; i++) {
 		vq = qr->q;
@@ -451,8 +434,8 @@ validate_done(void *arg, enum validator_verdict v, int rcode,
 			query_free(qr);
 		return;
 	}
-	qr->cache_hit = qr->submitting || qr->steer_hit;
-	stats_inc(qr->cache_hit ? &st->cache_hits : &st->cache_misses);
+	qr->cache_hit = qr->submitting;
+	stats_inc(qr->submitting ? &st->cache_hits : &st->cache_misses);
 	qr->verdict = v == VAL_SECURE ? STATS_SECURE : v == VAL_INSECURE ?
 	    STATS_INSECURE : v == VAL_BOGUS ? STATS_BOGUS : STATS_FAILED;
 	stats_inc(&st->verdict[qr->verdict]);
@@ -498,119 +481,6 @@ cd_done(void *arg, int status, const uint8_t *reply, size_t len,
 		upstream_failed(qr, why);
 	if (!qr->submitting)
 		query_free(qr);
-}
-
-void
-worker_handoff_free(struct steer_link *link)
-{
-	struct handoff *h = (struct handoff *)link;
-
-	free(h->pkt);
-	free(h->why);
-	free(h);
-}
-
-/* The owner's validator answered a request of another worker: copy the
- * answer (nothing passed outlives this call) and post it back, unless
- * the validator answered from its cache within the call, in which case
- * handoff_arrived posts it: h is the other worker's as soon as it is
- * posted. */
-static void
-handoff_done(void *arg, enum validator_verdict v, int rcode,
-    const uint8_t *pkt, size_t len, const char *why)
-{
-	struct handoff *h = arg;
-	struct worker *w = h->owner;
-
-	h->v = v;
-	h->rcode = rcode;
-	if (pkt != NULL && len > 0) {
-		if ((h->pkt = malloc(len)) == NULL) {
-			h->v = VAL_FAILED;
-			h->rcode = DNS_RCODE_SERVFAIL;
-		} else {
-			memcpy(h->pkt, pkt, len);
-			h->len = len;
-		}
-	}
-	if (why != NULL && h->pkt != NULL)
-		h->why = strdup(why);	/* NULL: "(no reason)" */
-	h->hit = h->submitting;
-	h->answered = true;
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		w->steered_in = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
-	if (!h->submitting)
-		steer_reply(w->steer, h->from, &h->link);
-}
-
-/* A message in this worker's mailbox: a request to resolve with this
- * worker's validator, or the answer to one of this worker's queries. */
-static void
-handoff_arrived(void *arg, struct steer_link *link)
-{
-	struct worker *w = arg;
-	struct handoff *h = (struct handoff *)link;
-	int rc;
-
-	if (h->answered) {
-		h->qr->steer_hit = h->hit;
-		validate_done(h->qr, h->v, h->rcode, h->pkt, h->len,
-		    h->why);
-		worker_handoff_free(link);
-		return;
-	}
-	h->owner = w;
-	h->next = w->steered_in;
-	if (h->next)
-		h->next->prev = h;
-	w->steered_in = h;
-	h->submitting = true;
-	rc = h->refresh ?
-	    validator_refresh(w->val, h->name, h->qtype, handoff_done, h) :
-	    validator_resolve(w->val, h->name, h->qtype, handoff_done, h);
-	h->submitting = false;
-	if (rc != 0)
-		handoff_done(h, VAL_FAILED, DNS_RCODE_SERVFAIL, NULL, 0, NULL);
-	else if (h->answered)
-		steer_reply(w->steer, h->from, &h->link);
-}
-
-/* Resolve qr (name: its qname as text) with the validator of the worker
- * that owns its zone: this one, or another through its mailbox.  That
- * one's answer comes to validate_done in this loop.  Returns 0, or -1
- * when nothing was started. */
-static int
-submit_validation(struct worker *w, struct query *qr, const char *name)
-{
-	unsigned owner;
-	struct handoff *h;
-	size_t n;
-
-	owner = w->steer != NULL && w->cfg->zone_affinity ?
-	    steer_owner(w->steer, qr->q.qname, qr->q.qname_len) : w->index;
-	if (owner != w->index) {
-		n = strlen(name) + 1;
-		if ((h = calloc(1, sizeof(*h) + n)) != NULL) {
-			h->from = w->index;
-			h->qr = qr;
-			h->refresh = qr->refresh;
-			h->qtype = qr->q.qtype;
-			memcpy(h->name, name, n);
-			if (steer_request(w->steer, owner, &h->link)) {
-				stats_inc(&w->stats.steered);
-				return 0;
-			}
-			free(h);
-		}
-		/* No memory, or the owner is stopping: resolve here. */
-	}
-	return qr->refresh ?
-	    validator_refresh(w->val, name, qr->q.qtype, validate_done, qr) :
-	    validator_resolve(w->val, name, qr->q.qtype, validate_done, qr);
 }
 
 static void
@@ -661,7 +531,7 @@ prefetch(struct worker *w, const struct dnsmsg_query *q)
 	ds_debug("worker %u: prefetch %s type %u", w->index, name, q->qtype);
 	qr->pending = true;
 	qr->submitting = true;
-	rc = submit_validation(w, qr, name);
+	rc = validator_refresh(w->val, name, q->qtype, validate_done, qr);
 	qr->submitting = false;
 	if (rc != 0) {
 		qr->pending = false;
@@ -827,7 +697,8 @@ client_query(void *arg, struct ds_req *req)
 		rc = upstreams_query(w->up, &qr->q, name, cd_done, qr,
 		    &qr->gd_id);
 	} else
-		rc = submit_validation(w, qr, name);
+		rc = validator_resolve(w->val, name, qr->q.qtype,
+		    validate_done, qr);
 	qr->submitting = false;
 	if (rc != 0) {
 		/* getdns refuses at once while every upstream is backed off
@@ -888,10 +759,6 @@ drain_begin(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (i = 0; i < w->nlisteners; i++)
 		listener_pause(w->listeners[i]);
-	/* The other workers resolve their misses themselves from now on;
-	 * those already taken are answered before the loop ends. */
-	if (w->steer != NULL)
-		steer_close(w->steer, w->index);
 	clock_gettime(CLOCK_MONOTONIC, &w->drain_deadline);
 	w->drain_deadline.tv_sec += w->drain_ms / 1000;
 	w->drain_deadline.tv_nsec += (long)(w->drain_ms % 1000) * 1000000;
@@ -918,8 +785,6 @@ drain_check(evutil_socket_t fd, short what, void *arg)
 	for (qr = w->queries; qr; qr = qr->next)
 		if (qr->req != NULL)
 			waiting++;
-	if (w->steered_in != NULL)
-		waiting++;
 	/* Answers given to TCP clients must also have left: the loop
 	 * writes them, so it may not end before. */
 	for (i = 0; waiting == 0 && i < w->nlisteners; i++)
@@ -1113,7 +978,11 @@ route_changed(void *arg, const char *name)
 	int len = route_name_to_wire(name, wire, sizeof(wire));
 	size_t n;
 
-	if (w->fc == NULL || len < 0)
+	if (len < 0)
+		return;
+	if (w->kc != NULL)
+		(void)frontcache_drop_below(w->kc, wire, (size_t)len);
+	if (w->fc == NULL)
 		return;
 	n = frontcache_drop_below(w->fc, wire, (size_t)len);
 	ds_info("worker %u: route of %s changed; %zu cached answers dropped",
@@ -1386,13 +1255,11 @@ worker_set_frontcache(struct worker *w, struct frontcache *fc)
 	w->fc = fc;
 }
 
-int
-worker_set_steer(struct worker *w, struct steer *s)
+void
+worker_set_keycache(struct worker *w, struct frontcache *kc)
 {
-	if (steer_attach(s, w->index, w->base, handoff_arrived, w) != 0)
-		return -1;
-	w->steer = s;
-	return 0;
+	w->kc = kc;
+	relay_set_keycache(w->relay, kc);
 }
 
 void
@@ -1421,15 +1288,6 @@ worker_delete(struct worker *w)
 	validator_delete(w->val);
 	for (i = 0; i < w->nretired; i++)
 		validator_delete(w->retired[i]);
-	/* Requests of other workers dropped with the validator. */
-	while (w->steered_in != NULL) {
-		struct handoff *h = w->steered_in;
-
-		w->steered_in = h->next;
-		worker_handoff_free(&h->link);
-	}
-	if (w->steer != NULL)
-		steer_detach(w->steer, w->index);
 	relay_delete(w->relay);
 	for (i = 0; i < w->nold_up; i++)
 		upstreams_delete(w->old_up[i]);

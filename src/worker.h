@@ -69,14 +69,9 @@ void worker_set_query_log(struct worker *w, FILE *f);
 struct frontcache;
 void worker_set_frontcache(struct worker *w, struct frontcache *fc);
 
-/* Resolve misses of names whose zone another worker owns through that
- * worker (steer.h), before the loop starts.  0, or -1 after logging. */
-struct steer;
-struct steer_link;
-int worker_set_steer(struct worker *w, struct steer *s);
-
-/* Free a message left in a mailbox, for steer_delete(). */
-void worker_handoff_free(struct steer_link *msg);
+/* Share the relays' DS and DNSKEY replies through kc (not owned), before
+ * the loop starts (relay.h). */
+void worker_set_keycache(struct worker *w, struct frontcache *kc);
 
 /* The worker's counters (read from any thread). */
 struct stats *worker_stats(struct worker *w);

@@ -119,47 +119,55 @@ ds_dotsecd_stop
 
 # One cold start, not one per worker: fresh names in a zone that one
 # worker has validated reach both workers (SO_REUSEPORT picks one by the
-# client's source port, which dig picks at random), and neither fetches
-# the zone's keys again: each zone's misses are resolved by the worker
-# that owns it (zone_affinity).  With zone_affinity off, the same run
-# must show the keys fetched again, so that the count can tell.
+# client's source port, which dig picks at random), and neither asks the
+# upstream for the zone's keys again: the relays share the DS and DNSKEY
+# replies (the key cache).  Before the key cache, the second worker fetched
+# sec13's and example.'s DS and DNSKEY once more.
 FRESH=16
 zone_keys() {
 	echo $(($(world_upstream_count "$WORLD_ZONE_SEC13" DNSKEY) +
-		$(world_upstream_count "$WORLD_TLD" DNSKEY)))
+		$(world_upstream_count "$WORLD_ZONE_SEC13" DS) +
+		$(world_upstream_count "$WORLD_TLD" DNSKEY) +
+		$(world_upstream_count "$WORLD_TLD" DS)))
 }
-for affinity in 1 0; do
-	ds_dotsecd_start workers=2 "extra=metrics_address: $WORLD_DOTSECD_ADDR@9153
-zone_affinity: $affinity"
-	ds_dig "affinity $affinity: a first name in sec13, its keys fetched once" \
-		"b0-$affinity.wild.$WORLD_ZONE_SEC13" A +dnssec
+ds_dotsecd_start workers=2 "extra=metrics_address: $WORLD_DOTSECD_ADDR@9153"
+ds_dig "key cache: a first name in sec13, its keys fetched once" \
+	"b0.wild.$WORLD_ZONE_SEC13" A +dnssec
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+world_upstream_settle
+k0=$(zone_keys)
+for i in $(seq 1 $FRESH); do
+	ds_dig "key cache: fresh name $i of $FRESH in sec13, on either worker" \
+		"b$i.wild.$WORLD_ZONE_SEC13" A +dnssec
 	ds_expect_rcode NOERROR
 	ds_expect_flag ad
-	world_upstream_settle
-	k0=$(zone_keys)
-	for i in $(seq 1 $FRESH); do
-		ds_dig "affinity $affinity: fresh name $i of $FRESH in sec13, on either worker" \
-			"b$i-$affinity.wild.$WORLD_ZONE_SEC13" A +dnssec
-		ds_expect_rcode NOERROR
-		ds_expect_flag ad
-	done
-	world_upstream_settle
-	k1=$(zone_keys)
-	steered=$(metrics | awk '$1 == "dotsec_steered_queries_total" { print $2 }')
-	if [ "$affinity" = 1 ]; then
-		ds_case "affinity: no worker fetched sec13's or example.'s DNSKEY again"
-		DS_OUT="DNSKEY queries for sec13 and example.: $k0 after the first name, $k1 after $FRESH more; steered $steered"
-		[ "$k1" = "$k0" ] || ds_fail "keys fetched again: $k0 -> $k1"
-		ds_case "affinity: the worker that did not own sec13 handed its misses over"
-		[ "${steered:-0}" -ge 1 ] || ds_fail "no query was steered"
-	else
-		ds_case "no affinity: the second worker fetched the keys again (the count can tell)"
-		DS_OUT="DNSKEY queries: $k0 -> $k1; steered ${steered:-?}"
-		[ "$k1" -gt "$k0" ] || ds_fail "no key fetched again: did one worker get every name?"
-		[ "${steered:-x}" = 0 ] || ds_fail "queries steered with zone_affinity: 0"
-	fi
-	ds_dotsecd_stop
 done
+world_upstream_settle
+k1=$(zone_keys)
+shared=$(metrics | awk '$1 == "dotsec_upstream_shared_total" { print $2 }')
+ds_case "key cache: no worker asked the upstream for sec13's or example.'s DS or DNSKEY again"
+DS_OUT="DS and DNSKEY queries for sec13 and example.: $k0 after the first name, $k1 after $FRESH more; shared $shared"
+[ "$k1" = "$k0" ] || ds_fail "keys fetched again: $k0 -> $k1"
+ds_case "key cache: the other worker's validator got them from the key cache"
+[ "${shared:-0}" -ge 2 ] || ds_fail "dotsec_upstream_shared_total ${shared:-none}"
+# Keys that fail validation are not handed to the other worker: a bogus
+# verdict drops what the key cache holds of the name's TLD, so that each
+# worker's libunbound asks the upstream again once its own bogus TTL is
+# over, as it would without the key cache (dsmismatch's DNSKEY matches no
+# DS: one upstream DNSKEY query per worker, not one in all).
+d0=$(world_upstream_count "$WORLD_ZONE_DSMISMATCH" DNSKEY)
+for i in $(seq 1 $FRESH); do
+	ds_dig "key cache: bogus name $i of $FRESH in dsmismatch, on either worker" \
+		"m$i.wild.$WORLD_ZONE_DSMISMATCH" A +dnssec
+	ds_expect_rcode SERVFAIL
+done
+world_upstream_settle
+d1=$(world_upstream_count "$WORLD_ZONE_DSMISMATCH" DNSKEY)
+ds_case "key cache: each worker asked the upstream for dsmismatch's DNSKEY itself"
+DS_OUT="dsmismatch DNSKEY queries: $d0 -> $d1"
+[ "$d1" = $((d0 + 2)) ] || ds_fail "expected $((d0 + 2))"
+ds_dotsecd_stop
 
 # Warm connections: a query after 20 s of silence finds the connection
 # it left (idle_timeout), with no new TCP or TLS handshake.

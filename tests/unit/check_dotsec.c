@@ -28,7 +28,6 @@ main(void)
 	srunner_add_suite(sr, frontcache_suite());
 	srunner_add_suite(sr, route_suite());
 	srunner_add_suite(sr, sandbox_suite());
-	srunner_add_suite(sr, steer_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

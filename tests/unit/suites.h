@@ -21,6 +21,5 @@ Suite *http_suite(void);
 Suite *frontcache_suite(void);
 Suite *route_suite(void);
 Suite *sandbox_suite(void);
-Suite *steer_suite(void);
 
 #endif /* DS_SUITES_H */
