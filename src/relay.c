@@ -27,6 +27,14 @@
 
 struct rrq;
 
+/* How long a zone whose keys were asked for (by libunbound, or by the
+ * relay for it) counts as known to this worker's validator: no key
+ * prefetch for it meanwhile (keycache_chain).  Longer than libunbound
+ * keeps them only costs the prefetch; shorter would ask again for keys
+ * it holds. */
+#define KEYS_ASKED_SEC	300
+#define KEYS_ASKED_SLOTS	1024
+
 struct relay {
 	struct upstreams *up;	/* not owned: the worker's */
 	struct listener *udp, *tcp;
@@ -39,11 +47,18 @@ struct relay {
 	uint64_t nqueries, nfailures, nmerged;
 	struct stats *st;
 	struct frontcache *kc;	/* shared key cache, not owned; NULL: none */
+	/* Zones whose keys this relay was asked for lately, by a hash of
+	 * the name: a hint, a collision just overwrites. */
+	struct {
+		uint64_t h;
+		uint32_t until;
+	} asked[KEYS_ASKED_SLOTS];
 	time_t last_failure;
 	char last_failure_text[256];
 };
 
-/* One libunbound query on its way to the upstream. */
+/* One libunbound query on its way to the upstream, or one the relay asks
+ * for the key cache on its own (req NULL; keycache_chain). */
 struct rrq {
 	struct relay *rl;
 	struct ds_req *req;
@@ -63,6 +78,8 @@ struct rrq {
 static bool relay_accept(void *, const struct sockaddr *, socklen_t);
 static void relay_query(void *, struct ds_req *);
 static void relay_done(void *, int, const uint8_t *, size_t, const char *);
+static void rrq_send(struct relay *, struct rrq *, const char *);
+static void keycache_chain(struct relay *, const struct dnsmsg_query *);
 
 static bool
 relay_accept(void *arg, const struct sockaddr *peer, socklen_t len)
@@ -114,7 +131,7 @@ rrq_shape(const struct relay *rl, const struct rrq *r, const uint8_t *reply,
 
 	memset(&o, 0, sizeof(o));
 	o.keep_dnssec = true;
-	o.max_size = r->req->transport == DS_UDP ?
+	o.max_size = r->req != NULL && r->req->transport == DS_UDP ?
 	    dnsmsg_udp_limit(&r->q, rl->edns_size) : DNS_MAX_MSG;
 	o.edns_size = rl->edns_size;
 	o.ede_code = DNS_EDE_NONE;
@@ -196,6 +213,41 @@ now_sec(void)
 	return (uint32_t)ts.tv_sec;
 }
 
+static uint64_t
+name_hash(const uint8_t *name, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint8_t c = name[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (uint8_t)(c + ('a' - 'A'));
+		h = (h ^ c) * 1099511628211ull;
+	}
+	return h | 1;	/* 0: an empty slot */
+}
+
+static void
+keys_asked(struct relay *rl, const uint8_t *name, size_t len, uint32_t now)
+{
+	uint64_t h = name_hash(name, len);
+
+	rl->asked[h % KEYS_ASKED_SLOTS].h = h;
+	rl->asked[h % KEYS_ASKED_SLOTS].until = now + KEYS_ASKED_SEC;
+}
+
+static bool
+keys_known(const struct relay *rl, const uint8_t *name, size_t len,
+    uint32_t now)
+{
+	uint64_t h = name_hash(name, len);
+
+	return rl->asked[h % KEYS_ASKED_SLOTS].h == h &&
+	    (int32_t)(rl->asked[h % KEYS_ASKED_SLOTS].until - now) > 0;
+}
+
 /* Answer req from the key cache; true if it was. */
 static bool
 keycache_answer(struct relay *rl, struct ds_req *req,
@@ -253,6 +305,8 @@ relay_query(void *arg, struct ds_req *req)
 		free(r);
 		return;
 	}
+	if (rl->kc != NULL && keycache_type(&r->q))
+		keys_asked(rl, r->q.qname, r->q.qname_len, now_sec());
 	if (keycache_answer(rl, req, &r->q)) {
 		free(r);
 		return;
@@ -298,6 +352,20 @@ relay_query(void *arg, struct ds_req *req)
 	}
 	r->rl = rl;
 	r->req = req;
+	/* A zone's first query: its keys, asked for at the same time. */
+	if (!keycache_type(&r->q))
+		keycache_chain(rl, &r->q);
+	rrq_send(rl, r, name);
+}
+
+/* Send r (r->rl, r->q and r->req set; name: r->q's name as text)
+ * upstream; r is freed when done.  A failure to send is answered at once
+ * (SERVFAIL). */
+static void
+rrq_send(struct relay *rl, struct rrq *r, const char *name)
+{
+	int rc;
+
 	r->next = rl->rqs;
 	if (rl->rqs)
 		rl->rqs->prev = r;
@@ -307,7 +375,8 @@ relay_query(void *arg, struct ds_req *req)
 	if (rl->st)
 		stats_inc(&rl->st->upstream_queries);
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
-	ds_debug("relay: %s %u -> upstream", name, r->q.qtype);
+	ds_debug("relay: %s %u -> upstream%s", name, r->q.qtype,
+	    r->req == NULL ? " (key cache)" : "");
 	/* getdns may answer before upstreams_query returns: r lives on
 	 * until then (see relay_done). */
 	r->submitting = true;
@@ -317,10 +386,78 @@ relay_query(void *arg, struct ds_req *req)
 	if (rc != 0) {
 		rrq_unlink(r);
 		relay_failed(rl, upstreams_last_error(rl->up));
-		relay_error(rl, req, &r->q, DNS_RCODE_SERVFAIL);
+		if (r->req != NULL)
+			relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
 		free(r);
 	} else if (r->done)
 		free(r);
+}
+
+/*
+ * A name in a zone whose keys this worker's validator was not given
+ * lately, and that the key cache does not hold: libunbound will ask,
+ * after this query's answer, for the DS and DNSKEY of each zone between
+ * the root and the name, one link after the other, a round trip each.
+ * Ask now, alongside, for those of the name's top-level domain and of the
+ * domain below it (the name itself when it is one of them), so that
+ * libunbound's questions find them in the key cache, or on their way (a
+ * question already in flight is merged, relay_query).  Only what neither
+ * the key cache holds nor this relay is already asking for; never for a
+ * name that stays on the host, and never past max_inflight.
+ */
+static void
+keycache_chain(struct relay *rl, const struct dnsmsg_query *q)
+{
+	static const uint16_t types[2] = { DNS_TYPE_DS, DNS_TYPE_DNSKEY };
+	size_t offs[DNS_MAX_NAME], off = 0;
+	unsigned nl = 0, depth, t;
+	char name[4 * DNS_MAX_NAME + 2];
+	uint8_t out[DNS_MAX_MSG];
+	size_t len;
+	uint32_t now = now_sec();
+
+	if (rl->kc == NULL || q->qclass != DNS_CLASS_IN)
+		return;
+	while (off < q->qname_len && q->qname[off] != 0 &&
+	    nl < DNS_MAX_NAME) {
+		offs[nl++] = off;
+		off += 1 + (size_t)q->qname[off];
+	}
+	for (depth = 1; depth <= 2 && depth <= nl; depth++) {
+		struct dnsmsg_query dq = *q;
+
+		/* As libunbound asks for keys: checking disabled, so that
+		 * the reply is the same whatever the upstream thinks. */
+		dq.cd = true;
+		off = offs[nl - depth];
+		dq.qname_len = q->qname_len - off;
+		memcpy(dq.qname, q->qname + off, dq.qname_len);
+		if (keys_known(rl, dq.qname, dq.qname_len, now))
+			continue;
+		keys_asked(rl, dq.qname, dq.qname_len, now);
+		for (t = 0; t < 2; t++) {
+			struct rrq *r;
+
+			dq.qtype = types[t];
+			if (frontcache_lookup(rl->kc, &dq, now, false,
+			    DNS_MAX_MSG, out, sizeof(out), &len, NULL) ==
+			    FC_FRESH || rrq_find(rl, &dq) != NULL)
+				continue;
+			if (rl->inflight >= rl->max_inflight ||
+			    route_lookup(upstreams_route(rl->up), dq.qname,
+			    dq.qname_len, dq.qtype) == ROUTE_LOCAL ||
+			    dnsmsg_name_to_str(dq.qname, dq.qname_len, name,
+			    sizeof(name)) < 0)
+				return;
+			if ((r = calloc(1, sizeof(*r))) == NULL)
+				return;
+			r->rl = rl;
+			r->q = dq;
+			if (rl->st)
+				stats_inc(&rl->st->upstream_key_prefetches);
+			rrq_send(rl, r, name);
+		}
+	}
 }
 
 static void
@@ -343,7 +480,8 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 	}
 	if (n < 0) {
 		relay_failed(rl, why);
-		relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
+		if (r->req != NULL)
+			relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
 	} else {
 		if (rl->st) {
 			struct timespec now;
@@ -360,7 +498,8 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 		if (rl->kc != NULL && keycache_type(&r->q))
 			(void)frontcache_store(rl->kc, &r->q, out, (size_t)n,
 			    FC_INSECURE, now_sec());
-		listener_reply(r->req, out, (size_t)n);
+		if (r->req != NULL)
+			listener_reply(r->req, out, (size_t)n);
 	}
 	followers_answer(rl, r, n < 0 ? -1 : 0, reply, len);
 	r->done = true;
@@ -463,7 +602,8 @@ relay_delete(struct relay *rl)
 
 		rrq_unlink(r);
 		upstreams_cancel(r->up, r->id);
-		listener_drop(r->req);
+		if (r->req != NULL)
+			listener_drop(r->req);
 		followers_drop(r);
 		free(r);
 	}

@@ -38,6 +38,7 @@ struct totals {
 	uint64_t stale_answers;
 	uint64_t prefetches;
 	uint64_t upstream_shared;
+	uint64_t upstream_key_prefetches;
 	uint64_t prefetch_failures;
 	uint64_t cache_misses;
 	uint64_t timeouts;
@@ -212,6 +213,7 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 		t->stale_answers += ld(&x->stale_answers);
 		t->prefetches += ld(&x->prefetches);
 		t->upstream_shared += ld(&x->upstream_shared);
+		t->upstream_key_prefetches += ld(&x->upstream_key_prefetches);
 		t->prefetch_failures += ld(&x->prefetch_failures);
 		t->upstream_queries += ld(&x->upstream_queries);
 		t->upstream_errors += ld(&x->upstream_errors);
@@ -444,6 +446,10 @@ stats_render(struct stats *const *s, size_t n,
 	    "DS and DNSKEY questions of a worker's validator answered with "
 	    "what another worker had fetched (the key cache).",
 	    t.upstream_shared);
+	out_counter(&o, "upstream_key_prefetches_total",
+	    "DS and DNSKEY queries sent for the key cache alongside a zone's "
+	    "first query, before its validator asks.",
+	    t.upstream_key_prefetches);
 	out_latency(&o, &t);
 	out_gauge(&o, "upstream_last_success_timestamp_seconds",
 	    "Unix time of the latest good upstream reply, 0: never.",

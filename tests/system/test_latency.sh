@@ -12,7 +12,8 @@
 # connection) before the first client asks.
 # 3. One cold start: a zone validated by one worker is not fetched again by
 # the other.
-# 4. Idle: a query after 20 s of silence finds its upstream connection
+# 4. A zone's first query: its keys asked for at the same time.
+# 5. Idle: a query after 20 s of silence finds its upstream connection
 # open.
 
 . "$(dirname "$0")/lib.sh"
@@ -167,6 +168,32 @@ d1=$(world_upstream_count "$WORLD_ZONE_DSMISMATCH" DNSKEY)
 ds_case "key cache: each worker asked the upstream for dsmismatch's DNSKEY itself"
 DS_OUT="dsmismatch DNSKEY queries: $d0 -> $d1"
 [ "$d1" = $((d0 + 2)) ] || ds_fail "expected $((d0 + 2))"
+ds_dotsecd_stop
+
+# A zone's first query: libunbound wants the DS and DNSKEY of each zone
+# on the way, one after the other, each a round trip after the answer.
+# The relay asks for those of the TLD and the domain below it alongside
+# the query, into the key cache, where libunbound's questions find them:
+# in the upstream's log they come before the query, each once.  Before,
+# they came after it (libunbound's own, one link at a time).
+ds_dotsecd_start workers=1 "extra=metrics_address: $WORLD_DOTSECD_ADDR@9153"
+n0=$(wc -l <"$WORLD_UPSTREAM_LOG")
+ds_dig "chain: the first name in sec15" "www.$WORLD_ZONE_SEC15" A +dnssec
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+world_upstream_settle
+ds_case "chain: sec15's and example.'s DS and DNSKEY asked once each, before the query"
+DS_OUT=$(tail -n +"$((n0 + 1))" "$WORLD_UPSTREAM_LOG" | awk '/ info: / { print $(NF-2), $(NF-1) }')
+for k in "$WORLD_TLD. DS" "$WORLD_TLD. DNSKEY" "$WORLD_ZONE_SEC15. DS" "$WORLD_ZONE_SEC15. DNSKEY"; do
+	c=$(printf '%s\n' "$DS_OUT" | grep -cxF "$k" || true)
+	[ "$c" = 1 ] || ds_fail "$k asked $c times"
+done
+last_key=$(printf '%s\n' "$DS_OUT" | grep -nE ' (DS|DNSKEY)$' | grep -v '^[0-9]*:\. ' | tail -n 1 | cut -d: -f1)
+query=$(printf '%s\n' "$DS_OUT" | grep -nxF "www.$WORLD_ZONE_SEC15. A" | cut -d: -f1)
+[ -n "$query" ] && [ -n "$last_key" ] && [ "$last_key" -lt "$query" ] ||
+	ds_fail "the keys were not all asked before the query (last key line ${last_key:-none}, query line ${query:-none})"
+kp=$(metrics | awk '$1 == "dotsec_upstream_key_prefetches_total" { print $2 }')
+[ "${kp:-0}" = 4 ] || ds_fail "dotsec_upstream_key_prefetches_total ${kp:-none}, not 4"
 ds_dotsecd_stop
 
 # Warm connections: a query after 20 s of silence finds the connection
