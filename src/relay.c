@@ -399,7 +399,8 @@ rrq_send(struct relay *rl, struct rrq *r, const char *name)
  * after this query's answer, for the DS and DNSKEY of each zone between
  * the root and the name, one link after the other, a round trip each.
  * Ask now, alongside, for those of the name's top-level domain and of the
- * domain below it (the name itself when it is one of them), so that
+ * domain below it (the name itself when it is one of them), for a name
+ * on the default route only, so that
  * libunbound's questions find them in the key cache, or on their way (a
  * question already in flight is merged, relay_query).  Only what neither
  * the key cache holds nor this relay is already asking for; never for a
@@ -416,7 +417,12 @@ keycache_chain(struct relay *rl, const struct dnsmsg_query *q)
 	size_t len;
 	uint32_t now = now_sec();
 
-	if (rl->kc == NULL || q->qclass != DNS_CLASS_IN)
+	/* A forward zone's names never reach another route's upstreams:
+	 * its keys come from its own trust anchors or upstream, and the
+	 * parent's DS is libunbound's to ask for, if it wants it. */
+	if (rl->kc == NULL || q->qclass != DNS_CLASS_IN ||
+	    route_lookup(upstreams_route(rl->up), q->qname, q->qname_len,
+	    q->qtype) != ROUTE_DEFAULT)
 		return;
 	while (off < q->qname_len && q->qname[off] != 0 &&
 	    nl < DNS_MAX_NAME) {
