@@ -31,6 +31,10 @@
 #ifndef DS_STATEDIR
 #define DS_STATEDIR "/var/lib/dotsec"
 #endif
+/* Run-time files (the control socket): /run, whatever the prefix. */
+#ifndef DS_RUNDIR
+#define DS_RUNDIR "/run/dotsec"
+#endif
 #ifndef DS_DATADIR
 #define DS_DATADIR "/usr/share/dotsec"
 #endif
@@ -1395,7 +1399,8 @@ enum key_kind {
 	K_UINT,		/* unsigned in min..max */
 	K_BOOL,		/* 0, 1, true, false */
 	K_STRING,	/* non-empty string */
-	K_USER,		/* a user name, or "" (stay root) */
+	K_USER,		/* a string, or "" (user: stay root;
+			   control_socket: none) */
 	K_ACL,		/* list of address prefixes */
 	K_TLS_VERSION,
 	K_LOG_LEVEL,
@@ -1447,6 +1452,7 @@ static const struct key_desc top_keys[] = {
 	KEY("trust_anchor_file", K_STRING, trust_anchor_file),
 	KEY("state_dir", K_STRING, state_dir),
 	KEY("user", K_USER, user),
+	KEY("control_socket", K_USER, control_socket),
 	KEY("access_control", K_ACL, acl),
 	KEY("query_log", K_STRING, query_log),
 	KEY("metrics_address", K_STRING, metrics_address),
@@ -1653,8 +1659,11 @@ parse_top(struct ctx *c, yaml_node_t *root, struct ds_config *cfg)
 		case K_ACL:
 			parse_acl(c, key, keyline, v, cfg);
 			break;
-		case K_USER:
-			/* An explicit "" is allowed: it keeps root. */
+		case K_USER: {
+			char **sp = (char **)((char *)cfg + kd->offset);
+
+			/* An explicit "" is allowed: it keeps root, or
+			 * means no control socket. */
 			if (v->type == YAML_SCALAR_NODE &&
 			    v->data.scalar.length == 0 &&
 			    v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
@@ -1664,11 +1673,12 @@ parse_top(struct ctx *c, yaml_node_t *root, struct ds_config *cfg)
 					report(c, keyline, "out of memory");
 					break;
 				}
-				free(cfg->user);
-				cfg->user = e;
+				free(*sp);
+				*sp = e;
 			} else
-				get_string(c, key, keyline, v, &cfg->user);
+				get_string(c, key, keyline, v, sp);
 			break;
+		}
 		case K_TLS_VERSION:
 			set_tls_version(c, kd, keyline, v, cfg);
 			break;
@@ -1769,6 +1779,8 @@ config_default(void)
 	    (cfg->trust_anchor_file = strdup(DS_DATADIR "/root.key")) == NULL ||
 	    (cfg->state_dir = strdup(DS_STATEDIR)) == NULL ||
 	    (cfg->user = strdup("dotsec")) == NULL ||
+	    (cfg->control_socket = strdup(DS_RUNDIR "/control.sock")) ==
+	    NULL ||
 	    (cfg->anchor_bootstrap_url = strdup(
 	    "https://data.iana.org/root-anchors/root-anchors.xml")) == NULL ||
 	    (cfg->anchor_bootstrap_ca = strdup(DS_DATADIR
@@ -2105,6 +2117,12 @@ config_load(const char *path, ds_config_err_fn err, void *arg)
 	return cfg;
 }
 
+bool
+config_is_default_control_socket(const struct ds_config *cfg)
+{
+	return strcmp(cfg->control_socket, DS_RUNDIR "/control.sock") == 0;
+}
+
 void
 config_free(struct ds_config *cfg)
 {
@@ -2119,6 +2137,7 @@ config_free(struct ds_config *cfg)
 	free(cfg->trust_anchor_file);
 	free(cfg->state_dir);
 	free(cfg->user);
+	free(cfg->control_socket);
 	free(cfg->acl);
 	free(cfg->query_log);
 	free(cfg->metrics_address);

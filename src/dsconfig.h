@@ -94,6 +94,8 @@ struct ds_config {
 
 	char *trust_anchor_file;	/* default DS_DATADIR "/root.key" */
 	char *state_dir;		/* default DS_STATEDIR */
+	char *control_socket;		/* "": none; default
+					   DS_RUNDIR/control.sock */
 	char *user;			/* run as, after binding; "" keeps
 					   root; default "dotsec" */
 	/* RFC 5011 timers, seconds: 30 days, 30 days, 366 days, and a probe
@@ -197,6 +199,10 @@ struct ds_config *config_parse(const char *text, size_t len, const char *name,
     ds_config_err_fn err, void *arg);
 
 void config_free(struct ds_config *cfg);
+
+/* Whether control_socket is the default path (whose failure is not
+ * fatal: see main.c). */
+bool config_is_default_control_socket(const struct ds_config *cfg);
 
 /* The share of cache_size for the answer cache in front of libunbound
  * (a quarter); libunbound's caches get the rest. */

@@ -560,18 +560,45 @@ size_t
 frontcache_drop_below(struct frontcache *fc, const uint8_t *zone,
     size_t zlen)
 {
+	return frontcache_drop(fc, FC_DROP_BELOW, zone, zlen, 0);
+}
+
+size_t
+frontcache_drop(struct frontcache *fc, enum fc_drop how,
+    const uint8_t *name, size_t len, uint16_t qtype)
+{
 	struct fc_entry *e, *next;
 	size_t i, n = 0;
+	bool hit;
 
 	for (i = 0; i < FC_SHARDS; i++) {
 		struct fc_shard *s = &fc->shard[i];
 
 		pthread_mutex_lock(&s->lock);
 		for (e = s->head; e != NULL; e = next) {
+			/* The key is the name, then type, class, flags. */
+			const uint8_t *k = entry_key(e);
+			size_t nl = (size_t)e->keylen - 5;
+
 			next = e->next;
-			/* The key is the name, then 5 bytes. */
-			if (dnsmsg_name_below(entry_key(e),
-			    (size_t)e->keylen - 5, zone, zlen) >= 0) {
+			switch (how) {
+			case FC_DROP_ALL:
+				hit = true;
+				break;
+			case FC_DROP_BOGUS:
+				hit = e->verdict == FC_BOGUS;
+				break;
+			case FC_DROP_BELOW:
+				hit = dnsmsg_name_below(k, nl, name, len) >= 0;
+				break;
+			case FC_DROP_NAME:
+			default:
+				hit = nl == len &&
+				    dnsmsg_name_equal(k, name, len) &&
+				    (qtype == 0 || get16(k + nl) == qtype);
+				break;
+			}
+			if (hit) {
 				entry_remove(s, e);
 				n++;
 			}

@@ -98,6 +98,13 @@ enum fc_result frontcache_lookup_refresh(struct frontcache *fc,
 size_t frontcache_drop_below(struct frontcache *fc, const uint8_t *zone,
     size_t zlen);
 
+/* Drop entries, in every shard: all of them, the bogus verdicts, those
+ * at and below name (wire form, any case), or those of name itself (of
+ * type qtype, or of every type when qtype is 0).  Returns how many. */
+enum fc_drop { FC_DROP_ALL, FC_DROP_BOGUS, FC_DROP_BELOW, FC_DROP_NAME };
+size_t frontcache_drop(struct frontcache *fc, enum fc_drop how,
+    const uint8_t *name, size_t len, uint16_t qtype);
+
 void frontcache_get_stats(struct frontcache *fc, struct fc_stats *st);
 
 #endif /* DS_FRONTCACHE_H */

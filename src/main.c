@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <time.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -19,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
@@ -32,6 +35,8 @@
 #include "log.h"
 #include "service.h"
 #include "stats.h"
+#include "control.h"
+#include "ctlcmd.h"
 #include "worker.h"
 
 #define DS_DEFAULT_CONFIG DS_SYSCONFDIR "/dotsecd.yml"
@@ -43,7 +48,8 @@ static int check_anchor_file(const char *);
 static void signal_cb(evutil_socket_t, short, void *);
 static void anchors_changed(void *, char *const *);
 static int drop_privileges(const struct ds_config *);
-static void reload(void);
+struct evbuffer;
+static int reload(struct evbuffer *);
 
 /* The workers, for the trust anchor hand-over and the metrics. */
 static struct worker *workers[DS_MAX_WORKERS];
@@ -58,6 +64,7 @@ static struct frontcache *key_cache;
 static const char *config_path;
 static struct ds_config *configs[64];
 static unsigned nconfigs;
+static time_t config_loaded_at;
 static struct stats *worker_st[DS_MAX_WORKERS];
 
 static void
@@ -110,6 +117,38 @@ check_anchor_file(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The group of the control socket: that of the user dotsecd becomes (or
+ * its own), and the uids of that group's members, who may talk to it
+ * too: looked up now, since the sandbox keeps /etc out of reach later.
+ * Returns the gid; *members (malloc'd, may be NULL) gets the uids.
+ */
+static gid_t ctl_gid = (gid_t)-1;
+static gid_t
+control_group(const struct ds_config *cfg, uid_t **members, size_t *n)
+{
+	struct passwd *pw;
+	struct group *gr;
+	size_t i, k = 0;
+
+	*members = NULL;
+	*n = 0;
+	ctl_gid = getegid();
+	if (geteuid() == 0 && cfg->user != NULL && cfg->user[0] != '\0' &&
+	    (pw = getpwnam(cfg->user)) != NULL)
+		ctl_gid = pw->pw_gid;
+	if ((gr = getgrgid(ctl_gid)) == NULL || gr->gr_mem == NULL)
+		return ctl_gid;
+	while (gr->gr_mem[k] != NULL)
+		k++;
+	if (k == 0 || (*members = calloc(k, sizeof(**members))) == NULL)
+		return ctl_gid;
+	for (i = 0; i < k; i++)
+		if ((pw = getpwnam(gr->gr_mem[i])) != NULL)
+			(*members)[(*n)++] = pw->pw_uid;
+	return ctl_gid;
 }
 
 /*
@@ -228,18 +267,45 @@ outside_sandbox(const struct ds_config *cfg)
 static void
 reload_error(void *arg, const char *line)
 {
-	(void)arg;
+	struct evbuffer *out = arg;
+
 	ds_err("reload: %s", line);
+	if (out != NULL)
+		evbuffer_add_printf(out, "%s\n", line);
+}
+
+/* A reload's message: logged at level, and told to the control client
+ * (out, may be NULL). */
+static void reload_say(struct evbuffer *, int, const char *, ...)
+	__attribute__((format(printf, 3, 4)));
+static void
+reload_say(struct evbuffer *out, int level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (level == DS_LOG_ERR)
+		ds_err("%s", line);
+	else if (level == DS_LOG_WARN)
+		ds_warn("%s", line);
+	else
+		ds_notice("%s", line);
+	if (out != NULL)
+		evbuffer_add_printf(out, "%s\n", line);
 }
 
 /*
- * SIGHUP: read the configuration file again; a file with errors is
- * rejected whole (each error logged) and the running configuration
- * stays.  Settings that need new sockets, another user or another anchor
- * state only take effect on a restart, and say so.
+ * SIGHUP (and dotsec-control reload, which gets every message in out):
+ * read the configuration file again; a file with errors is rejected whole
+ * (each error logged) and the running configuration stays.  Settings that
+ * need new sockets, another user or another anchor state only take effect
+ * on a restart, and say so.  Returns 0 when the new file is in force.
  */
-static void
-reload(void)
+static int
+reload(struct evbuffer *out)
 {
 	struct ds_config *old = configs[nconfigs - 1], *cfg;
 	const char *bad;
@@ -247,50 +313,70 @@ reload(void)
 	int nerr = 0;
 
 	if (config_path == NULL) {
-		ds_warn("SIGHUP: started without a configuration file, "
-		    "nothing to reload");
-		return;
+		reload_say(out, DS_LOG_WARN, "reload: started without a "
+		    "configuration file, nothing to reload");
+		return -1;
 	}
 	if (nconfigs == sizeof(configs) / sizeof(configs[0])) {
-		ds_err("SIGHUP: too many reloads; restart dotsecd");
-		return;
+		reload_say(out, DS_LOG_ERR, "reload: too many reloads; restart "
+		    "dotsecd");
+		return -1;
 	}
 	service_notify("RELOADING=1");
-	cfg = config_load(config_path, reload_error, &nerr);
+	cfg = config_load(config_path, reload_error, out);
+	(void)nerr;
 	if (cfg == NULL) {
-		ds_err("SIGHUP: %s has errors; the running configuration "
-		    "stays", config_path);
+		reload_say(out, DS_LOG_ERR, "reload: %s has errors; the running "
+		    "configuration stays", config_path);
 		service_notify("READY=1");
-		return;
+		return -1;
 	}
 	cfg->workers = nworkers;
 	if ((bad = outside_sandbox(cfg)) != NULL) {
-		ds_err("SIGHUP: %s names %s, outside what the sandbox lets "
-		    "dotsecd read since start; the running configuration "
-		    "stays (restart dotsecd to use it)", config_path, bad);
+		reload_say(out, DS_LOG_ERR, "reload: %s names %s, outside what "
+		    "the sandbox lets dotsecd read since start; the running "
+		    "configuration stays (restart dotsecd to use it)",
+		    config_path, bad);
 		config_free(cfg);
 		service_notify("READY=1");
-		return;
+		return -1;
 	}
 	if (cfg->nlisten != old->nlisten)
-		ds_warn("SIGHUP: listen_addresses changes need a restart");
-	for (i = 0; i < cfg->nlisten && i < old->nlisten; i++)
-		if (strcmp(cfg->listen[i].spec, old->listen[i].spec) != 0)
-			ds_warn("SIGHUP: listen_addresses changes need a "
-			    "restart");
+		reload_say(out, DS_LOG_WARN, "reload: listen_addresses changes "
+		    "need a restart");
+	else
+		for (i = 0; i < cfg->nlisten; i++)
+			if (strcmp(cfg->listen[i].spec,
+			    old->listen[i].spec) != 0) {
+				reload_say(out, DS_LOG_WARN, "reload: "
+				    "listen_addresses changes need a restart");
+				break;
+			}
 	if (strcmp(cfg->state_dir, old->state_dir) != 0 ||
-	    strcmp(cfg->user, old->user) != 0)
-		ds_warn("SIGHUP: state_dir and user changes need a restart");
+	    strcmp(cfg->user, old->user) != 0 ||
+	    strcmp(cfg->control_socket, old->control_socket) != 0)
+		reload_say(out, DS_LOG_WARN, "reload: state_dir, user and "
+		    "control_socket changes need a restart");
 	ds_log_set_level(cfg->log_level);
 	configs[nconfigs++] = cfg;
+	config_loaded_at = time(NULL);
 	route_describe(cfg, route_line, NULL);
 	frontcache_set_limits(answer_cache, ds_answer_cache_bytes(cfg),
 	    cfg->serve_stale ? DS_STALE_MAX_SEC : 0);
 	frontcache_set_limits(key_cache, ds_key_cache_bytes(cfg), 0);
 	for (i = 0; i < nworkers; i++)
 		worker_reconfigure(workers[i], cfg);
-	ds_notice("SIGHUP: %s reloaded", config_path);
+	reload_say(out, DS_LOG_NOTICE, "reload: %s reloaded", config_path);
 	service_notify("READY=1");
+	return 0;
+}
+
+/* For the control channel. */
+static const struct ds_config *
+current_config(time_t *loaded)
+{
+	*loaded = config_loaded_at;
+	return configs[nconfigs - 1];
 }
 
 /* For the metrics endpoint, on the main loop. */
@@ -327,7 +413,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (sig == SIGHUP) {
-		reload();
+		(void)reload(NULL);
 		return;
 	}
 	ds_notice("signal %d: stopping: no new queries, answering those in "
@@ -353,6 +439,11 @@ main(int argc, char **argv)
 	int nact = 0;
 	struct event_base *base = NULL;
 	struct event *sigs[4] = { NULL, NULL, NULL, NULL };
+	struct control *ctl = NULL;
+	static struct ctl_daemon ctl_daemon;
+	uid_t *ctl_members = NULL;
+	size_t ctl_nmembers = 0;
+	int ctl_fd = -1;
 	static const int signums[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	FILE *qlog = NULL;
 	unsigned i, j;
@@ -387,6 +478,7 @@ main(int argc, char **argv)
 		path = DS_DEFAULT_CONFIG;
 	cfg = path ? config_load(path, config_error, &nerr) :
 	    config_default();
+	config_loaded_at = time(NULL);
 	/* The seed must be there unless an RFC 7958 bootstrap provides the
 	 * first anchor (a failed bootstrap then stops the start-up). */
 	if (cfg != NULL && !cfg->anchor_bootstrap &&
@@ -476,6 +568,19 @@ main(int argc, char **argv)
 				    ls->spec);
 		}
 	}
+	/* The control socket, while still root: in /run, with the group
+	 * of the user dotsecd becomes. */
+	if (cfg->control_socket[0] != '\0' &&
+	    (ctl_fd = control_open(cfg->control_socket,
+	    control_group(cfg, &ctl_members, &ctl_nmembers))) < 0) {
+		/* Where the default path cannot be made (a read-only /run in
+		 * a container, no root), serve without it; a path set in the
+		 * configuration must work. */
+		if (!config_is_default_control_socket(cfg))
+			goto out;
+		ds_warn("no control socket: set control_socket to a "
+		    "writable path, or to \"\" to say none is wanted");
+	}
 	if (drop_privileges(cfg) != 0)
 		goto out;
 	/* From here on as the unprivileged user: the anchor state must be
@@ -512,6 +617,22 @@ main(int argc, char **argv)
 	    cfg->metrics_address, cfg->health_max_age, metrics_snapshot,
 	    NULL)) == NULL)
 		goto out;
+	if (ctl_fd >= 0) {
+		ctl_daemon.workers = workers;
+		ctl_daemon.nworkers = nworkers;
+		ctl_daemon.answers = answer_cache;
+		ctl_daemon.keys = key_cache;
+		ctl_daemon.anchors = anchors;
+		ctl_daemon.started = time(NULL);
+		ctl_daemon.config = current_config;
+		ctl_daemon.reload = reload;
+		ctl = control_start(base, ctl_fd, geteuid(), ctl_gid,
+		    ctl_members, ctl_nmembers, ctlcmd_run, &ctl_daemon);
+		ctl_fd = -1;	/* taken, also on failure */
+		if (ctl == NULL)
+			goto out;
+		ds_notice("control socket %s", cfg->control_socket);
+	}
 	for (i = 0; i < 4; i++) {
 		sigs[i] = evsignal_new(base, signums[i], signal_cb, base);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
@@ -554,6 +675,10 @@ out:
 			worker_stop(workers[i], rc == 0 ?
 			    cfg->timeout_ms + 500 : 0);
 	http_delete(http);
+	control_stop(ctl);
+	if (ctl_fd >= 0)
+		close(ctl_fd);
+	free(ctl_members);
 	if (qlog)
 		fclose(qlog);
 	/* The prober's loop is stopped: its context can go now. */

@@ -65,6 +65,8 @@ struct stats {
 	 * upstream unusable; how often it was found so */
 	atomic_int_fast64_t up_down[STATS_UPSTREAMS];
 	atomic_uint_fast64_t up_failovers[STATS_UPSTREAMS];
+	atomic_int_fast64_t up_srtt_ms[STATS_UPSTREAMS];	/* smoothed
+						   round trip, 0: none yet */
 	/* queries sent to each forward zone's upstreams, by its index in
 	 * the configuration's fwd_zones; and names answered here */
 	atomic_uint_fast64_t fwd_queries[STATS_ZONES];

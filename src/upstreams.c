@@ -277,6 +277,9 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 		now_ts(&m->waiting_since);
 		m->srtt_ms = m->srtt_ms == 0 ? (unsigned)rtt + 1 :
 		    (unsigned)((m->srtt_ms * 7 + (unsigned)rtt) / 8);
+		if (counted(m))
+			atomic_store_explicit(&m->p->u->st->up_srtt_ms[m->index],
+			    m->srtt_ms, memory_order_relaxed);
 		m->why[0] = '\0';
 		member_up(m);
 		q->cb(q->arg, 0, reply, len, NULL);

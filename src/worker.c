@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 #include <stdio.h>
@@ -57,6 +58,15 @@ struct worker {
 	/* Trust anchor hand-over from the prober's thread. */
 	pthread_mutex_t anchor_lock;
 	char **pending_anchors;	/* under anchor_lock */
+	/* A flush from the control channel, under anchor_lock. */
+	struct {
+		struct flush_wait *fw;	/* NULL: none pending */
+		enum fc_drop how;
+		uint8_t name[DNS_MAX_NAME];
+		size_t len;
+		uint16_t qtype;
+	} flush;
+	_Atomic unsigned waiting;	/* nwaiting, for other threads */
 	struct event *anchor_ev;
 	/* Validators replaced by a new anchor set, until their queries are
 	 * done; checked by retire_timer. */
@@ -150,6 +160,8 @@ query_free(struct query *qr)
 	w->nqueries--;
 	if (qr->req)
 		w->nwaiting--;
+	atomic_store_explicit(&w->waiting, w->nwaiting,
+	    memory_order_relaxed);
 	if (qr->timer)
 		event_free(qr->timer);
 	if (qr->req)
@@ -202,6 +214,8 @@ query_answer(struct query *qr, const uint8_t *buf, size_t len)
 	send_reply(qr->w, qr->req, buf, len, qr);
 	qr->req = NULL;
 	qr->w->nwaiting--;
+	atomic_store_explicit(&qr->w->waiting, qr->w->nwaiting,
+	    memory_order_relaxed);
 	if (qr->timer)
 		evtimer_del(qr->timer);
 }
@@ -233,6 +247,8 @@ query_error(struct query *qr, int rcode, int ede, const char *text)
 	reply_error(qr->w, qr->req, &qr->q, rcode, ede, text, qr);
 	qr->req = NULL;
 	qr->w->nwaiting--;
+	atomic_store_explicit(&qr->w->waiting, qr->w->nwaiting,
+	    memory_order_relaxed);
 	if (qr->timer)
 		evtimer_del(qr->timer);
 }
@@ -679,6 +695,7 @@ client_query(void *arg, struct ds_req *req)
 	qr->gen = w->gen;
 	query_link(qr);
 	w->nwaiting++;
+	atomic_store_explicit(&w->waiting, w->nwaiting, memory_order_relaxed);
 	if ((qr->timer = evtimer_new(w->base, query_timo, qr)) == NULL) {
 		query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
 		    "out of memory");
@@ -909,6 +926,93 @@ retire_validator(struct worker *w, struct validator *v)
 	evtimer_add(w->retire_timer, &now);
 }
 
+void
+flush_wait_release(struct flush_wait *fw)
+{
+	bool last;
+
+	pthread_mutex_lock(&fw->lock);
+	last = --fw->refs == 0;
+	pthread_mutex_unlock(&fw->lock);
+	if (last) {
+		pthread_mutex_destroy(&fw->lock);
+		pthread_cond_destroy(&fw->cond);
+		free(fw);
+	}
+}
+
+/* The flush pending on w, if any (worker_flush). */
+static void
+flush_now(struct worker *w)
+{
+	struct validator *v;
+	struct flush_wait *fw;
+	enum fc_drop how;
+	uint8_t name[DNS_MAX_NAME];
+	size_t len, n = 0;
+	uint16_t qtype;
+
+	pthread_mutex_lock(&w->anchor_lock);
+	fw = w->flush.fw;
+	w->flush.fw = NULL;
+	how = w->flush.how;
+	len = w->flush.len;
+	memcpy(name, w->flush.name, len);
+	qtype = w->flush.qtype;
+	pthread_mutex_unlock(&w->anchor_lock);
+	if (fw == NULL)
+		return;
+	v = validator_create(w->base, w->cfg, relay_ip(w->relay),
+	    relay_port(w->relay), w->anchors);
+	if (v != NULL) {
+		retire_validator(w, v);
+		w->gen++;
+		if (w->fc != NULL)
+			n = frontcache_drop(w->fc, how, name, len, qtype);
+		/* The key cache holds upstream data, not verdicts. */
+		if (w->kc != NULL && how != FC_DROP_BOGUS)
+			(void)frontcache_drop(w->kc, how, name, len, qtype);
+		ds_info("worker %u: flushed: validator renewed, %zu cached "
+		    "answers dropped", w->index, n);
+	} else
+		ds_err("worker %u: flush failed: no new validator; the "
+		    "caches stay", w->index);
+	pthread_mutex_lock(&fw->lock);
+	if (v != NULL)
+		fw->left--;
+	pthread_cond_broadcast(&fw->cond);
+	pthread_mutex_unlock(&fw->lock);
+	flush_wait_release(fw);
+}
+
+int
+worker_flush(struct worker *w, enum fc_drop how, const uint8_t *name,
+    size_t len, uint16_t qtype, struct flush_wait *fw)
+{
+	pthread_mutex_lock(&w->anchor_lock);
+	if (w->flush.fw != NULL || len > sizeof(w->flush.name)) {
+		pthread_mutex_unlock(&w->anchor_lock);
+		return -1;
+	}
+	pthread_mutex_lock(&fw->lock);
+	fw->refs++;
+	pthread_mutex_unlock(&fw->lock);
+	w->flush.fw = fw;
+	w->flush.how = how;
+	memcpy(w->flush.name, name, len);
+	w->flush.len = len;
+	w->flush.qtype = qtype;
+	pthread_mutex_unlock(&w->anchor_lock);
+	event_active(w->anchor_ev, EV_READ, 0);
+	return 0;
+}
+
+unsigned
+worker_waiting(struct worker *w)
+{
+	return atomic_load(&w->waiting);
+}
+
 static void
 anchors_arrived(evutil_socket_t fd, short what, void *arg)
 {
@@ -922,6 +1026,7 @@ anchors_arrived(evutil_socket_t fd, short what, void *arg)
 	set = w->pending_anchors;
 	w->pending_anchors = NULL;
 	pthread_mutex_unlock(&w->anchor_lock);
+	flush_now(w);
 	if (set == NULL)
 		return;
 	v = validator_create(w->base, w->cfg, relay_ip(w->relay),
@@ -1311,6 +1416,13 @@ worker_delete(struct worker *w)
 	if (w->base)
 		event_base_free(w->base);
 	anchorfile_free_set(w->pending_anchors);
+	if (w->flush.fw != NULL) {
+		/* Never carried out: the caller stops waiting for us. */
+		pthread_mutex_lock(&w->flush.fw->lock);
+		pthread_cond_broadcast(&w->flush.fw->cond);
+		pthread_mutex_unlock(&w->flush.fw->lock);
+		flush_wait_release(w->flush.fw);
+	}
 	pthread_mutex_destroy(&w->anchor_lock);
 	free(w->listeners);
 	free(w);

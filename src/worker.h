@@ -15,6 +15,9 @@
 struct ds_config;
 struct worker;
 
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "listener.h"
@@ -72,6 +75,32 @@ void worker_set_frontcache(struct worker *w, struct frontcache *fc);
 /* Share the relays' DS and DNSKEY replies through kc (not owned), before
  * the loop starts (relay.h). */
 void worker_set_keycache(struct worker *w, struct frontcache *kc);
+
+/*
+ * Flush (dotsec-control flush): the worker renews its validator (a fresh
+ * libunbound context: libunbound has no flush of its own), so that its
+ * cached data is gone, no answer from before is cached any more, and then
+ * drops the matching entries of the answer cache and the key cache.  Each
+ * worker drops them after its own renewal, so the last one to finish
+ * leaves no old data behind.  fw counts the workers still to finish; each
+ * signals it when done, and the last holder frees it.
+ */
+struct flush_wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned left;		/* workers not done */
+	unsigned refs;		/* the caller, and each worker holding it */
+};
+enum fc_drop;
+/* From any thread.  Returns 0, or -1 when a flush is still pending on
+ * this worker (fw untouched). */
+int worker_flush(struct worker *w, enum fc_drop how, const uint8_t *name,
+    size_t len, uint16_t qtype, struct flush_wait *fw);
+/* Drop a reference to fw; the last frees it. */
+void flush_wait_release(struct flush_wait *fw);
+
+/* Queries of this worker waiting for an answer (from any thread). */
+unsigned worker_waiting(struct worker *w);
 
 /* The worker's counters (read from any thread). */
 struct stats *worker_stats(struct worker *w);

@@ -246,7 +246,7 @@ else
 		hc_opts+=(--nocfprotection)
 		say "note: ${CC:-cc} -fcf-protection links no program with IBT and SHSTK here (C start files without them): control flow integrity not required"
 	fi
-	for prog in "$DOTSECD" "$ANCHOR_TOOL"; do
+	for prog in "$DOTSECD" "$ANCHOR_TOOL" "$(dirname "$DOTSECD")/dotsec-control"; do
 		if [ ! -f "$prog" ]; then
 			bad "hardening-check: $prog not found (build it, or set DOTSECD)"
 			continue

@@ -232,6 +232,8 @@ ds_dotsecd_conf() {
 		printf 'user: "%s"\n' "$user"
 		printf 'timeout: %s\nworkers: %s\nlog_level: %s\ntls_backoff_time: %s\n' \
 			"$timeout" "$workers" "$log_level" "$backoff"
+		# Each run its own control socket, next to its configuration.
+		printf 'control_socket: "%s"\n' "${f%.yml}.sock"
 		[ -z "$extra" ] || printf '%s\n' "$extra"
 		# DS_SANDBOX=log: denied calls logged, not fatal (building
 		# the allow-list); DS_SANDBOX=no: off (valgrind).
@@ -246,7 +248,8 @@ ds_dotsecd_conf() {
 # write a new configuration (see ds_dotsecd_conf), start
 # `$DOTSECD -c FILE` (optionally under a wrapper command such as
 # "strace -f -o FILE", given as one word list), and wait (bounded) until it
-# answers a query.  Sets DS_ADDR, DS_PORT, DS_PID, DS_CONF, DS_STDERR.
+# answers a query.  Sets DS_ADDR, DS_PORT, DS_PID, DS_CONF, DS_STDERR and
+# DS_CTL (its control socket).
 ds_dotsecd_start() {
 	local wrapper="" args=() kv i listen
 	ds_require_dotsecd
@@ -260,6 +263,7 @@ ds_dotsecd_start() {
 	DS_RUN=$((DS_RUN + 1))
 	DS_CONF=$WORLD_DIR/dotsecd-$DS_RUN.yml
 	DS_STDERR=$WORLD_DIR/dotsecd-$DS_RUN.stderr
+	DS_CTL=${DS_CONF%.yml}.sock
 	ds_dotsecd_conf "$DS_CONF" "${args[@]}"
 	listen=$(awk '/^listen_addresses:/ { getline; print $2; exit }' "$DS_CONF")
 	DS_ADDR=${listen%@*}

@@ -63,7 +63,7 @@ ds_dig "... and dotsecd keeps serving" "www.$WORLD_ZONE_SEC13" A +dnssec
 ds_expect_rcode NOERROR
 ds_expect_flag ad
 ds_case "... with the configuration it had (no 'reloaded' line)"
-grep -q 'SIGHUP: .* reloaded' "$DS_STDERR" && ds_fail "the reload went through"
+grep -q 'reload: .* reloaded' "$DS_STDERR" && ds_fail "the reload went through"
 rm -rf "$outside"
 
 # (its own case: dotsecd stops cleanly under the filter, status 0)

@@ -781,6 +781,31 @@ world_upstream_ctl() {
 	unbound-control -c "$WORLD_UPSTREAM_CONF" "$@"
 }
 
+# world_insecure_set OCTET: change insecure.<tld>'s data on the
+# authoritative side (www A 192.0.2.OCTET, a new serial), wait until NSD
+# serves it, and flush the good upstream's cache of that zone, so that a
+# resolver that asks again gets the new data and one that does not keeps
+# the old.  For the control tool's flush proofs.
+world_insecure_set() {
+	local z=insecure.$WORLD_TLD f=$WORLD_DIR/zones/insecure.$WORLD_TLD.signed
+	local i=0 serial
+	WORLD_INSECURE_SERIAL=$((${WORLD_INSECURE_SERIAL:-1} + 1))
+	serial=$WORLD_INSECURE_SERIAL
+	_world_body "$z" 20 |
+		sed -e "s/ 1 3600 900 604800 300/ $serial 3600 900 604800 300/" \
+			-e "s/^www\tA\t192.0.2.20\$/www\tA\t192.0.2.$1/" >"$f.new" &&
+		mv "$f.new" "$f" || return 1
+	kill -HUP "$WORLD_NSD_PID" 2>/dev/null || return 1
+	while [ "$(dig +short +norec @"$WORLD_NSD_ADDR" "$z" SOA 2>/dev/null |
+		awk '{ print $3 }')" != "$serial" ]; do
+		[ $i -lt 100 ] || { _world_say "world_insecure_set: NSD does not serve serial $serial"; return 1; }
+		[ $((i % 20)) != 19 ] || kill -HUP "$WORLD_NSD_PID" 2>/dev/null || true
+		sleep 0.1
+		i=$((i + 1))
+	done
+	world_upstream_ctl flush_zone "$z" >/dev/null
+}
+
 # world_register_pid PID: stop PID (TERM, then KILL after 5 s) with the
 # world, before the world's own processes.
 world_register_pid() {

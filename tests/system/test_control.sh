@@ -1,0 +1,248 @@
+#!/bin/bash
+# test_control: dotsec-control and the control socket.
+# 1. status, stats, reload (with the errors of a broken file), usage.
+# 2. Who may talk: the socket's mode (0660), a refused peer (another uid),
+#    logged.
+# 3. Flush, proved with data changed on the authoritative side (and the
+#    upstream's cache flushed): before the flush dotsecd still answers the
+#    old data, after it the new, from the upstream (its log), on every
+#    worker; the rest of the cache stays.  flush NAME TYPE, flush zone,
+#    flush all, flush bogus.
+# 4. Control requests under a query load: no query lost.
+# 5. Bad control input (too long, binary, too slow) closes that
+#    connection, and dotsecd goes on serving.
+. "$(dirname "$0")/lib.sh"
+ds_init
+ds_require_dotsecd
+ds_require dnsperf python3 setpriv stat
+world_start
+
+CTL=${DOTSEC_CONTROL:-$(dirname "$DOTSECD")/dotsec-control}
+[ -x "$CTL" ] || ds_die "dotsec-control not found at $CTL (set DOTSEC_CONTROL)"
+T=$WORLD_TLD
+INS=www.$WORLD_ZONE_INSECURE
+
+ds_dotsecd_start workers=2
+ctl() { CTL_RC=0; CTL_OUT=$("$CTL" -s "$DS_CTL" "$@" 2>&1) || CTL_RC=$?; }
+ctl_case() { # NAME RC COMMAND...: the exit status must be RC
+	local name=$1 rc=$2
+	shift 2
+	ds_case "$name"
+	ctl "$@"
+	DS_OUT=$CTL_OUT
+	[ "$CTL_RC" = "$rc" ] || ds_fail "exit status $CTL_RC, expected $rc"
+}
+has() { printf '%s\n' "$CTL_OUT" | grep -qF -- "$1" || ds_fail "no '$1' in the output"; }
+
+# --- 1. status, stats, reload, usage -----------------------------------
+ds_dig "a first query" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_rcode NOERROR
+ctl_case "status" 0 status
+has "version "
+has "workers 2"
+has "upstream $WORLD_UPSTREAM_ADDR@853#$WORLD_AUTH_NAME: usable"
+has "tls handshakes "
+has "anchor 1 trusted key"
+has "queries in flight 0"
+has "config $DS_CONF (loaded "
+ctl_case "stats: the counters of /metrics, name value" 0 stats
+n=$(printf '%s\n' "$CTL_OUT" | awk '$1 == "dotsec_queries_total{transport=\"udp\"}" { print $2 }')
+[ "${n:-0}" -ge 1 ] || ds_fail "dotsec_queries_total{transport=\"udp\"} ${n:-missing}"
+printf '%s\n' "$CTL_OUT" | grep -q '^#' && ds_fail "comment lines in the output"
+printf '%s\n' "$CTL_OUT" | awk 'NF != 2 { bad = 1 } END { exit !bad }' && ds_fail "a line that is not 'name value'"
+ctl_case "reload: ok" 0 reload
+has "reloaded"
+cp "$DS_CONF" "$DS_CONF.good"
+printf 'no_such_key: 1\n' >>"$DS_CONF"
+ctl_case "reload of a broken file: refused, with the error and its line" 1 reload
+has "no_such_key"
+has "$DS_CONF"
+has "the running configuration stays"
+printf '%s\n' "$CTL_OUT" | grep -qE ':[0-9]+' || ds_fail "no line number"
+cp "$DS_CONF.good" "$DS_CONF"
+ds_dig "after the refused reload, still answering" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+ctl_case "an unknown command: exit 1" 1 frobnicate
+has "unknown command"
+ds_case "no command: usage, exit 2"
+rc=0; DS_OUT=$("$CTL" -s "$DS_CTL" 2>&1) || rc=$?
+[ "$rc" = 2 ] || ds_fail "exit status $rc"
+ds_case "no such socket: exit 1, says so"
+rc=0; DS_OUT=$("$CTL" -s "$WORLD_DIR/nothing.sock" status 2>&1) || rc=$?
+[ "$rc" = 1 ] || ds_fail "exit status $rc"
+printf '%s\n' "$DS_OUT" | grep -q 'is dotsecd running' || ds_fail "no hint"
+
+# --- 2. who may talk ------------------------------------------------------
+ds_case "the socket is mode 0660"
+DS_OUT=$(stat -c '%a %U %G' "$DS_CTL")
+[ "${DS_OUT%% *}" = 660 ] || ds_fail "mode ${DS_OUT%% *}"
+# Another uid: kept out by the mode first; with the mode opened up, by
+# dotsecd's own check of the peer (SO_PEERCRED), which logs it.
+chmod o+x "$WORLD_DIR"
+ds_case "another uid: refused by the socket's mode"
+rc=0; DS_OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" -s "$DS_CTL" status 2>&1) || rc=$?
+[ "$rc" = 1 ] || ds_fail "exit status $rc"
+chmod 0666 "$DS_CTL"
+ds_case "another uid: refused by dotsecd (SO_PEERCRED), and logged"
+rc=0; DS_OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" -s "$DS_CTL" status 2>&1) || rc=$?
+[ "$rc" = 1 ] || ds_fail "exit status $rc"
+printf '%s\n' "$DS_OUT" | grep -q '^version' && ds_fail "the status was given"
+ds_wait_stderr 'control: refused uid 65534' 30 || ds_fail "no log line for the refused peer"
+chmod 0660 "$DS_CTL"
+chmod o-x "$WORLD_DIR"
+
+# --- 3. flush -------------------------------------------------------------
+upq() { world_upstream_settle; world_upstream_count "$1" "$2"; }
+# answers NAME WANT: the A of NAME from 6 fresh client ports (either
+# worker) is WANT every time.
+answers() {
+	local i
+	for i in 1 2 3 4 5 6; do
+		ds_dig "$3 ($i)" "$1" A
+		ds_expect_rcode NOERROR
+		ds_expect_answer_has "$2"
+	done
+}
+answers "$INS" 192.0.2.20 "insecure www: the original data"
+ds_dig "sec15 www: cached, to show the rest of the cache stays" "www.$WORLD_ZONE_SEC15" A +dnssec
+ds_expect_flag ad
+world_insecure_set 77 || ds_die "cannot change the insecure zone"
+answers "$INS" 192.0.2.20 "changed upstream, not flushed: still the cached data"
+c0=$(upq "$INS" A)
+s0=$(upq "www.$WORLD_ZONE_SEC15" A)
+ctl_case "flush NAME TYPE" 0 flush "$INS" A
+has "flushed"
+answers "$INS" 192.0.2.77 "after flush NAME A: the new data"
+ds_case "flush NAME A: the upstream was asked again, once"
+c1=$(upq "$INS" A)
+DS_OUT="upstream queries for $INS A: $c0 -> $c1"
+[ "$c1" = $((c0 + 1)) ] || ds_fail "expected $((c0 + 1))"
+ds_dig "flush NAME A kept the rest: sec15 www" "www.$WORLD_ZONE_SEC15" A +dnssec
+ds_expect_flag ad
+ds_case "flush NAME A: sec15 www came from the cache"
+[ "$(upq "www.$WORLD_ZONE_SEC15" A)" = "$s0" ] || ds_fail "asked upstream again"
+
+world_insecure_set 78 || ds_die "cannot change the insecure zone"
+answers "$INS" 192.0.2.77 "changed again: cached"
+ctl_case "flush zone" 0 flush zone "$WORLD_ZONE_INSECURE"
+answers "$INS" 192.0.2.78 "after flush zone: the new data"
+ds_dig "flush zone kept the rest: sec15 www" "www.$WORLD_ZONE_SEC15" A +dnssec
+ds_expect_flag ad
+ds_case "flush zone: sec15 www came from the cache"
+[ "$(upq "www.$WORLD_ZONE_SEC15" A)" = "$s0" ] || ds_fail "asked upstream again"
+
+world_insecure_set 79 || ds_die "cannot change the insecure zone"
+answers "$INS" 192.0.2.78 "changed a third time: cached"
+ctl_case "flush all" 0 flush all
+answers "$INS" 192.0.2.79 "after flush all: the new data"
+ds_dig "after flush all: a secure name still validates" "www.$WORLD_ZONE_SEC13" A +dnssec
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+
+ds_dig "bogus: first query" "www.$WORLD_ZONE_BADSIG" A +dnssec
+ds_expect_rcode SERVFAIL
+b0=$(upq "www.$WORLD_ZONE_BADSIG" A)
+ds_dig "bogus: again, from the remembered verdict" "www.$WORLD_ZONE_BADSIG" A +dnssec
+ds_expect_rcode SERVFAIL
+ds_case "bogus: the verdict was remembered"
+[ "$(upq "www.$WORLD_ZONE_BADSIG" A)" = "$b0" ] || ds_fail "asked again before the flush"
+ctl_case "flush bogus" 0 flush bogus
+ds_dig "after flush bogus: asked afresh (still bogus)" "www.$WORLD_ZONE_BADSIG" A +dnssec
+ds_expect_rcode SERVFAIL
+ds_case "flush bogus: the upstream was asked again"
+b1=$(upq "www.$WORLD_ZONE_BADSIG" A)
+DS_OUT="upstream queries: $b0 -> $b1"
+[ "$b1" -gt "$b0" ] || ds_fail "not asked again"
+ctl_case "flush with a bad type: exit 1" 1 flush "$INS" NOTATYPE
+ctl_case "flush with a bad name: exit 1" 1 flush "a..b"
+
+# --- 4. under load ------------------------------------------------------------
+qf=$WORLD_DIR/control-load.txt
+for n in "www.$WORLD_ZONE_SEC8" "www.$WORLD_ZONE_SEC13" "www.$WORLD_ZONE_SEC15" "$INS"; do
+	printf '%s A\n' "$n"
+done >"$qf"
+perf_out=$WORLD_DIR/control-dnsperf.out
+world_register_log "$perf_out" "dnsperf output (control under load)"
+dnsperf -s "$DS_ADDR" -p "$DS_PORT" -a "$WORLD_CLIENT_ADDR" -d "$qf" \
+	-l 6 -Q 400 -c 4 -t 3 >"$perf_out" 2>&1 &
+perf_pid=$!
+sleep 1
+bad=0
+for i in 1 2 3 4 5; do
+	ctl status; [ "$CTL_RC" = 0 ] || bad=$((bad + 1))
+	ctl stats; [ "$CTL_RC" = 0 ] || bad=$((bad + 1))
+	ctl flush all; [ "$CTL_RC" = 0 ] || bad=$((bad + 1))
+	sleep 0.5
+done
+wait "$perf_pid" || true
+ds_case "under load: every control request answered ok"
+DS_OUT="$bad failed"
+[ "$bad" = 0 ] || ds_fail "$bad control requests failed"
+ds_case "under load: no query lost, every answer NOERROR"
+DS_OUT=$(cat "$perf_out")
+completed=$(awk '/Queries completed:/ { print $3; exit }' "$perf_out")
+lost=$(awk '/Queries lost:/ { print $3; exit }' "$perf_out")
+noerror=$(awk '/Response codes:/ { for (i = 1; i < NF; i++) if ($i == "NOERROR") print $(i + 1) + 0 }' "$perf_out" | head -n 1)
+[ "${completed:-0}" -ge 1000 ] || ds_fail "only ${completed:-0} queries completed"
+[ "${lost:-x}" = 0 ] || ds_fail "${lost:-?} queries lost"
+[ "${noerror:-0}" = "${completed:-x}" ] || ds_fail "${noerror:-0} NOERROR of ${completed:-?}"
+
+# --- 5. bad input ---------------------------------------------------------------
+# raw BYTES_EXPR WAIT: send python bytes to the socket, wait up to WAIT s
+# for the reply and the close; prints the reply, then CLOSED or OPEN.
+raw() {
+	python3 - "$DS_CTL" "$1" "$2" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(eval(sys.argv[2]))
+s.settimeout(float(sys.argv[3]))
+data = b""
+state = "OPEN"
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            state = "CLOSED"
+            break
+        data += b
+except socket.timeout:
+    pass
+except ConnectionResetError:
+    state = "CLOSED"
+print(data.decode(errors="replace").strip())
+print(state)
+EOF
+}
+ds_case "a line of 2000 bytes: an error, and that connection closed"
+DS_OUT=$(raw "b'a' * 2000" 3)
+printf '%s\n' "$DS_OUT" | grep -q '^error ' || ds_fail "no error reply"
+printf '%s\n' "$DS_OUT" | tail -n 1 | grep -qx CLOSED || ds_fail "not closed"
+ds_case "binary bytes: an error, and that connection closed"
+DS_OUT=$(raw "b'stat\\x00\\xffus\\n'" 3)
+printf '%s\n' "$DS_OUT" | grep -q '^error ' || ds_fail "no error reply"
+printf '%s\n' "$DS_OUT" | tail -n 1 | grep -qx CLOSED || ds_fail "not closed"
+ds_case "half a request, then silence: closed after the read timeout (5 s)"
+DS_OUT=$(raw "b'stat'" 8)
+printf '%s\n' "$DS_OUT" | tail -n 1 | grep -qx CLOSED || ds_fail "still open after 8 s"
+ds_case "two requests on one connection: two replies"
+DS_OUT=$(raw "b'status\\nstats\\n'" 2)
+[ "$(printf '%s\n' "$DS_OUT" | grep -c '^ok ')" = 2 ] || ds_fail "not two ok replies"
+ctl_case "after the bad input: status still ok" 0 status
+ds_dig "after the bad input: still answering" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_rcode NOERROR
+
+ds_dotsecd_stop
+
+# --- A configured control_socket that cannot be made (its directory is a
+# file) stops the start-up with a clear error.
+f=$WORLD_DIR/ctl-bad.yml
+ds_dotsecd_conf "$f"
+sed -i "s|^control_socket: .*|control_socket: \"$WORLD_DIR/zones/$WORLD_ZONE_SEC8.zone/x.sock\"|" "$f"
+ds_case "a control_socket path that cannot be made: dotsecd does not start, and says why"
+rc=0; DS_OUT=$(timeout 10 "$DOTSECD" -c "$f" 2>&1) || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || ds_fail "exit status $rc"
+printf '%s\n' "$DS_OUT" | grep -q 'control_socket' || ds_fail "no error naming control_socket"
+
+ds_finish
