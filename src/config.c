@@ -2059,9 +2059,43 @@ parse_include_dir(struct ctx *c, struct ds_config *cfg)
 	free_strings(names, n);
 }
 
+/* Runtime additions (dotsec-control nta/forward), parsed after the file
+ * and its include_dir as one more include: forward_zones and
+ * domain_insecure only, appended, checked as any include is. */
+static void
+parse_overlay(struct ctx *c, struct ds_config *cfg, const char *text,
+    size_t len)
+{
+	const char *saved_name = c->name;
+	char *saved_file = c->file, *name;
+
+	if ((name = add_file(cfg, strdup(CONFIG_OVERLAY_NAME))) == NULL) {
+		report_raw(c, "out of memory");
+		return;
+	}
+	c->name = name;
+	c->file = name;
+	c->include = true;
+	parse_text(c, text, len, cfg);
+	c->include = false;
+	c->name = saved_name;
+	c->file = saved_file;
+}
+
+static struct ds_config *
+parse_all(const char *text, size_t len, const char *name,
+    const char *overlay, size_t olen, ds_config_err_fn err, void *arg);
+
 struct ds_config *
 config_parse(const char *text, size_t len, const char *name,
     ds_config_err_fn err, void *arg)
+{
+	return parse_all(text, len, name, NULL, 0, err, arg);
+}
+
+static struct ds_config *
+parse_all(const char *text, size_t len, const char *name,
+    const char *overlay, size_t olen, ds_config_err_fn err, void *arg)
 {
 	struct ctx c;
 	struct ds_config *cfg;
@@ -2086,6 +2120,8 @@ config_parse(const char *text, size_t len, const char *name,
 	/* Even after errors, so that one run reports them all. */
 	if (cfg->include_dir != NULL)
 		parse_include_dir(&c, cfg);
+	if (overlay != NULL && olen > 0)
+		parse_overlay(&c, cfg, overlay, olen);
 
 	if (c.nerr > 0) {
 		config_free(cfg);
@@ -2096,6 +2132,13 @@ config_parse(const char *text, size_t len, const char *name,
 
 struct ds_config *
 config_load(const char *path, ds_config_err_fn err, void *arg)
+{
+	return config_load_overlay(path, NULL, 0, err, arg);
+}
+
+struct ds_config *
+config_load_overlay(const char *path, const char *overlay, size_t olen,
+    ds_config_err_fn err, void *arg)
 {
 	struct ctx c;
 	struct ds_config *cfg;
@@ -2112,7 +2155,7 @@ config_load(const char *path, ds_config_err_fn err, void *arg)
 	}
 	if (read_file(&c, path, &buf, &len) != 0)
 		return NULL;
-	cfg = config_parse(buf, len, path, err, arg);
+	cfg = parse_all(buf, len, path, overlay, olen, err, arg);
 	free(buf);
 	return cfg;
 }

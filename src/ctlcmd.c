@@ -280,7 +280,10 @@ static void
 help(struct evbuffer *out)
 {
 	evbuffer_add_printf(out, "commands: status, stats, flush NAME "
-	    "[TYPE], flush zone NAME, flush bogus, flush all, reload\n");
+	    "[TYPE], flush zone NAME, flush bogus, flush all, reload, nta add "
+	    "NAME [SECONDS], nta remove NAME, nta list, forward add NAME "
+	    "ADDR[@PORT][#AUTHNAME]... [--plain] [--insecure] [--ca FILE], "
+	    "forward remove NAME, forward list\n");
 }
 
 int
@@ -300,6 +303,8 @@ ctlcmd_run(void *arg, int argc, char **argv, struct evbuffer *out)
 		evbuffer_add_printf(out, "ok\n");
 		return 0;
 	}
+	if (strcmp(argv[0], "nta") == 0 || strcmp(argv[0], "forward") == 0)
+		return d->runtime(argc, argv, out);
 	if (strcmp(argv[0], "help") == 0) {
 		help(out);
 		return 0;

@@ -28,6 +28,8 @@ struct ctl_daemon {
 	/* Read the configuration file again; every error and warning also
 	 * goes to out.  0: in force; -1: rejected, the old one stays. */
 	int (*reload)(struct evbuffer *out);
+	/* nta ... and forward ... (argv[0] is "nta" or "forward"). */
+	int (*runtime)(int argc, char **argv, struct evbuffer *out);
 };
 
 /* A control_fn (control.h); arg is a struct ctl_daemon. */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,12 @@ usage(FILE *f)
 	    "  flush bogus                 forget every bogus verdict\n"
 	    "  flush all                   forget everything cached\n"
 	    "  reload                      read the configuration again\n"
+	    "  nta add NAME [SECONDS]      a negative trust anchor (1 h; "
+	    "at most a week)\n"
+	    "  nta remove NAME | nta list\n"
+	    "  forward add NAME ADDR[@PORT][#AUTHNAME]... [--plain] "
+	    "[--insecure] [--ca FILE]\n"
+	    "  forward remove NAME | forward list\n"
 	    "socket: -s SOCKET, else $DOTSEC_CONTROL_SOCKET, else "
 	    DEFAULT_SOCKET "\n");
 }
@@ -104,6 +111,9 @@ main(int argc, char **argv)
 
 	if (path == NULL || path[0] == '\0')
 		path = DEFAULT_SOCKET;
+	/* A daemon that turns us away closes at once: a write error, not
+	 * a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt(argc, argv, "+s:h")) != -1) {
 		switch (ch) {
 		case 's':
@@ -165,8 +175,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (write(fd, line, len) != (ssize_t)len) {
-		fprintf(stderr, "dotsec-control: %s: cannot send: %s\n", path,
-		    strerror(errno));
+		fprintf(stderr, "dotsec-control: %s: cannot send: %s%s\n",
+		    path, strerror(errno), errno == EPIPE ? " (closed by "
+		    "dotsecd: refused? see its log)" : "");
 		close(fd);
 		return 1;
 	}

@@ -192,6 +192,13 @@ struct ds_config *config_default(void);
 struct ds_config *config_load(const char *path, ds_config_err_fn err,
     void *arg);
 
+/* The same, then overlay (olen bytes; NULL: none) as one more include
+ * file named CONFIG_OVERLAY_NAME: the forward zones and negative trust
+ * anchors added at run time (dotsec-control). */
+#define CONFIG_OVERLAY_NAME	"(added by dotsec-control)"
+struct ds_config *config_load_overlay(const char *path, const char *overlay,
+    size_t olen, ds_config_err_fn err, void *arg);
+
 /* The same for a buffer; name is used in error lines in place of a file
  * name.  The buffer need not be NUL-terminated.  include_dir is honoured
  * as for a file. */

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <time.h>
 #include <getopt.h>
 #include <grp.h>
@@ -37,6 +38,7 @@
 #include "stats.h"
 #include "control.h"
 #include "ctlcmd.h"
+#include "runtime.h"
 #include "worker.h"
 
 #define DS_DEFAULT_CONFIG DS_SYSCONFDIR "/dotsecd.yml"
@@ -49,7 +51,9 @@ static void signal_cb(evutil_socket_t, short, void *);
 static void anchors_changed(void *, char *const *);
 static int drop_privileges(const struct ds_config *);
 struct evbuffer;
+struct runtime;
 static int reload(struct evbuffer *);
+static int load_config(struct evbuffer *, const struct runtime *);
 
 /* The workers, for the trust anchor hand-over and the metrics. */
 static struct worker *workers[DS_MAX_WORKERS];
@@ -62,7 +66,11 @@ static struct frontcache *key_cache;
 /* The configuration file and every configuration loaded: a reload keeps
  * the old ones (the workers may still read them) until exit. */
 static const char *config_path;
-static struct ds_config *configs[64];
+static struct ds_config **configs;
+static unsigned configs_cap;
+/* Negative trust anchors and forward zones added by dotsec-control. */
+static struct runtime *runtime_state;
+static struct event *nta_timer;
 static unsigned nconfigs;
 static time_t config_loaded_at;
 static struct stats *worker_st[DS_MAX_WORKERS];
@@ -307,24 +315,46 @@ reload_say(struct evbuffer *out, int level, const char *fmt, ...)
 static int
 reload(struct evbuffer *out)
 {
-	struct ds_config *old = configs[nconfigs - 1], *cfg;
+	return load_config(out, runtime_state);
+}
+
+/* Read the configuration file with rt's additions (runtime.h) and put it
+ * in force; reload() with the additions in force. */
+static int
+load_config(struct evbuffer *out, const struct runtime *rt)
+{
+	struct ds_config *old = configs[nconfigs - 1], *cfg, **grown;
 	const char *bad;
+	char *overlay;
+	size_t olen = 0;
 	unsigned i;
-	int nerr = 0;
 
 	if (config_path == NULL) {
 		reload_say(out, DS_LOG_WARN, "reload: started without a "
 		    "configuration file, nothing to reload");
 		return -1;
 	}
-	if (nconfigs == sizeof(configs) / sizeof(configs[0])) {
-		reload_say(out, DS_LOG_ERR, "reload: too many reloads; restart "
-		    "dotsecd");
+	/* Every configuration stays until exit (workers may still read an
+	 * older one): the list grows. */
+	if (nconfigs == configs_cap) {
+		unsigned cap = configs_cap ? configs_cap * 2 : 16;
+
+		if ((grown = realloc(configs, cap * sizeof(*configs))) ==
+		    NULL) {
+			reload_say(out, DS_LOG_ERR, "reload: out of memory");
+			return -1;
+		}
+		configs = grown;
+		configs_cap = cap;
+	}
+	if ((overlay = runtime_overlay(rt, &olen)) == NULL) {
+		reload_say(out, DS_LOG_ERR, "reload: out of memory");
 		return -1;
 	}
 	service_notify("RELOADING=1");
-	cfg = config_load(config_path, reload_error, out);
-	(void)nerr;
+	cfg = config_load_overlay(config_path, overlay, olen, reload_error,
+	    out);
+	free(overlay);
 	if (cfg == NULL) {
 		reload_say(out, DS_LOG_ERR, "reload: %s has errors; the running "
 		    "configuration stays", config_path);
@@ -377,6 +407,153 @@ current_config(time_t *loaded)
 {
 	*loaded = config_loaded_at;
 	return configs[nconfigs - 1];
+}
+
+/* The negative trust anchor timer: at the earliest expiry. */
+static void
+nta_arm(unsigned retry)
+{
+	time_t next = runtime_nta_next(runtime_state), now = time(NULL);
+	struct timeval tv = { 0, 0 };
+
+	if (nta_timer == NULL)
+		return;
+	if (next == 0) {
+		evtimer_del(nta_timer);
+		return;
+	}
+	tv.tv_sec = retry ? (time_t)retry : next > now ? next - now : 0;
+	evtimer_add(nta_timer, &tv);
+}
+
+/* Expired anchors go, and the configuration is read again without them.
+ * When it cannot be (the file broke meanwhile), they stay in force and
+ * this is tried again in 10 s: an anchor never lapses silently. */
+static void
+nta_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct runtime *next;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if ((next = runtime_clone(runtime_state)) == NULL) {
+		ds_err("negative trust anchors: out of memory; retrying");
+		nta_arm(10);
+		return;
+	}
+	if (runtime_nta_expire(next, time(NULL)) > 0) {
+		if (load_config(NULL, next) != 0) {
+			ds_err("negative trust anchors expired, but %s cannot "
+			    "be read again; they stay in force, retrying in "
+			    "10 s", config_path ? config_path : "(none)");
+			runtime_delete(next);
+			nta_arm(10);
+			return;
+		}
+		runtime_delete(runtime_state);
+		runtime_state = next;
+	} else
+		runtime_delete(next);
+	nta_arm(0);
+}
+
+static void
+forward_list(struct evbuffer *out)
+{
+	const struct ds_config *cfg = configs[nconfigs - 1];
+	size_t i, j;
+
+	for (i = 0; i < cfg->nfwd_zones; i++) {
+		const struct ds_fwd_zone *z = &cfg->fwd_zones[i];
+
+		evbuffer_add_printf(out, "%s %s %s", z->name,
+		    z->transport == DS_FWD_PLAIN ? "plain" : "tls",
+		    z->insecure ? "insecure" : "validate");
+		for (j = 0; j < z->nupstreams; j++)
+			evbuffer_add_printf(out, " %s@%u%s%s",
+			    z->upstreams[j].address, z->upstreams[j].port,
+			    z->upstreams[j].auth_name ? "#" : "",
+			    z->upstreams[j].auth_name ?
+			    z->upstreams[j].auth_name : "");
+		if (strcmp(z->file, CONFIG_OVERLAY_NAME) == 0)
+			evbuffer_add_printf(out, " (added by dotsec-control)\n");
+		else
+			evbuffer_add_printf(out, " (%s:%zu)\n", z->file,
+			    z->line);
+	}
+}
+
+/* dotsec-control nta and forward (ctlcmd.h): the change is tried on a
+ * copy, and kept only when the configuration with it is in force. */
+static int
+runtime_request(int argc, char **argv, struct evbuffer *out)
+{
+	struct runtime *next;
+	char err[512], *end;
+	unsigned long secs = RUNTIME_NTA_DEFAULT;
+	bool nta = strcmp(argv[0], "nta") == 0;
+	int rc;
+
+	if (argc == 2 && strcmp(argv[1], "list") == 0) {
+		if (nta)
+			runtime_nta_list(runtime_state, time(NULL), out);
+		else
+			forward_list(out);
+		return 0;
+	}
+	if (argc < 3 || (strcmp(argv[1], "add") != 0 &&
+	    strcmp(argv[1], "remove") != 0) ||
+	    (strcmp(argv[1], "remove") == 0 && argc != 3) ||
+	    (nta && argc > 4)) {
+		evbuffer_add_printf(out, "usage: %s\n", nta ?
+		    "nta add NAME [SECONDS] | nta remove NAME | nta list" :
+		    "forward add NAME ADDR[@PORT][#AUTHNAME]... [--plain] "
+		    "[--insecure] [--ca FILE] | forward remove NAME | "
+		    "forward list");
+		return -1;
+	}
+	if (nta && argc == 4) {
+		secs = strtoul(argv[3], &end, 10);
+		if (*end != '\0' || argv[3][0] < '0' || argv[3][0] > '9' ||
+		    secs > RUNTIME_NTA_MAX) {
+			evbuffer_add_printf(out, "%s: seconds, 1 to %u\n",
+			    argv[3], RUNTIME_NTA_MAX);
+			return -1;
+		}
+	}
+	if ((next = runtime_clone(runtime_state)) == NULL) {
+		evbuffer_add_printf(out, "out of memory\n");
+		return -1;
+	}
+	err[0] = '\0';
+	if (strcmp(argv[1], "remove") == 0)
+		rc = nta ? runtime_nta_remove(next, argv[2], err, sizeof(err)) :
+		    runtime_fwd_remove(next, argv[2], err, sizeof(err));
+	else
+		rc = nta ? runtime_nta_add(next, argv[2], (unsigned)secs,
+		    time(NULL), err, sizeof(err)) :
+		    runtime_fwd_add(next, argc - 2, argv + 2, err, sizeof(err));
+	if (rc != 0) {
+		evbuffer_add_printf(out, "%s\n", err);
+		runtime_delete(next);
+		return -1;
+	}
+	if (load_config(out, next) != 0) {
+		evbuffer_add_printf(out, "%s %s %s: not done\n", argv[0],
+		    argv[1], argv[2]);
+		runtime_delete(next);
+		return -1;
+	}
+	runtime_delete(runtime_state);
+	runtime_state = next;
+	if (nta && strcmp(argv[1], "add") == 0)
+		ds_notice("negative trust anchor %s added for %lu s", argv[2],
+		    secs);
+	else
+		ds_notice("%s %s %s: done", argv[0], argv[1], argv[2]);
+	nta_arm(0);
+	return 0;
 }
 
 /* For the metrics endpoint, on the main loop. */
@@ -500,6 +677,10 @@ main(int argc, char **argv)
 	}
 	memset(fds, -1, sizeof(fds));
 	config_path = path;
+	if ((configs = calloc(16, sizeof(*configs))) == NULL ||
+	    (runtime_state = runtime_create()) == NULL)
+		ds_fatal("out of memory");
+	configs_cap = 16;
 	configs[nconfigs++] = cfg;
 	ds_log_set_level(cfg->log_level);
 	route_describe(cfg, route_line, NULL);
@@ -626,6 +807,9 @@ main(int argc, char **argv)
 		ctl_daemon.started = time(NULL);
 		ctl_daemon.config = current_config;
 		ctl_daemon.reload = reload;
+		ctl_daemon.runtime = runtime_request;
+		if ((nta_timer = evtimer_new(base, nta_tick, NULL)) == NULL)
+			ds_fatal("libevent: cannot create a timer");
 		ctl = control_start(base, ctl_fd, geteuid(), ctl_gid,
 		    ctl_members, ctl_nmembers, ctlcmd_run, &ctl_daemon);
 		ctl_fd = -1;	/* taken, also on failure */
@@ -676,6 +860,8 @@ out:
 			    cfg->timeout_ms + 500 : 0);
 	http_delete(http);
 	control_stop(ctl);
+	if (nta_timer)
+		event_free(nta_timer);
 	if (ctl_fd >= 0)
 		close(ctl_fd);
 	free(ctl_members);
@@ -695,6 +881,8 @@ out:
 		event_base_free(base);
 	for (i = 0; i < nconfigs; i++)
 		config_free(configs[i]);
+	free(configs);
+	runtime_delete(runtime_state);
 	if (rc == 0)
 		ds_notice("stopped");
 	return rc;

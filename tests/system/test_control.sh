@@ -11,11 +11,15 @@
 # 4. Control requests under a query load: no query lost.
 # 5. Bad control input (too long, binary, too slow) closes that
 #    connection, and dotsecd goes on serving.
+# 6. Negative trust anchors: added, listed, kept across a reload, removed,
+#    expiring on time (and logged); forward zones added (plain and DoT with
+#    a CA of their own), listed, kept across a reload, removed.
 . "$(dirname "$0")/lib.sh"
 ds_init
 ds_require_dotsecd
 ds_require dnsperf python3 setpriv stat
 world_start
+world_start_corp
 
 CTL=${DOTSEC_CONTROL:-$(dirname "$DOTSECD")/dotsec-control}
 [ -x "$CTL" ] || ds_die "dotsec-control not found at $CTL (set DOTSEC_CONTROL)"
@@ -232,6 +236,62 @@ DS_OUT=$(raw "b'status\\nstats\\n'" 2)
 ctl_case "after the bad input: status still ok" 0 status
 ds_dig "after the bad input: still answering" "www.$WORLD_ZONE_SEC8" A +dnssec
 ds_expect_rcode NOERROR
+
+# --- 6. nta and forward -----------------------------------------------------------
+BAD=www.$WORLD_ZONE_BADSIG
+ctl_case "nta add" 0 nta add "$WORLD_ZONE_BADSIG"
+ds_dig "under the NTA: the bogus name is answered, without AD" "$BAD" A +dnssec
+ds_expect_rcode NOERROR
+ds_expect_noflag ad
+ctl_case "nta list" 0 nta list
+has "$WORLD_ZONE_BADSIG. expires in "
+ds_wait_stderr "negative trust anchor $WORLD_ZONE_BADSIG added for 3600 s" 20 ||
+	ds_fail "no log line for the new NTA"
+ctl_case "reload keeps the NTA" 0 reload
+ds_dig "after the reload: still under the NTA" "$BAD" A +dnssec
+ds_expect_rcode NOERROR
+ctl_case "nta remove" 0 nta remove "$WORLD_ZONE_BADSIG"
+ds_dig "NTA removed: bogus again" "$BAD" A +dnssec
+ds_expect_rcode SERVFAIL
+ctl_case "nta add for 2 s" 0 nta add "$WORLD_ZONE_BADSIG" 2
+ds_dig "a 2 s NTA: answered" "$BAD" A +dnssec
+ds_expect_rcode NOERROR
+sleep 3
+ds_case "the NTA expired on time, and it was logged"
+ds_wait_stderr "negative trust anchor $WORLD_ZONE_BADSIG. expired" 20 || ds_fail "no expiry logged"
+ctl nta list
+DS_OUT=$CTL_OUT
+[ -z "$CTL_OUT" ] || ds_fail "still listed"
+ds_dig "after the expiry: bogus again" "$BAD" A +dnssec
+ds_expect_rcode SERVFAIL
+ctl_case "nta add for more than a week: refused" 1 nta add "$WORLD_ZONE_BADSIG" 700000
+ctl_case "nta remove of an unknown name: exit 1" 1 nta remove nothing.example
+
+CORP=www.$WORLD_CORP_ZONE
+ds_dig "before forward add: the corporate name does not exist publicly" "$CORP" A
+ds_expect_rcode NXDOMAIN
+ctl_case "forward add, plain, insecure" 0 forward add "$WORLD_CORP_ZONE" "$WORLD_CORPPLAIN_ADDR" --plain --insecure
+ds_dig "forward add: the corporate server answers" "$CORP" A
+ds_expect_rcode NOERROR
+ds_expect_answer_has 192.0.2.80
+ds_case "forward add: the corporate server was asked"
+grep -qi " $CORP. A IN" "$WORLD_CORPPLAIN_LOG" || ds_fail "not in its log"
+ctl_case "forward add, DoT with its own CA" 0 forward add "$WORLD_VAULT_ZONE" "$WORLD_CORPDOT_ADDR#$WORLD_CORP_AUTH_NAME" --insecure --ca "$WORLD_CORP_CA_FILE"
+ds_dig "forward add (DoT): answered" "www.$WORLD_VAULT_ZONE" A
+ds_expect_rcode NOERROR
+ds_expect_answer_has 192.0.2.81
+ctl_case "forward list" 0 forward list
+has "$WORLD_CORP_ZONE. plain insecure $WORLD_CORPPLAIN_ADDR@53 (added by dotsec-control)"
+has "$WORLD_VAULT_ZONE. tls insecure $WORLD_CORPDOT_ADDR@853#$WORLD_CORP_AUTH_NAME (added by dotsec-control)"
+ctl_case "reload keeps the forward zones" 0 reload
+ds_dig "after the reload: still forwarded" "$CORP" A
+ds_expect_answer_has 192.0.2.80
+ctl_case "forward remove" 0 forward remove "$WORLD_CORP_ZONE"
+ds_dig "forward removed: the public answer again" "$CORP" A
+ds_expect_rcode NXDOMAIN
+ctl_case "forward add with a bad address: refused" 1 forward add bad.example 1.2.3
+ctl_case "forward add without a server: refused" 1 forward add bad.example --plain
+ctl_case "forward remove of a zone not added: exit 1" 1 forward remove nothing.example
 
 ds_dotsecd_stop
 
