@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1292,4 +1293,70 @@ fail:
 	free(tmp);
 	free(dir);
 	return -1;
+}
+
+/* ---------------------------------------------------------------- show */
+
+static void
+show_time(long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0) {
+		(void)snprintf(buf, len, "-");
+		return;
+	}
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		(void)snprintf(buf, len, "%ld", t);
+}
+
+int
+anchorfile_show(const char *text, size_t len, const char *path, FILE *out,
+    char *err, size_t errlen)
+{
+	struct anchor_file af;
+	char when[64];
+	char **trusted;
+	size_t i, j;
+
+	if (anchorfile_parse(text, len, path, &af, err, errlen) != 0)
+		return -1;
+	trusted = anchorfile_trusted(&af, NULL);
+	if (trusted == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		anchorfile_free(&af);
+		return -1;
+	}
+	fprintf(out, "%s\n", path);
+	if (af.revoked)
+		fprintf(out, "REVOKED: libunbound saw every key revoked and "
+		    "trusts none of this file\n");
+	fprintf(out, "%-5s %-3s %-6s %-6s %-7s %-7s %s\n", "TAG", "ALG", "TYPE",
+	    "REVOKE", "STATE", "TRUSTED", "LASTCHANGE");
+	for (i = 0; i < af.nkeys; i++) {
+		const struct anchor_key *k = &af.keys[i];
+		int is_trusted = 0;
+
+		for (j = 0; trusted[j] != NULL; j++)
+			if (strcmp(trusted[j], k->rr) == 0)
+				is_trusted = 1;
+		show_time(k->lastchange, when, sizeof(when));
+		fprintf(out, "%-5u %-3u %-6s %-6s %-7s %-7s %s\n", k->keytag,
+		    k->algorithm, k->is_ds ? "DS" : "DNSKEY",
+		    (k->flags & ANCHOR_FLAG_REVOKE) ? "REVOKE" : "-",
+		    anchor_key_state_str(k->state),
+		    is_trusted ? "yes" : "no", when);
+	}
+	show_time(af.last_queried, when, sizeof(when));
+	fprintf(out, "last_queried:    %s\n", when);
+	show_time(af.last_success, when, sizeof(when));
+	fprintf(out, "last_success:    %s\n", when);
+	show_time(af.next_probe_time, when, sizeof(when));
+	fprintf(out, "next_probe_time: %s\n", when);
+	fprintf(out, "query_failed:    %ld\n", af.query_failed);
+	anchorfile_free_set(trusted);
+	anchorfile_free(&af);
+	return 0;
 }

@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* The states of validator/autotrust.c (the ";;state=" digit); AK_SEED is
  * a key read from a line without one. */
@@ -131,5 +132,12 @@ const char *anchor_key_state_str(int state);
  */
 int anchorfile_write_atomic(const char *path, const void *data, size_t len,
     char *err, size_t errlen);
+
+/* Print what the state file text (len bytes, named path) holds, as
+ * dotsec-anchor show and dotsec-control anchor do: its keys with state,
+ * trust and last change, then the probe times.  Returns 0, or -1 with the
+ * reason in err. */
+int anchorfile_show(const char *text, size_t len, const char *path,
+    FILE *out, char *err, size_t errlen);
 
 #endif /* DS_ANCHORFILE_H */

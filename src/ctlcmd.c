@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <event2/buffer.h>
 
 #include "anchor.h"
+#include "anchorfile.h"
 #include "ctlcmd.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
@@ -276,6 +278,47 @@ cmd_flush(struct ctl_daemon *d, int argc, char **argv, struct evbuffer *out)
 	return rc;
 }
 
+/* What dotsec-anchor show prints, from the state file libunbound keeps
+ * (RFC 5011), as it is now. */
+static int
+cmd_anchor(struct ctl_daemon *d, struct evbuffer *out)
+{
+	const char *path = anchor_state_path(d->anchors);
+	char err[512], *text = NULL, *shown = NULL;
+	size_t len = 0, slen = 0;
+	FILE *f, *m;
+	int rc = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		evbuffer_add_printf(out, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if ((text = malloc(1 << 20)) != NULL)
+		len = fread(text, 1, 1 << 20, f);
+	if (text == NULL || ferror(f) || !feof(f)) {
+		evbuffer_add_printf(out, "%s: cannot read it whole\n", path);
+		fclose(f);
+		free(text);
+		return -1;
+	}
+	fclose(f);
+	if ((m = open_memstream(&shown, &slen)) == NULL) {
+		evbuffer_add_printf(out, "out of memory\n");
+		free(text);
+		return -1;
+	}
+	if (anchorfile_show(text, len, path, m, err, sizeof(err)) == 0)
+		rc = 0;
+	fclose(m);
+	if (rc == 0)
+		evbuffer_add(out, shown, slen);
+	else
+		evbuffer_add_printf(out, "%s\n", err);
+	free(shown);
+	free(text);
+	return rc;
+}
+
 static void
 help(struct evbuffer *out)
 {
@@ -283,7 +326,7 @@ help(struct evbuffer *out)
 	    "[TYPE], flush zone NAME, flush bogus, flush all, reload, nta add "
 	    "NAME [SECONDS], nta remove NAME, nta list, forward add NAME "
 	    "ADDR[@PORT][#AUTHNAME]... [--plain] [--insecure] [--ca FILE], "
-	    "forward remove NAME, forward list\n");
+	    "forward remove NAME, forward list, anchor\n");
 }
 
 int
@@ -303,6 +346,8 @@ ctlcmd_run(void *arg, int argc, char **argv, struct evbuffer *out)
 		evbuffer_add_printf(out, "ok\n");
 		return 0;
 	}
+	if (strcmp(argv[0], "anchor") == 0 && argc == 1)
+		return cmd_anchor(d, out);
 	if (strcmp(argv[0], "nta") == 0 || strcmp(argv[0], "forward") == 0)
 		return d->runtime(argc, argv, out);
 	if (strcmp(argv[0], "help") == 0) {

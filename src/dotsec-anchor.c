@@ -38,7 +38,6 @@
 static void usage(FILE *f);
 static char *state_path(const char *dir, const char *file);
 static int read_file(const char *path, char **out, size_t *len);
-static void format_time(long t, char *buf, size_t len);
 static int cmd_show(const char *path);
 static int cmd_bootstrap(const char *path, const char *xml_file,
     const char *sig_file, const char *ca_file, const char *email);
@@ -139,74 +138,22 @@ fail:
 }
 
 /* A time of the state file in UTC; "-" for 0 (never). */
-static void
-format_time(long t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0) {
-		(void)snprintf(buf, len, "-");
-		return;
-	}
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		(void)snprintf(buf, len, "%ld", t);
-}
-
 static int
 cmd_show(const char *path)
 {
-	struct anchor_file af;
-	char err[512], when[64];
-	char **trusted;
+	char err[512];
 	char *text;
-	size_t len, i, j;
+	size_t len;
 	int rc;
 
 	if (read_file(path, &text, &len) != 0)
 		return EXIT_IO;
-	rc = anchorfile_parse(text, len, path, &af, err, sizeof(err));
+	rc = anchorfile_show(text, len, path, stdout, err, sizeof(err));
 	free(text);
 	if (rc != 0) {
 		fprintf(stderr, "dotsec-anchor: %s\n", err);
 		return EXIT_VERIFY;
 	}
-	trusted = anchorfile_trusted(&af, NULL);
-	if (trusted == NULL) {
-		fprintf(stderr, "dotsec-anchor: out of memory\n");
-		anchorfile_free(&af);
-		return EXIT_IO;
-	}
-	printf("%s\n", path);
-	if (af.revoked)
-		printf("REVOKED: libunbound saw every key revoked and trusts "
-		    "none of this file\n");
-	printf("%-5s %-3s %-6s %-6s %-7s %-7s %s\n", "TAG", "ALG", "TYPE",
-	    "REVOKE", "STATE", "TRUSTED", "LASTCHANGE");
-	for (i = 0; i < af.nkeys; i++) {
-		const struct anchor_key *k = &af.keys[i];
-		int is_trusted = 0;
-
-		for (j = 0; trusted[j] != NULL; j++)
-			if (strcmp(trusted[j], k->rr) == 0)
-				is_trusted = 1;
-		format_time(k->lastchange, when, sizeof(when));
-		printf("%-5u %-3u %-6s %-6s %-7s %-7s %s\n", k->keytag,
-		    k->algorithm, k->is_ds ? "DS" : "DNSKEY",
-		    (k->flags & ANCHOR_FLAG_REVOKE) ? "REVOKE" : "-",
-		    anchor_key_state_str(k->state),
-		    is_trusted ? "yes" : "no", when);
-	}
-	format_time(af.last_queried, when, sizeof(when));
-	printf("last_queried:    %s\n", when);
-	format_time(af.last_success, when, sizeof(when));
-	printf("last_success:    %s\n", when);
-	format_time(af.next_probe_time, when, sizeof(when));
-	printf("next_probe_time: %s\n", when);
-	printf("query_failed:    %ld\n", af.query_failed);
-	anchorfile_free_set(trusted);
-	anchorfile_free(&af);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "dotsec-anchor: standard output: %s\n",
 		    strerror(errno));

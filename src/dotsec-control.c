@@ -45,6 +45,8 @@ usage(FILE *f)
 	    "  forward add NAME ADDR[@PORT][#AUTHNAME]... [--plain] "
 	    "[--insecure] [--ca FILE]\n"
 	    "  forward remove NAME | forward list\n"
+	    "  anchor                      the root trust anchor state, "
+	    "as dotsec-anchor show\n"
 	    "socket: -s SOCKET, else $DOTSEC_CONTROL_SOCKET, else "
 	    DEFAULT_SOCKET "\n");
 }

@@ -67,6 +67,18 @@ cp "$DS_CONF.good" "$DS_CONF"
 ds_dig "after the refused reload, still answering" "www.$WORLD_ZONE_SEC8" A +dnssec
 ds_expect_rcode NOERROR
 ds_expect_flag ad
+ctl_case "anchor: the trust anchor state, as dotsec-anchor show prints it" 0 anchor
+has "$DS_CONF.state/root.anchor"
+has "TAG   ALG TYPE"
+has "last_success:"
+ANCHOR_TOOL=$(dirname "$DOTSECD")/dotsec-anchor
+if [ -x "$ANCHOR_TOOL" ]; then
+	ds_case "anchor: the same keys as dotsec-anchor show"
+	want=$("$ANCHOR_TOOL" show -s "$DS_CONF.state" 2>&1 | awk '$1 ~ /^[0-9]+$/ { print $1, $3, $6 }')
+	got=$(printf '%s\n' "$CTL_OUT" | awk '$1 ~ /^[0-9]+$/ { print $1, $3, $6 }')
+	DS_OUT="dotsec-anchor: $want; control: $got"
+	[ -n "$got" ] && [ "$got" = "$want" ] || ds_fail "they differ"
+fi
 ctl_case "an unknown command: exit 1" 1 frobnicate
 has "unknown command"
 ds_case "no command: usage, exit 2"
