@@ -19,6 +19,7 @@
 #include "ctlcmd.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
+#include "explain.h"
 #include "frontcache.h"
 #include "route.h"
 #include "stats.h"
@@ -319,6 +320,46 @@ cmd_anchor(struct ctl_daemon *d, struct evbuffer *out)
 	return rc;
 }
 
+/* explain NAME [TYPE] [--json]: on this thread (the main one), through
+ * the first worker's relay. */
+static int
+cmd_explain(struct ctl_daemon *d, int argc, char **argv,
+    struct evbuffer *out)
+{
+	const char *name = NULL;
+	uint16_t qtype = DNS_TYPE_A;
+	bool json = false;
+	char **anchors;
+	time_t loaded;
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (name == NULL)
+			name = argv[i];
+		else if ((qtype = parse_type(argv[i])) == 0) {
+			evbuffer_add_printf(out, "%s: not a record type\n",
+			    argv[i]);
+			return -1;
+		}
+	}
+	if (name == NULL) {
+		evbuffer_add_printf(out, "usage: explain NAME [TYPE] "
+		    "[--json]\n");
+		return -1;
+	}
+	if ((anchors = d->anchors_copy()) == NULL) {
+		evbuffer_add_printf(out, "no trust anchor\n");
+		return -1;
+	}
+	rc = explain_run(d->config(&loaded), anchors,
+	    worker_relay_ip(d->workers[0]), worker_relay_port(d->workers[0]),
+	    name, qtype, json, out);
+	anchorfile_free_set(anchors);
+	return rc;
+}
+
 static void
 help(struct evbuffer *out)
 {
@@ -326,7 +367,8 @@ help(struct evbuffer *out)
 	    "[TYPE], flush zone NAME, flush bogus, flush all, reload, nta add "
 	    "NAME [SECONDS], nta remove NAME, nta list, forward add NAME "
 	    "ADDR[@PORT][#AUTHNAME]... [--plain] [--insecure] [--ca FILE], "
-	    "forward remove NAME, forward list, anchor\n");
+	    "forward remove NAME, forward list, anchor, explain NAME [TYPE] "
+	    "[--json]\n");
 }
 
 int
@@ -346,6 +388,8 @@ ctlcmd_run(void *arg, int argc, char **argv, struct evbuffer *out)
 		evbuffer_add_printf(out, "ok\n");
 		return 0;
 	}
+	if (strcmp(argv[0], "explain") == 0)
+		return cmd_explain(d, argc, argv, out);
 	if (strcmp(argv[0], "anchor") == 0 && argc == 1)
 		return cmd_anchor(d, out);
 	if (strcmp(argv[0], "nta") == 0 || strcmp(argv[0], "forward") == 0)

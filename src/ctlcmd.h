@@ -30,6 +30,8 @@ struct ctl_daemon {
 	int (*reload)(struct evbuffer *out);
 	/* nta ... and forward ... (argv[0] is "nta" or "forward"). */
 	int (*runtime)(int argc, char **argv, struct evbuffer *out);
+	/* The trusted keys now, a copy (anchorfile_free_set). */
+	char **(*anchors_copy)(void);
 };
 
 /* A control_fn (control.h); arg is a struct ctl_daemon. */

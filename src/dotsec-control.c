@@ -47,6 +47,8 @@ usage(FILE *f)
 	    "  forward remove NAME | forward list\n"
 	    "  anchor                      the root trust anchor state, "
 	    "as dotsec-anchor show\n"
+	    "  explain NAME [TYPE] [--json] why NAME validates or fails, "
+	    "link by link\n"
 	    "socket: -s SOCKET, else $DOTSEC_CONTROL_SOCKET, else "
 	    DEFAULT_SOCKET "\n");
 }

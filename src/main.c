@@ -14,6 +14,7 @@
 #include <time.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <event2/thread.h>
 
 #include "anchor.h"
+#include "anchorfile.h"
 #include "dsconfig.h"
 #include "frontcache.h"
 #include "route.h"
@@ -217,6 +219,57 @@ drop_privileges(const struct ds_config *cfg)
 	return 0;
 }
 
+/* The trusted set as of now, for dotsec-control explain on the main
+ * thread; the prober changes it on worker 0's. */
+static pthread_mutex_t anchors_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **anchors_now;
+
+static char **
+anchors_dup(char *const *set)
+{
+	size_t n = 0, i;
+	char **c;
+
+	while (set[n] != NULL)
+		n++;
+	if ((c = calloc(n + 1, sizeof(*c))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((c[i] = strdup(set[i])) == NULL) {
+			anchorfile_free_set(c);
+			return NULL;
+		}
+	return c;
+}
+
+static void
+anchors_keep(char *const *set)
+{
+	char **c = anchors_dup(set);
+
+	if (c == NULL) {
+		ds_err("out of memory: dotsec-control explain keeps the "
+		    "previous trust anchors");
+		return;
+	}
+	pthread_mutex_lock(&anchors_lock);
+	anchorfile_free_set(anchors_now);
+	anchors_now = c;
+	pthread_mutex_unlock(&anchors_lock);
+}
+
+/* For ctlcmd: a copy the caller frees with anchorfile_free_set. */
+static char **
+anchors_copy(void)
+{
+	char **c;
+
+	pthread_mutex_lock(&anchors_lock);
+	c = anchors_now ? anchors_dup(anchors_now) : NULL;
+	pthread_mutex_unlock(&anchors_lock);
+	return c;
+}
+
 /* On the prober's loop (worker 0): every worker gets its copy. */
 static void
 anchors_changed(void *arg, char *const *set)
@@ -226,6 +279,7 @@ anchors_changed(void *arg, char *const *set)
 	(void)arg;
 	for (i = 0; i < nworkers; i++)
 		worker_set_anchors(workers[i], set);
+	anchors_keep(set);
 }
 
 /* One line of route_describe: logged, or printed for -t. */
@@ -808,6 +862,8 @@ main(int argc, char **argv)
 		ctl_daemon.config = current_config;
 		ctl_daemon.reload = reload;
 		ctl_daemon.runtime = runtime_request;
+		ctl_daemon.anchors_copy = anchors_copy;
+		anchors_keep(anchor_trusted(anchors));
 		if ((nta_timer = evtimer_new(base, nta_tick, NULL)) == NULL)
 			ds_fatal("libevent: cannot create a timer");
 		ctl = control_start(base, ctl_fd, geteuid(), ctl_gid,
@@ -883,6 +939,7 @@ out:
 		config_free(configs[i]);
 	free(configs);
 	runtime_delete(runtime_state);
+	anchorfile_free_set(anchors_now);
 	if (rc == 0)
 		ds_notice("stopped");
 	return rc;

@@ -328,6 +328,38 @@ fail:
 	return NULL;
 }
 
+struct ub_ctx *
+validator_explain_context(const struct ds_config *cfg, const char *relay_ip,
+    unsigned relay_port, char *const *anchors)
+{
+	struct ub_ctx *ctx;
+	size_t i;
+	int rc;
+
+	if ((ctx = ub_ctx_create()) == NULL) {
+		ds_err("libunbound: cannot create a context");
+		return NULL;
+	}
+	/* Like a validator's refresh context: nothing cached, every
+	 * question asked; the reasons of a bogus verdict in full. */
+	if (ub_setup(ctx, relay_ip, relay_port, cfg->timeout_ms, true) != 0 ||
+	    set_cache_options(ctx, cfg, true) != 0 ||
+	    set_route_options(ctx, cfg) != 0 ||
+	    set_opt(ctx, "val-log-level:", "2") != 0)
+		goto fail;
+	for (i = 0; anchors[i] != NULL; i++) {
+		if ((rc = ub_ctx_add_ta(ctx, anchors[i])) != 0) {
+			ds_err("libunbound: trust anchor '%s': %s", anchors[i],
+			    ub_strerror(rc));
+			goto fail;
+		}
+	}
+	return ctx;
+fail:
+	ub_ctx_delete(ctx);
+	return NULL;
+}
+
 struct validator *
 validator_create(struct event_base *base, const struct ds_config *cfg,
     const char *relay_ip, unsigned relay_port, char *const *anchors)

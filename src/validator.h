@@ -52,6 +52,13 @@ struct ub_ctx;
 int validator_ub_setup(struct ub_ctx *ctx, const char *relay_ip,
     unsigned relay_port, unsigned timeout_ms);
 
+/* A context of its own for dotsec-control explain: no event base (the
+ * caller resolves synchronously, from a thread that is not the relay's),
+ * no cache, the trust anchors given, val-log-level 2.  NULL after
+ * logging; free with ub_ctx_delete. */
+struct ub_ctx *validator_explain_context(const struct ds_config *cfg,
+    const char *relay_ip, unsigned relay_port, char *const *anchors);
+
 /* Free v.  Queries in flight are dropped without callbacks.  Never call it
  * from inside a validator callback.  Takes NULL. */
 void validator_delete(struct validator *v);

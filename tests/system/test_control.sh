@@ -14,6 +14,10 @@
 # 6. Negative trust anchors: added, listed, kept across a reload, removed,
 #    expiring on time (and logged); forward zones added (plain and DoT with
 #    a CA of their own), listed, kept across a reload, removed.
+# 7. explain on every case of the test world: secure NSEC and NSEC3 zones
+#    of algorithms 8, 13 and 15, an insecure delegation, NXDOMAIN proofs,
+#    and each bogus zone with its failing link named; --json; the caches
+#    left as they were.
 . "$(dirname "$0")/lib.sh"
 ds_init
 ds_require_dotsecd
@@ -248,6 +252,65 @@ DS_OUT=$(raw "b'status\\nstats\\n'" 2)
 ctl_case "after the bad input: status still ok" 0 status
 ds_dig "after the bad input: still answering" "www.$WORLD_ZONE_SEC8" A +dnssec
 ds_expect_rcode NOERROR
+
+# --- 7. explain -------------------------------------------------------------------
+# explain_case NAME TYPE VERDICT-LINE-REGEX [MORE-FIXED-STRINGS...]
+explain_case() {
+	local name=$1 type=$2 re=$3
+	shift 3
+	ctl_case "explain $name $type" 0 explain "$name" "$type"
+	printf '%s\n' "$CTL_OUT" | grep -qE "^verdict: $re" ||
+		ds_fail "verdict line not /^verdict: $re/"
+	for k in "$@"; do has "$k"; done
+}
+explain_case "www.$WORLD_ZONE_SEC8" A 'secure \(AD\)$' \
+	"zone $WORLD_ZONE_SEC8." "DNSKEY" "/8 flags 257 SEP" "digest type 2: matches DNSKEY" \
+	"RRSIG A by $WORLD_ZONE_SEC8. key"
+explain_case "www.$WORLD_ZONE_SEC13" A 'secure \(AD\)$' \
+	"zone $WORLD_ZONE_SEC13." "/13 flags 257 SEP"
+explain_case "www.$WORLD_ZONE_SEC15" AAAA 'secure \(AD\)$' \
+	"zone $WORLD_ZONE_SEC15." "/15 flags 257 SEP" "RRSIG AAAA by"
+explain_case "nx.$WORLD_ZONE_SEC13" A 'secure \(AD\)$' "rcode 3" "proof: NSEC3 "
+explain_case "nx.$WORLD_ZONE_SEC8" A 'secure \(AD\)$' "rcode 3" "proof: NSEC "
+explain_case "$INS" A "insecure: no DS for $WORLD_ZONE_INSECURE\\. " \
+	"zone $WORLD_ZONE_INSECURE." "proof: NSEC $WORLD_ZONE_INSECURE."
+explain_case "www.$WORLD_ZONE_BADSIG" A \
+	"bogus \\(EDE 6\\): www\\.$WORLD_ZONE_BADSIG\\. A: .*signature"
+explain_case "www.$WORLD_ZONE_EXPIRED" A \
+	"bogus \\(EDE 7\\): $WORLD_ZONE_EXPIRED\\. DNSKEY: signature expired" "(EXPIRED)"
+explain_case "www.$WORLD_ZONE_DSMISMATCH" A \
+	"bogus \\(EDE 9\\): $WORLD_ZONE_DSMISMATCH\\. DNSKEY: " "matches no DNSKEY of the zone"
+explain_case "nx.$WORLD_ZONE_NONSEC" A \
+	"bogus \\(EDE 12\\): nx\\.$WORLD_ZONE_NONSEC\\. A: .*no DNSSEC records"
+explain_case "www.$WORLD_ZONE_NOSIG" A \
+	"bogus \\(EDE 10\\): www\\.$WORLD_ZONE_NOSIG\\. A: no signatures"
+ctl_case "explain --json: one JSON document" 0 explain "www.$WORLD_ZONE_EXPIRED" A --json
+printf '%s\n' "$CTL_OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["verdict"] == "bogus", d["verdict"]
+assert d["ede"] == 7, d["ede"]
+assert d["failing_link"].endswith(" DNSKEY"), d["failing_link"]
+assert [z["zone"] for z in d["zones"]][0] == "."
+' >/dev/null 2>&1 || ds_fail "not the JSON expected"
+ctl_case "explain with a bad type: exit 1" 1 explain "$INS" NOTATYPE
+ctl_case "explain without a name: exit 1" 1 explain
+# The caches as they were: a cached secure answer and a remembered bogus
+# verdict are still served from the cache after explain asked for them.
+ds_dig "cached before explain" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_dig "bogus before explain" "www.$WORLD_ZONE_BADSIG" A +dnssec
+ctl explain "www.$WORLD_ZONE_SEC8" A
+ctl explain "www.$WORLD_ZONE_BADSIG" A
+e0=$(upq "www.$WORLD_ZONE_SEC8" A)
+e1=$(upq "www.$WORLD_ZONE_BADSIG" A)
+ds_dig "after explain: the cached answer" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_flag ad
+ds_dig "after explain: the remembered bogus verdict" "www.$WORLD_ZONE_BADSIG" A +dnssec
+ds_expect_rcode SERVFAIL
+ds_case "explain left the caches as they were"
+DS_OUT="upstream A queries: sec8 $e0 -> $(upq "www.$WORLD_ZONE_SEC8" A), badsig $e1 -> $(upq "www.$WORLD_ZONE_BADSIG" A)"
+[ "$(upq "www.$WORLD_ZONE_SEC8" A)" = "$e0" ] || ds_fail "sec8 asked upstream again"
+[ "$(upq "www.$WORLD_ZONE_BADSIG" A)" = "$e1" ] || ds_fail "badsig asked upstream again"
 
 # --- 6. nta and forward -----------------------------------------------------------
 BAD=www.$WORLD_ZONE_BADSIG
