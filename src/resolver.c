@@ -17,14 +17,19 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+/* The kernel's struct tcp_info (tcpi_segs_in, which glibc's copy in
+ * <netinet/tcp.h> lacks); it also gives TCP_NODELAY and TCP_INFO. */
+#include <linux/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <getdns/getdns.h>
@@ -36,9 +41,34 @@
 #include "resolver.h"
 #include "stats.h"
 
+/* TCP states (the kernel's, include/net/tcp_states.h): <linux/tcp.h>
+ * has no names for them. */
+#define DS_TCP_SYN_SENT	2
+#define DS_TCP_CLOSE	7
+
+/* A TLS handshake that failed after this long was cut by getdns's own
+ * handshake timeout (2.5 s at least in getdns 1.6.0), not refused. */
+#define HS_TIMED_OUT_MS	2000
+
 struct evloop {
 	getdns_eventloop loop;	/* first: getdns casts back to us */
 	struct event_base *base;
+	struct resolver *r;	/* whose connection events are watched */
+};
+
+/* One scheduled getdns event: the libevent callback's argument. */
+struct evloop_ev {
+	struct evloop *el;
+	getdns_eventloop_event *gev;
+};
+
+/* Where the connection to the upstream stands, as the event loop and
+ * getdns's connection log see it. */
+enum conn_phase {
+	CONN_NONE,		/* no connection */
+	CONN_CONNECTING,	/* TCP connection under way */
+	CONN_TCP,		/* TCP up, TLS handshake under way */
+	CONN_READY		/* TLS up (or plain TCP up), or a reply came */
 };
 
 struct resolver {
@@ -49,6 +79,14 @@ struct resolver {
 	char last_error[600];
 	struct stats *st;
 	const struct ds_config *cfg;
+	bool plain;		/* a plain forward zone: no TLS */
+	bool pinned;		/* its upstream has an SPKI pinset */
+	enum conn_phase phase;
+	struct timespec opened;	/* when the connection was opened */
+	bool conn_failed;	/* this connection's failure is recorded */
+	char conn_fail[48];	/* how its TCP connection failed, or "" */
+	char failure[200];	/* the last failure, in plain words */
+	unsigned failure_seq;	/* counts failures */
 };
 
 /* One query in flight; freed in the getdns callback. */
@@ -56,6 +94,7 @@ struct rquery {
 	struct resolver *r;
 	resolver_done_fn cb;
 	void *arg;
+	unsigned failure_seq;	/* r's when it was sent */
 };
 
 static void evloop_cleanup(getdns_eventloop *);
@@ -71,6 +110,7 @@ static void getdns_logged(void *, uint64_t, getdns_loglevel_type,
 static int set_upstreams(struct resolver *, const struct ds_config *,
     const struct ds_fwd_zone *, int);
 static void count_event(struct resolver *, const char *);
+static void note_event(struct resolver *, const char *);
 static void resolver_done(getdns_context *, getdns_callback_type_t,
     getdns_dict *, void *, getdns_transaction_t);
 
@@ -85,12 +125,56 @@ evloop_cleanup(getdns_eventloop *loop)
 	free(loop);
 }
 
+static long long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* A connection under way: did its TCP connection come up, or fail?  getdns
+ * logs neither, and reads (so clears) the socket's error itself; the
+ * kernel's TCP_INFO tells without changing anything.  A connection that
+ * closed before it was ever up was refused (a reset came back, so a
+ * segment arrived) or unreachable (an ICMP error, no segment). */
+static void
+conn_observe(struct resolver *r, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (r->phase != CONN_CONNECTING)
+		return;
+	memset(&ti, 0, sizeof(ti));
+	/* Not a TCP socket (a plain zone's UDP): nothing to learn. */
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return;
+	if (ti.tcpi_state == DS_TCP_SYN_SENT)
+		return;
+	if (ti.tcpi_state == DS_TCP_CLOSE) {
+		bool segs = len >= offsetof(struct tcp_info, tcpi_segs_in) +
+		    sizeof(ti.tcpi_segs_in);
+
+		snprintf(r->conn_fail, sizeof(r->conn_fail), "%s",
+		    !segs || ti.tcpi_segs_in > 0 ? "connection refused" :
+		    "unreachable");
+		r->phase = CONN_NONE;
+		return;
+	}
+	r->phase = r->plain ? CONN_READY : CONN_TCP;
+}
+
 static void
 evloop_fire(evutil_socket_t fd, short what, void *arg)
 {
-	getdns_eventloop_event *gev = arg;
+	struct evloop_ev *e = arg;
+	getdns_eventloop_event *gev = e->gev;
 
-	(void)fd;
+	if (fd >= 0 && e->el->r != NULL)
+		conn_observe(e->el->r, fd);
 	/* One callback per firing: getdns may clear the event inside it. */
 	if ((what & EV_READ) && gev->read_cb)
 		gev->read_cb(gev->userarg);
@@ -119,6 +203,7 @@ evloop_schedule(getdns_eventloop *loop, int fd, uint64_t timeout,
     getdns_eventloop_event *gev)
 {
 	struct evloop *el = (struct evloop *)loop;
+	struct evloop_ev *e;
 	struct event *ev;
 	short what = 0;
 	struct timeval tv;
@@ -131,13 +216,20 @@ evloop_schedule(getdns_eventloop *loop, int fd, uint64_t timeout,
 			what |= EV_WRITE | EV_PERSIST;
 	} else
 		fd = -1;
-	ev = event_new(el->base, fd, what, evloop_fire, gev);
-	if (ev == NULL)
+	if ((e = malloc(sizeof(*e))) == NULL)
 		return GETDNS_RETURN_MEMORY_ERROR;
+	e->el = el;
+	e->gev = gev;
+	ev = event_new(el->base, fd, what, evloop_fire, e);
+	if (ev == NULL) {
+		free(e);
+		return GETDNS_RETURN_MEMORY_ERROR;
+	}
 	tv.tv_sec = (time_t)(timeout / 1000);
 	tv.tv_usec = (suseconds_t)((timeout % 1000) * 1000);
 	if (event_add(ev, gev->timeout_cb ? &tv : NULL) != 0) {
 		event_free(ev);
+		free(e);
 		return GETDNS_RETURN_GENERIC_ERROR;
 	}
 	gev->ev = ev;
@@ -149,7 +241,10 @@ evloop_clear(getdns_eventloop *loop, getdns_eventloop_event *gev)
 {
 	(void)loop;
 	if (gev->ev != NULL) {
+		struct evloop_ev *e = event_get_callback_arg(gev->ev);
+
 		event_free(gev->ev);
+		free(e);
 		gev->ev = NULL;
 	}
 	return GETDNS_RETURN_GOOD;
@@ -179,6 +274,7 @@ getdns_logged(void *arg, uint64_t systems, getdns_loglevel_type level,
 	(void)systems;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	count_event(arg, msg);
+	note_event(arg, msg);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
@@ -218,6 +314,161 @@ count_event(struct resolver *r, const char *msg)
 			stats_inc(&c[i]);
 			return;
 		}
+	}
+}
+
+/* s contains the lower-case word w, in any case. */
+static bool
+has_word(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (; *s != '\0'; s++) {
+		size_t i;
+
+		for (i = 0; i < n && s[i] != '\0' &&
+		    tolower((unsigned char)s[i]) == w[i]; i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+bool
+resolver_verify_reason(const char *line, bool pinned, char *out,
+    size_t outlen)
+{
+	const char *p, *end, *what;
+	char text[160];
+	long num = -1;
+	size_t n;
+
+	if (strstr(line, ": Verify fail: ") != NULL) {
+		/* Strict TLS with neither a name nor a pin to check. */
+		snprintf(out, outlen, "TLS authentication failed (no "
+		    "tls_auth_name or pin to check)");
+		return true;
+	}
+	if ((p = strstr(line, ": Verify failed : ")) == NULL)
+		return false;
+	/* "TLS - *Failure* - (62) \"hostname mismatch\"" (OpenSSL's code
+	 * and text), or "TLS - *Failure* -  Pinset validation failure" and
+	 * "... Remote did not offer certificate" (getdns's own). */
+	if ((end = strstr(p, "*Failure*")) != NULL)
+		p = end + strlen("*Failure*");
+	else
+		p += strlen(": Verify failed : ");
+	while (*p == ' ' || *p == '-')
+		p++;
+	if (*p == '(') {
+		char *e;
+
+		num = strtol(p + 1, &e, 10);
+		p = e;
+		while (*p == ')' || *p == ' ' || *p == '"')
+			p++;
+	}
+	snprintf(text, sizeof(text), "%s", p);
+	n = strlen(text);
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ' ||
+	    text[n - 1] == '"'))
+		text[--n] = '\0';
+	if (num == 62 || has_word(text, "hostname mismatch"))
+		what = "hostname mismatch";
+	else if (num == 65 || has_word(text, "pinset"))
+		what = "pin mismatch";
+	else if (has_word(text, "did not offer certificate"))
+		what = "no certificate";
+	/* No chain to a trusted certificate: unable to get issuer
+	 * certificate (2), self-signed certificate (18) or one in the
+	 * chain (19), unable to get local issuer certificate (20), unable
+	 * to verify the first certificate (21), certificate not trusted
+	 * (27).  With a pinset, getdns 1.6.0 checks the pins alone (OpenSSL
+	 * DANE), so these say that no pinned key is in the chain. */
+	else if (num == 2 || num == 18 || num == 19 || num == 20 ||
+	    num == 21 || num == 27)
+		what = pinned ? "pin mismatch" : "untrusted CA";
+	else
+		what = n > 0 ? text : "certificate rejected";
+	snprintf(out, outlen, "TLS authentication failed (%s)", what);
+	return true;
+}
+
+static void
+set_failure(struct resolver *r, const char *why)
+{
+	snprintf(r->failure, sizeof(r->failure), "%s", why);
+	r->failure_seq++;
+}
+
+/* A connection failed without a certificate check that failed: how far
+ * it came says why. */
+static const char *
+conn_failure(const struct resolver *r)
+{
+	bool slow = ms_since(&r->opened) >= HS_TIMED_OUT_MS;
+
+	if (r->conn_fail[0] != '\0')
+		return r->conn_fail;
+	switch (r->phase) {
+	case CONN_CONNECTING:
+		return slow ? "timed out connecting" : "could not connect";
+	case CONN_TCP:
+		return slow ? "timed out in the TLS handshake" :
+		    "TLS handshake failed";
+	case CONN_READY:
+		return "connection lost";
+	case CONN_NONE:
+	default:
+		return "could not connect";
+	}
+}
+
+const char *
+resolver_timeout_reason(const struct resolver *r)
+{
+	switch (r->phase) {
+	case CONN_CONNECTING:
+		return "timed out connecting";
+	case CONN_TCP:
+		return "timed out in the TLS handshake";
+	case CONN_READY:
+	case CONN_NONE:
+	default:
+		return "timed out (no answer)";
+	}
+}
+
+/* getdns's connection log, for the failure of r's upstream in plain
+ * words: "Conn opened", "Verify passed", "Verify failed" (see
+ * resolver_verify_reason) and "Conn closed: TLS - *Failure*" (every
+ * failed connection, with no reason: conn_failure). */
+static void
+note_event(struct resolver *r, const char *msg)
+{
+	char why[sizeof(r->failure)];
+
+	if (r == NULL)
+		return;
+	if (strstr(msg, ": Conn opened: ") != NULL) {
+		r->phase = CONN_CONNECTING;
+		r->conn_failed = false;
+		r->conn_fail[0] = '\0';
+		clock_gettime(CLOCK_MONOTONIC, &r->opened);
+	} else if (strstr(msg, ": Verify passed") != NULL)
+		r->phase = CONN_READY;
+	else if (resolver_verify_reason(msg, r->pinned, why, sizeof(why))) {
+		set_failure(r, why);
+		r->conn_failed = true;
+	} else if (strstr(msg, ": Conn closed: ") != NULL) {
+		/* Logged once per query waiting on a failed connection:
+		 * the first says it. */
+		if (strstr(msg, "*Failure*") != NULL && !r->conn_failed) {
+			set_failure(r, conn_failure(r));
+			r->conn_failed = true;
+		}
+		r->phase = CONN_NONE;
 	}
 }
 
@@ -393,6 +644,7 @@ resolver_create(struct event_base *base, const struct ds_config *cfg,
 		goto fail;
 	r->evloop->loop.vmt = &evloop_vmt;
 	r->evloop->base = base;
+	r->evloop->r = r;
 	if (getdns_context_set_eventloop(r->ctx, &r->evloop->loop) !=
 	    GETDNS_RETURN_GOOD) {
 		free(r->evloop);
@@ -401,6 +653,18 @@ resolver_create(struct event_base *base, const struct ds_config *cfg,
 		goto fail;
 	}
 	r->cfg = cfg;
+	r->plain = plain;
+	{
+		const struct ds_upstream *ups = zone ? zone->upstreams :
+		    cfg->upstreams;
+		size_t i, nups = zone ? zone->nupstreams : cfg->nupstreams;
+
+		/* One upstream per context in dotsecd: its pinset. */
+		for (i = 0; i < nups; i++)
+			if ((only < 0 || (size_t)only == i) &&
+			    ups[i].npins > 0)
+				r->pinned = true;
+	}
 	/* Connection events (debug level in getdns) feed the per-upstream
 	 * counters; per-query stub messages only when debugging. */
 	GD_CHECK(getdns_context_set_logfunc(r->ctx, r,
@@ -479,7 +743,7 @@ resolver_done(getdns_context *ctx, getdns_callback_type_t type,
 	getdns_list *replies = NULL;
 	getdns_bindata *raw = NULL;
 	uint32_t status = 0;
-	char why[sizeof(((struct resolver *)0)->upstreams) + 64];
+	char why[sizeof(((struct resolver *)0)->failure)];
 
 	(void)ctx;
 	(void)id;
@@ -492,6 +756,9 @@ resolver_done(getdns_context *ctx, getdns_callback_type_t type,
 	    getdns_dict_get_list(resp, "replies_full", &replies) == 0 &&
 	    getdns_list_get_bindata(replies, 0, &raw) == 0 &&
 	    raw != NULL && raw->size > 0) {
+		/* A resumed TLS session is not verified again: no log. */
+		if (rq->r->phase == CONN_TCP)
+			rq->r->phase = CONN_READY;
 		rq->cb(rq->arg, 0, raw->data, raw->size, NULL);
 		goto done;
 	}
@@ -499,18 +766,22 @@ resolver_done(getdns_context *ctx, getdns_callback_type_t type,
 		(void)getdns_dict_get_int(resp, "status", &status);
 	switch (type) {
 	case GETDNS_CALLBACK_TIMEOUT:
-		snprintf(why, sizeof(why), "timeout waiting for %s",
-		    rq->r->upstreams);
+		set_failure(rq->r, resolver_timeout_reason(rq->r));
 		break;
 	case GETDNS_CALLBACK_ERROR:
-		snprintf(why, sizeof(why), "no upstream usable (connection "
-		    "or TLS authentication failed): %s", rq->r->upstreams);
+		/* The connection's failure, logged just before; none since
+		 * the query was sent: getdns could not even connect. */
+		if (rq->r->failure_seq == rq->failure_seq ||
+		    rq->r->failure[0] == '\0')
+			set_failure(rq->r, "could not connect");
 		break;
 	default:
-		snprintf(why, sizeof(why), "no reply from %s (status %u)",
-		    rq->r->upstreams, (unsigned)status);
+		snprintf(why, sizeof(why), "no reply (getdns status %u)",
+		    (unsigned)status);
+		set_failure(rq->r, why);
 		break;
 	}
+	snprintf(why, sizeof(why), "%s", rq->r->failure);
 	snprintf(rq->r->last_error, sizeof(rq->r->last_error), "%s", why);
 	rq->cb(rq->arg, -1, NULL, 0, why);
 done:
@@ -533,13 +804,17 @@ resolver_query(struct resolver *r, const char *name, uint16_t qtype,
 	rq->r = r;
 	rq->cb = cb;
 	rq->arg = arg;
+	rq->failure_seq = r->failure_seq;
 	ret = getdns_general(r->ctx, name, qtype, r->ext, rq, &tid,
 	    resolver_done);
 	if (ret != GETDNS_RETURN_GOOD) {
-		snprintf(r->last_error, sizeof(r->last_error),
-		    "no upstream usable now (%s): %s",
-		    getdns_get_errorstr_by_id(ret), r->upstreams);
-		ds_info("getdns: query %s/%u: %s", name, qtype,
+		/* getdns refuses at once while its upstream is backed off
+		 * after failures: the last one is the reason. */
+		snprintf(r->last_error, sizeof(r->last_error), "%s",
+		    r->failure[0] != '\0' ? r->failure :
+		    "backed off after failures");
+		ds_info("getdns: query %s/%u to %s: %s (%s)", name, qtype,
+		    r->upstreams, getdns_get_errorstr_by_id(ret),
 		    r->last_error);
 		free(rq);
 		return -1;

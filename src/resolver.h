@@ -8,6 +8,7 @@
 #ifndef DS_RESOLVER_H
 #define DS_RESOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,8 +21,8 @@ struct getdns_context;
  * Called once per resolver_query() that was not cancelled, from the
  * worker's event loop.  On success status is 0 and reply/len hold the
  * upstream's raw reply; they are valid only until the callback returns.
- * On failure status is -1, reply is NULL, and why says what failed
- * (upstream unreachable, TLS authentication failed, timeout).
+ * On failure status is -1, reply is NULL, and why says what failed, in
+ * plain words and without the upstream's address (resolver_last_error).
  */
 typedef void (*resolver_done_fn)(void *arg, int status, const uint8_t *reply,
     size_t len, const char *why);
@@ -56,8 +57,37 @@ int resolver_query(struct resolver *r, const char *name, uint16_t qtype,
 void resolver_cancel(struct resolver *r, uint64_t id);
 
 /* Why the last query failed (in its callback or in resolver_query), or
- * NULL when none has failed yet. */
+ * NULL when none has failed yet: the last failure of the upstream, in
+ * plain words, from getdns's connection log and the state of the
+ * connection's socket:
+ *   "TLS authentication failed (hostname mismatch)", "... (untrusted
+ *   CA)", "... (pin mismatch)", "... (no certificate)", "... (TEXT)"
+ *   with OpenSSL's text for any other certificate error (see
+ *   resolver_verify_reason);
+ *   "connection refused" (a reset came back), "unreachable" (an ICMP
+ *   error), "could not connect";
+ *   "TLS handshake failed" (TCP was up), "connection lost" (TLS was up);
+ *   "timed out connecting", "timed out in the TLS handshake", "timed out
+ *   (no answer)" (resolver_timeout_reason).
+ * While getdns backs the upstream off after failures, resolver_query
+ * fails at once with the last of them.  Meant for contexts with one
+ * upstream (only >= 0), as dotsecd makes them. */
 const char *resolver_last_error(const struct resolver *r);
+
+/* Why the upstream would be silent now, by how far its connection came:
+ * "timed out connecting" (no TCP connection yet), "timed out in the TLS
+ * handshake" or "timed out (no answer)". */
+const char *resolver_timeout_reason(const struct resolver *r);
+
+/* If line is getdns 1.6.0's log line of a failed certificate check
+ * ("ADDR : Verify failed : TLS - *Failure* - (62) \"hostname
+ * mismatch\"", or "... -  Pinset validation failure"), write the failure
+ * in plain words to out ("TLS authentication failed (hostname
+ * mismatch)") and return true; else false.  pinned: the upstream has a
+ * pinset, so that a certificate without a trusted chain means that no
+ * pinned key matched.  For tests. */
+bool resolver_verify_reason(const char *line, bool pinned, char *out,
+    size_t outlen);
 
 /* The getdns context, for tests and diagnostics: read it, never change
  * it. */
