@@ -41,7 +41,11 @@ struct member {
 	bool probing;
 	uint64_t probe_id;
 	struct timespec probe_at;
-	char why[300];		/* its last failure */
+	char addr[80];		/* "ADDR", or "ADDR@PORT" when the port is
+				   not the transport's usual one */
+	char why[200];		/* its last failure, "" after a success */
+	struct timespec why_at;	/* when (monotonic) */
+	time_t why_wall;	/* when (wall clock) */
 };
 
 struct pool {
@@ -141,10 +145,28 @@ member_renew(struct member *m)
 		resolver_set_stats(m->res, u->st);
 }
 
+/* m's last failure is why (in plain words: resolver_last_error). */
 static void
-member_down(struct member *m, const char *why)
+member_failed(struct member *m, const char *why)
 {
 	snprintf(m->why, sizeof(m->why), "%s", why ? why : "failed");
+	now_ts(&m->why_at);
+	m->why_wall = time(NULL);
+}
+
+/* The failure is fresh: recent, and no success since. */
+static bool
+failure_fresh(const struct member *m)
+{
+	return m->why[0] != '\0' &&
+	    ms_since(&m->why_at) <= UPSTREAMS_FAILURE_AGE * 1000LL;
+}
+
+/* m failed (why; detail, if not NULL, only for the log): unusable. */
+static void
+member_down(struct member *m, const char *why, const char *detail)
+{
+	member_failed(m, why);
 	if (m->down)
 		return;
 	m->down = true;
@@ -155,15 +177,17 @@ member_down(struct member *m, const char *why)
 		    memory_order_relaxed);
 		stats_inc(&m->p->u->st->up_failovers[m->index]);
 	}
-	ds_warn("upstream %s%s%s unusable: %s", m->name, m->p->zone ?
+	ds_warn("upstream %s%s%s unusable: %s%s%s%s", m->name, m->p->zone ?
 	    " of forward zone " : "", m->p->zone ? m->p->zone->name : "",
-	    m->why);
+	    m->why, detail ? " (" : "", detail ? detail : "",
+	    detail ? ")" : "");
 	arm_tick(m->p->u);
 }
 
 static void
 member_up(struct member *m)
 {
+	m->why[0] = '\0';
 	if (!m->down)
 		return;
 	m->down = false;
@@ -233,22 +257,52 @@ uq_free(struct uq *q)
 	free(q);
 }
 
+/* The last failure of each upstream of p, "ADDR[@PORT]: reason; ...", in
+ * buf (len > 0), those without a fresh one as "no recent failure"; cut
+ * at an entry's end with "; ..." (or within the first with "...") when
+ * it does not fit.  Returns the length, 0 (buf "") when no upstream of p
+ * has a fresh failure. */
+static size_t
+pool_failures(const struct pool *p, char *buf, size_t len)
+{
+	char full[2048];
+	size_t i, off = 0, cut;
+	bool any = false;
+
+	buf[0] = '\0';
+	full[0] = '\0';
+	for (i = 0; i < p->n && off < sizeof(full); i++) {
+		const struct member *m = &p->m[i];
+		bool fresh = failure_fresh(m);
+
+		any = any || fresh;
+		off += (size_t)snprintf(full + off, sizeof(full) - off,
+		    "%s%s: %s", i ? "; " : "", m->addr, fresh ? m->why :
+		    "no recent failure");
+	}
+	if (!any)
+		return 0;
+	off = strlen(full);
+	if (off < len) {
+		memcpy(buf, full, off + 1);
+		return off;
+	}
+	/* The last entry boundary with room for "; ..." after it. */
+	for (cut = len - 1 >= 5 ? len - 1 - 5 : 0; cut > 0; cut--)
+		if (full[cut] == ';' && full[cut + 1] == ' ')
+			break;
+	if (cut > 0)
+		snprintf(buf, len, "%.*s; ...", (int)cut, full);
+	else if (len > 4)
+		snprintf(buf, len, "%.*s...", (int)(len - 4), full);
+	return strlen(buf);
+}
+
 /* u->last_error: the last failure of each upstream of p, or why. */
 static void
 set_last_error(struct upstreams *u, const struct pool *p, const char *why)
 {
-	size_t i, off = 0;
-
-	u->last_error[0] = '\0';
-	for (i = 0; i < p->n && off < sizeof(u->last_error); i++) {
-		const struct member *m = &p->m[i];
-
-		if (m->why[0] != '\0')
-			off += (size_t)snprintf(u->last_error + off,
-			    sizeof(u->last_error) - off, "%s%s",
-			    off ? "; " : "", m->why);
-	}
-	if (off == 0)
+	if (pool_failures(p, u->last_error, sizeof(u->last_error)) == 0)
 		snprintf(u->last_error, sizeof(u->last_error), "%s",
 		    why ? why : "no upstream answered");
 }
@@ -280,7 +334,6 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 		if (counted(m))
 			atomic_store_explicit(&m->p->u->st->up_srtt_ms[m->index],
 			    m->srtt_ms, memory_order_relaxed);
-		m->why[0] = '\0';
 		member_up(m);
 		q->cb(q->arg, 0, reply, len, NULL);
 		if (q->submitting)
@@ -289,7 +342,7 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 			uq_free(q);
 		return;
 	}
-	member_down(m, why);
+	member_down(m, why, NULL);
 	if (q->submitting) {
 		/* dispatch() goes on with another member. */
 		q->sync_failed = true;
@@ -329,7 +382,7 @@ dispatch(struct uq *q, const struct member *not)
 		}
 		if (rc != 0 && !q->sync_failed) {
 			m->outstanding--;
-			member_down(m, resolver_last_error(m->res));
+			member_down(m, resolver_last_error(m->res), NULL);
 		}
 		not = m;
 	}
@@ -432,13 +485,13 @@ member_stall(struct member *m)
 {
 	struct upstreams *u = m->p->u;
 	struct uq *q, **moved;
-	char why[sizeof(m->name) + 100];
+	char detail[100];
+	const char *why = resolver_timeout_reason(m->res);
 	size_t n = 0, i;
 
-	snprintf(why, sizeof(why), "%s: no answer for %lld ms with %u "
-	    "queries waiting", m->name, ms_since(&m->waiting_since),
-	    m->outstanding);
-	member_down(m, why);
+	snprintf(detail, sizeof(detail), "no answer for %lld ms with %u "
+	    "queries waiting", ms_since(&m->waiting_since), m->outstanding);
+	member_down(m, why, detail);
 	/* With no usable upstream to move them to, they wait on: a slow
 	 * answer is better than none. */
 	for (i = 0; i < m->p->n; i++)
@@ -484,8 +537,7 @@ probe_done(void *arg, int status, const uint8_t *reply, size_t len,
 	if (status == 0)
 		member_up(m);
 	else
-		snprintf(m->why, sizeof(m->why), "%s", why ? why :
-		    "probe failed");
+		member_failed(m, why ? why : "probe failed");
 }
 
 /* An unusable member is asked ". NS" once a second; an unanswered probe
@@ -567,6 +619,13 @@ pool_init(struct upstreams *u, struct pool *p, const struct ds_fwd_zone *z)
 		snprintf(m->name, sizeof(m->name), "%s@%u%s%s",
 		    ups[i].address, ups[i].port, ups[i].auth_name ? "#" : "",
 		    ups[i].auth_name ? ups[i].auth_name : "");
+		if (ups[i].port == (z != NULL &&
+		    z->transport == DS_FWD_PLAIN ? 53u : 853u))
+			snprintf(m->addr, sizeof(m->addr), "%s",
+			    ups[i].address);
+		else
+			snprintf(m->addr, sizeof(m->addr), "%s@%u",
+			    ups[i].address, ups[i].port);
 		if ((m->res = resolver_create(u->base, u->cfg, z,
 		    (int)i)) == NULL) {
 			ds_err("upstream %s%s%s: no getdns context", m->name,
@@ -643,6 +702,54 @@ const char *
 upstreams_last_error(const struct upstreams *u)
 {
 	return u->last_error[0] ? u->last_error : NULL;
+}
+
+size_t
+upstreams_failure_text(const struct upstreams *u,
+    const struct dnsmsg_query *q, char *buf, size_t len)
+{
+	int r;
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	r = route_lookup(u->rt, q->qname, q->qname_len, q->qtype);
+	if (r == ROUTE_LOCAL || (r != ROUTE_DEFAULT &&
+	    (r < 0 || (size_t)r + 1 >= u->npools)))
+		return 0;
+	if (r != ROUTE_DEFAULT) {
+		size_t n = pool_failures(&u->pools[1 + r], buf, len);
+
+		if (n > 0)
+			return n;
+	}
+	/* A forward zone's upstreams all fine: the validator also asks the
+	 * default upstreams, for the zones above it. */
+	return pool_failures(&u->pools[0], buf, len);
+}
+
+size_t
+upstreams_default_count(const struct upstreams *u)
+{
+	return u->pools[0].n;
+}
+
+const char *
+upstreams_default_failure(const struct upstreams *u, size_t i,
+    const char **addr, time_t *when)
+{
+	const struct member *m;
+
+	if (i >= u->pools[0].n)
+		return NULL;
+	m = &u->pools[0].m[i];
+	if (addr)
+		*addr = m->addr;
+	if (!failure_fresh(m))
+		return NULL;
+	if (when)
+		*when = m->why_wall;
+	return m->why;
 }
 
 const struct route *

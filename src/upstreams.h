@@ -16,12 +16,21 @@
  * is probed in the background (". NS", once a second) until it answers.
  * No client waits on it meanwhile.  When every upstream of a route is
  * unusable, the one that failed first is tried anyway.
+ *
+ * Each upstream keeps its last failure in plain words (resolver.h,
+ * resolver_last_error: "TLS authentication failed (hostname mismatch)",
+ * "connection refused", "timed out in the TLS handshake", ...) and when it
+ * came; an answer from it, or UPSTREAMS_FAILURE_AGE seconds, forget it.
+ * A query that fails for good is told every upstream of its route with
+ * its last failure (upstreams_failure_text), which the client gets as
+ * the text of its EDE.
  */
 #ifndef DS_UPSTREAMS_H
 #define DS_UPSTREAMS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "resolver.h"
 
@@ -31,6 +40,9 @@ struct dnsmsg_query;
 struct route;
 struct stats;
 struct upstreams;
+
+/* A failure older than this (seconds) is not reported. */
+#define UPSTREAMS_FAILURE_AGE	300
 
 /* Build the set for cfg (kept: it must outlive the set) on base; st (may
  * be NULL) gets the per-zone query counters and the default upstreams'
@@ -59,8 +71,35 @@ void upstreams_cancel(struct upstreams *u, uint64_t id);
  * replaced set is deleted. */
 void upstreams_fail_all(struct upstreams *u, const char *why);
 
-/* Why the last query failed, or NULL. */
+/* Why the last query failed (upstreams_failure_text of its route), or
+ * NULL. */
 const char *upstreams_last_error(const struct upstreams *u);
+
+/* The upstreams of the route of q's name and the last failure of each, for
+ * the EDE text of a SERVFAIL: "ADDR[@PORT]: reason; ADDR: reason", in the
+ * order of the configuration, the port only when it is not the
+ * transport's usual one (853, or 53 for a plain forward zone); an
+ * upstream without a failure in the last UPSTREAMS_FAILURE_AGE seconds,
+ * or with an answer since, as "ADDR: no recent failure".  At most len - 1
+ * bytes (len > 0): cut at the end of an entry with "; ..." (or within the
+ * first with "...").  When no upstream of a forward zone's route has a
+ * fresh failure, the default route's, which the validator asks for the
+ * zones above it.  Returns the length written; 0, with buf "", when no
+ * upstream of those routes has a fresh failure (or the name is served
+ * locally). */
+size_t upstreams_failure_text(const struct upstreams *u,
+    const struct dnsmsg_query *q, char *buf, size_t len);
+
+/* For a status report, from the thread whose loop runs u: the number of
+ * default upstreams; and for upstream i of them (configuration order)
+ * its address as upstreams_failure_text writes it (*addr, if addr is not
+ * NULL; valid as long as u) and its last failure: the text (valid until
+ * u's loop runs again), with its wall-clock time in *when (if not NULL);
+ * NULL when it has none within UPSTREAMS_FAILURE_AGE seconds and no
+ * answer since, or when i is out of range. */
+size_t upstreams_default_count(const struct upstreams *u);
+const char *upstreams_default_failure(const struct upstreams *u, size_t i,
+    const char **addr, time_t *when);
 
 /* The route table. */
 const struct route *upstreams_route(const struct upstreams *u);

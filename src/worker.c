@@ -383,20 +383,41 @@ bogus_answer(struct query *qr, int ede, const char *text)
 	query_error(qr, DNS_RCODE_SERVFAIL, ede, text);
 }
 
+/* The longest EDE text a SERVFAIL to qr can carry: its client's limit
+ * (and reply_error's buffer) less the header, the question, the OPT
+ * record and the EDE option's own four bytes and info-code. */
+static size_t
+ede_text_room(const struct query *qr)
+{
+	size_t limit = client_limit(qr->w, qr->req, &qr->q);
+	size_t fixed = 12 + qr->q.qname_len + 4 + 11 + 4 + 2;
+
+	if (limit > 1024)
+		limit = 1024;
+	return limit > fixed ? limit - fixed : 0;
+}
+
+/* SERVFAIL, EDE 22, for a query no upstream answered: the text names
+ * every upstream of the query's route with its last failure
+ * (upstreams_failure_text); when none of them failed lately, why, or that
+ * no answer came in time.  Not the relay's last failure: an answer since
+ * may have made it stale, which the upstreams' own record knows. */
 static void
 upstream_failed(struct query *qr, const char *why)
 {
-	char text[300];
-	const char *last;
+	struct worker *w = qr->w;
+	char text[512];
+	size_t len = sizeof(text), room;
 
 	if (qr->req == NULL || answer_stale(qr))
 		return;
-	last = relay_last_failure(qr->w->relay,
-	    (time_t)(qr->w->cfg->timeout_ms / 1000 + 1));
-	if (why == NULL)
-		why = last;
-	snprintf(text, sizeof(text), "%s", why ? why :
-	    "no answer from the upstreams in time");
+	room = ede_text_room(qr);
+	if (room + 1 < len)
+		len = room + 1;
+	if (upstreams_failure_text(qr->cd_path && qr->up ? qr->up : w->up,
+	    &qr->q, text, len) == 0)
+		snprintf(text, len, "%s", why ? why :
+		    "no answer from the upstreams in time");
 	query_error(qr, DNS_RCODE_SERVFAIL, DNS_EDE_NO_REACHABLE_AUTHORITY,
 	    text);
 }
