@@ -424,6 +424,12 @@ ds_count() {
 ds_ede_codes() {
 	printf '%s\n' "$DS_OUT" | sed -n 's/^; EDE: \([0-9]*\).*/\1/p'
 }
+# The EDE option's text, as dig prints it: "; EDE: 22 (No Reachable
+# Authority): (TEXT)"; empty when it has none.
+ds_ede_text() {
+	printf '%s\n' "$DS_OUT" |
+		sed -n 's/^; EDE: [0-9]* ([^)]*): (\(.*\))$/\1/p' | head -n 1
+}
 ds_opt_line() {
 	printf '%s\n' "$DS_OUT" | grep '^; EDNS: ' | head -n 1
 }
@@ -482,6 +488,12 @@ ds_expect_ede() {
 		[ "$(printf '%s\n' "$got" | head -n 1)" = "$c" ] && return 0
 	done
 	ds_fail "EDE $(printf '%s' "$got" | tr '\n' ' '), expected one of: $*"
+}
+# ds_expect_ede_text TEXT: the EDE option's text is exactly TEXT.
+ds_expect_ede_text() {
+	local t
+	t=$(ds_ede_text)
+	[ "$t" = "$1" ] || ds_fail "EDE text '$t', expected '$1'"
 }
 ds_expect_no_ede() {
 	[ -z "$(ds_ede_codes)" ] || ds_fail "unexpected EDE $(ds_ede_codes | tr '\n' ' ')"

@@ -1,0 +1,223 @@
+#!/bin/bash
+# test_upstream_errors: when no upstream can be used, the client's SERVFAIL
+# says why, per upstream.  The EDE (22, No Reachable Authority) text lists
+# every upstream of the query's route with its last failure,
+# "ADDR[@PORT]: reason; ADDR: reason", for the validator's path (+dnssec,
+# UDP and TCP) and the CD=1 path alike:
+#  - certificate for the wrong name -> "TLS authentication failed
+#    (hostname mismatch)"; from an untrusted CA -> "... (untrusted CA)";
+#    the good upstream with a wrong SPKI pin -> "... (pin mismatch)";
+#  - nothing listening -> "connection refused" (port 853, and 8853, which
+#    the text shows as ADDR@8853);
+#  - a listener that accepts and never writes -> "timed out in the TLS
+#    handshake"; one whose accept queue is full, so that SYNs are dropped
+#    -> "timed out connecting"; one that accepts and closes at once -> "TLS
+#    handshake failed";
+#  - two and three failing upstreams: each named, in configuration order;
+#  - a forward zone: its own upstreams named, not the default one (which
+#    still answers the other names);
+#  - twelve refused upstreams: over TCP all twelve; over UDP with a 512-byte
+#    buffer and a long name the text is cut after a whole entry with
+#    "; ...", and the reply fits (no TC);
+#  - an answer supersedes a failure: the good upstream killed (refused),
+#    restarted, answering; then a name it refuses makes libunbound fail,
+#    and the text no longer blames the old refusal.
+# The listeners (deadup.py) are checked with a TCP probe before use, so a
+# listener that did not start fails its case instead of passing as
+# "refused".
+#
+# Run: DOTSECD=/path/to/dotsecd bash tests/system/test_upstream_errors.sh
+set -eu
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+ds_init
+ds_require_dotsecd
+world_start
+
+T=$WORLD_TLD
+TIMEOUT=3000
+LIMIT=$((TIMEOUT + ${DS_TLS_SLACK_MS:-1500}))
+DS_DIG_TIME=$((TIMEOUT * 3 / 1000 + 5))
+
+WRONG=$WORLD_WRONGNAME_ADDR
+BADCA=$WORLD_BADCA_ADDR
+GOOD=$WORLD_UPSTREAM_ADDR
+REFUSED=$WORLD_NET.201
+REFUSED2=$WORLD_NET.202
+SILENT=$WORLD_NET.203
+CLOSER=$WORLD_NET.204
+SYNBLACK=$WORLD_NET.205
+MANY=()			# twelve addresses where nothing listens
+for i in $(seq 211 222); do
+	MANY+=("$WORLD_NET.$i")
+done
+
+# The failing listeners, stopped by PID with the world.
+dead_log=$WORLD_DIR/deadup.log
+world_register_log "$dead_log" "deadup.py (failing listeners)"
+python3 "$DS_SYSTEM_DIR/deadup.py" serve --silent "$SILENT:853" \
+	--close "$CLOSER:853" --synblack "$SYNBLACK:853" --lifetime 900 \
+	>"$dead_log" 2>&1 &
+world_register_pid $!
+i=0
+until grep -qx ready "$dead_log"; do
+	[ $i -lt 100 ] || ds_die "deadup.py not ready after 10 s"
+	sleep 0.1
+	i=$((i + 1))
+done
+
+# probe_is ADDR:PORT WORD LABEL: a TCP client sees WORD there (deadup.py
+# probe), so that the case below tests what it says it does.
+probe_is() {
+	ds_case "precondition: $3 ($1: $2)"
+	DS_OUT=$(python3 "$DS_SYSTEM_DIR/deadup.py" probe "$1" 2>&1)
+	[ "$DS_OUT" = "$2" ] || ds_fail "probe of $1 saw '$DS_OUT', expected '$2'"
+}
+probe_is "$REFUSED:853" refused "nothing listens"
+probe_is "$REFUSED:8853" refused "nothing listens on 8853"
+probe_is "$REFUSED2:853" refused "nothing listens (second)"
+for a in "${MANY[@]}"; do
+	probe_is "$a:853" refused "nothing listens (many)"
+done
+probe_is "$SILENT:853" silent "accepts, never writes"
+probe_is "$CLOSER:853" eof "accepts, closes at once"
+probe_is "$SYNBLACK:853" timeout "SYNs dropped"
+
+# fails_with LABEL TEXT: the three paths of one query each answer
+# SERVFAIL, EDE 22, with TEXT, in time.
+fails_with() {
+	local label=$1 text=$2 n=$DS_RUN
+	ds_dig "$label: +dnssec over UDP" +dnssec "www.sec8.$T" A
+	ds_expect_rcode SERVFAIL
+	ds_expect_ede 22
+	ds_expect_ede_text "$text"
+	ds_expect_max_ms "$LIMIT"
+	ds_dig "$label: +dnssec over TCP" +tcp +dnssec "www.sec13.$T" A
+	ds_expect_rcode SERVFAIL
+	ds_expect_ede 22
+	ds_expect_ede_text "$text"
+	ds_expect_max_ms "$LIMIT"
+	ds_dig "$label: CD=1" +cd +dnssec "n$n.wild.sec15.$T" A
+	ds_expect_rcode SERVFAIL
+	ds_expect_ede 22
+	ds_expect_ede_text "$text"
+	ds_expect_max_ms "$LIMIT"
+}
+
+# one_upstream LABEL TEXT dotsecd-config...
+one_upstream() {
+	local label=$1 text=$2
+	shift 2
+	ds_dotsecd_start timeout=$TIMEOUT "$@"
+	fails_with "$label" "$text"
+	ds_dotsecd_stop
+}
+
+one_upstream "wrong name" "$WRONG: TLS authentication failed (hostname mismatch)" \
+	upstream="$WRONG"
+one_upstream "untrusted CA" "$BADCA: TLS authentication failed (untrusted CA)" \
+	upstream="$BADCA"
+one_upstream "wrong pin" "$GOOD: TLS authentication failed (pin mismatch)" \
+	pin="$WORLD_BAD_PIN"
+one_upstream "refused" "$REFUSED: connection refused" upstream="$REFUSED"
+one_upstream "refused, port 8853" "$REFUSED@8853: connection refused" \
+	upstream="$REFUSED" port=8853
+one_upstream "black hole past TCP" "$SILENT: timed out in the TLS handshake" \
+	upstream="$SILENT"
+one_upstream "black hole (SYN dropped)" "$SYNBLACK: timed out connecting" \
+	upstream="$SYNBLACK"
+one_upstream "closed at once" "$CLOSER: TLS handshake failed" \
+	upstream="$CLOSER"
+
+one_upstream "two failing upstreams" \
+	"$WRONG: TLS authentication failed (hostname mismatch); $REFUSED: connection refused" \
+	upstream="$WRONG" upstream2="$REFUSED"
+one_upstream "three failing upstreams" \
+	"$REFUSED: connection refused; $BADCA: TLS authentication failed (untrusted CA); $SILENT: timed out in the TLS handshake" \
+	upstream="$REFUSED" upstream2="$BADCA $SILENT"
+
+# A forward zone whose upstreams fail; the default upstream is good.
+ds_dotsecd_start timeout=$TIMEOUT "extra=forward_zones:
+  - name: $WORLD_ZONE_SEC8
+    upstream_recursive_servers:
+      - address_data: $BADCA
+        tls_auth_name: \"$WORLD_AUTH_NAME\"
+      - address_data: $REFUSED2
+        tls_auth_name: \"$WORLD_AUTH_NAME\""
+zone_text="$BADCA: TLS authentication failed (untrusted CA); $REFUSED2: connection refused"
+ds_dig "forward zone: +dnssec" +dnssec "www.sec8.$T" A
+ds_expect_rcode SERVFAIL
+ds_expect_ede 22
+ds_expect_ede_text "$zone_text"
+ds_expect_max_ms "$LIMIT"
+ds_dig "forward zone: CD=1" +cd "nx.sec8.$T" A
+ds_expect_rcode SERVFAIL
+ds_expect_ede 22
+ds_expect_ede_text "$zone_text"
+ds_dig "forward zone: another name still goes to the default upstream" +dnssec "www.sec13.$T" A
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+ds_dotsecd_stop
+
+# Twelve refused upstreams: the text's length.
+full=""
+for a in "${MANY[@]}"; do
+	full="${full:+$full; }$a: connection refused"
+done
+long=$(printf 'a%.0s' $(seq 1 50))
+long="$long.$long.$long.$long.sec8.$T"
+ds_dotsecd_start timeout=$TIMEOUT upstream="${MANY[0]}" upstream2="${MANY[*]:1}"
+ds_dig "twelve upstreams, TCP: all named" +tcp +dnssec "$long" A
+ds_expect_rcode SERVFAIL
+ds_expect_ede 22
+ds_expect_ede_text "$full"
+ds_dig "twelve upstreams, UDP 512, long name: cut after an entry" +bufsize=512 +ignore +dnssec "$long" A
+ds_expect_rcode SERVFAIL
+ds_expect_ede 22
+ds_expect_noflag tc
+text=$(ds_ede_text)
+size=$(printf '%s\n' "$DS_OUT" | sed -n 's/^;; MSG SIZE  rcvd: \([0-9]*\)$/\1/p')
+[ "${size:-9999}" -le 512 ] || ds_fail "reply of ${size:-?} bytes to a 512-byte buffer"
+case $text in
+*"; ...") ;;
+*) ds_fail "text '$text' does not end with '; ...'" ;;
+esac
+case "$full; " in
+"${text%; ...}; "*) ;;
+*) ds_fail "text '$text' is not the list '$full' cut after an entry" ;;
+esac
+[ "${#text}" -gt 40 ] || ds_fail "text '$text' holds not even one entry"
+# As much as fits: with the next entry ("; ENTRY" more) it would not.
+kept=$(printf '%s' "${text%; ...}" | awk -F'; ' '{ print NF }')
+next=$(printf '%s' "$full" | awk -F'; ' -v k="$kept" '{ print $(k + 1) }')
+[ $((${size:-0} + ${#next} + 2)) -gt 512 ] ||
+	ds_fail "cut too early: '$next' would still fit ($size bytes)"
+ds_dotsecd_stop
+
+# An answer supersedes the failure before it.
+ds_dotsecd_start timeout=$TIMEOUT
+world_upstream_kill 1
+ds_dig "good upstream killed" +dnssec "www.sec8.$T" A
+ds_expect_rcode SERVFAIL
+ds_expect_ede 22
+ds_expect_ede_text "$GOOD: connection refused"
+world_upstream_restart 1
+world_upstream_ctl local_zone "refused.$T." always_refuse >/dev/null
+# Until an answer comes (15 s at most); the case below checks it.
+for i in $(seq 1 15); do
+	dig -b "$WORLD_CLIENT_ADDR" @"$DS_ADDR" -p "$DS_PORT" +time=4 +tries=1 \
+		+dnssec "www.sec13.$T" A 2>&1 | grep -q 'status: NOERROR' && break
+	sleep 1
+	: "$i"
+done
+ds_dig "restarted upstream answers again" +dnssec "www.sec13.$T" A
+ds_expect_rcode NOERROR
+ds_dig "a name the upstream refuses: SERVFAIL, the old refusal not reported" +dnssec "www.refused.$T" A
+ds_expect_rcode SERVFAIL
+ds_expect_ede 22
+ds_expect_ede_text "no answer from the upstreams in time"
+ds_dotsecd_stop
+
+ds_finish
