@@ -3,9 +3,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "dnsmsg.h"
 #include "frontcache.h"
@@ -352,11 +360,13 @@ frontcache_set_limits(struct frontcache *fc, size_t max_bytes,
 	}
 }
 
-/* Build an entry for reply and put it in its shard. */
+/* Build an entry for reply and put it in its shard, in place of the
+ * entry of the same key, or (replace false) not when there is one. */
 static bool
 store_entry(struct frontcache *fc, const struct dnsmsg_query *q,
     const uint8_t *reply, size_t len, const uint16_t *offs, uint16_t noffs,
-    uint16_t opt_off, uint32_t ttl, enum fc_verdict v, uint32_t now)
+    uint16_t opt_off, uint32_t ttl, enum fc_verdict v, uint32_t now,
+    bool replace, bool *present)
 {
 	uint8_t key[FC_KEY_MAX];
 	uint32_t hash;
@@ -389,6 +399,12 @@ store_entry(struct frontcache *fc, const struct dnsmsg_query *q,
 
 	pthread_mutex_lock(&s->lock);
 	pp = find_slot(s, key, keylen, hash);
+	if (*pp != NULL && !replace) {
+		pthread_mutex_unlock(&s->lock);
+		free(e);
+		*present = true;
+		return false;
+	}
 	if (*pp != NULL)
 		entry_remove(s, *pp);
 	if (size > s->max_bytes) {
@@ -409,24 +425,35 @@ store_entry(struct frontcache *fc, const struct dnsmsg_query *q,
 	return true;
 }
 
+/* Whether reply may be stored as an answer (frontcache_store), and its
+ * index. */
+static bool
+answer_ok(const uint8_t *reply, size_t len, uint16_t *offs, uint16_t *noffs,
+    uint16_t *opt_off, uint32_t *minttl)
+{
+	int rcode;
+
+	if (len < DNS_HEADER_LEN)
+		return false;
+	rcode = reply[3] & 0x0f;
+	return (rcode == DNS_RCODE_NOERROR || rcode == DNS_RCODE_NXDOMAIN) &&
+	    !(reply[2] & FLAG_TC) &&
+	    index_reply(reply, len, offs, noffs, opt_off, minttl) &&
+	    *noffs != 0 && *minttl != 0;
+}
+
 bool
 frontcache_store(struct frontcache *fc, const struct dnsmsg_query *q,
     const uint8_t *reply, size_t len, enum fc_verdict v, uint32_t now)
 {
 	uint16_t offs[FC_MAX_RRS], noffs, opt_off;
 	uint32_t minttl;
-	int rcode;
 
-	if (len < DNS_HEADER_LEN || v == FC_BOGUS)
-		return false;
-	rcode = reply[3] & 0x0f;
-	if ((rcode != DNS_RCODE_NOERROR && rcode != DNS_RCODE_NXDOMAIN) ||
-	    (reply[2] & FLAG_TC) ||
-	    !index_reply(reply, len, offs, &noffs, &opt_off, &minttl) ||
-	    noffs == 0 || minttl == 0)
+	if (v == FC_BOGUS ||
+	    !answer_ok(reply, len, offs, &noffs, &opt_off, &minttl))
 		return false;
 	return store_entry(fc, q, reply, len, offs, noffs, opt_off, minttl, v,
-	    now);
+	    now, true, NULL);
 }
 
 bool
@@ -442,7 +469,7 @@ frontcache_store_bogus(struct frontcache *fc, const struct dnsmsg_query *q,
 	    noffs != 0)
 		return false;
 	return store_entry(fc, q, reply, len, offs, 0, opt_off, ttl,
-	    FC_BOGUS, now);
+	    FC_BOGUS, now, true, NULL);
 }
 
 /* Copy e for q into out: ID, RD, AD, question case, TTLs. */
@@ -628,4 +655,678 @@ frontcache_get_stats(struct frontcache *fc, struct fc_stats *st)
 		st->max_bytes += s->max_bytes;
 		pthread_mutex_unlock(&s->lock);
 	}
+}
+
+/* -------------------------------------------------------------- dump, load */
+
+/*
+ * The dump file, version 1.  Integers are unsigned and big-endian.
+ *
+ *   header, 64 bytes:
+ *     0   8  magic "DSFCDUMP"
+ *     8   4  format version: 1
+ *     12  4  0
+ *     16  8  when it was written: wall-clock seconds since the epoch
+ *     24 32  fingerprint (FC_FINGERPRINT_LEN bytes, from the caller)
+ *     56  8  0
+ *   then the entries, each:
+ *     0   1  verdict: 0 insecure, 1 secure
+ *     1   1  0
+ *     2   2  key length K, 6..260: the name in wire form, lower case,
+ *            uncompressed; type; class; one byte of query bits (1 DO,
+ *            2 CD, 4 EDNS; DO only with EDNS)
+ *     4   2  reply length L, 12..65535
+ *     6   8  expiry: wall-clock seconds since the epoch at which the
+ *            reply's smallest TTL reaches 0
+ *     14  K  the key
+ *     14+K L the reply as stored (a hit patches its ID, flags and
+ *            question case for each client), every TTL as it was at
+ *            the time of the dump
+ *   and a trailer, 40 bytes:
+ *     0   4  number of entries
+ *     4   4  0
+ *     8  32  SHA-256 of every byte before the trailer
+ *
+ * Only fresh secure and insecure answers are written: not bogus verdicts
+ * (a SERVFAIL remembered briefly, not an answer) nor entries past their
+ * TTL that serve-stale keeps.  Each shard goes from its least to its most
+ * recently used entry, so that storing them in order gives the same LRU
+ * order again.
+ *
+ * Loading checks the file whole first (magic, version, every length, key
+ * syntax, entry count, checksum) without storing anything, then the
+ * fingerprint, then reads it again and hands each entry to the same
+ * checks as frontcache_store, plus: the reply's question is the key's.
+ * An entry past its expiry is skipped; the others have every TTL aged by
+ * the time since the dump (never made longer if the clock went back).
+ * The file is replaced only by rename, so the inode read twice does not
+ * change in between; the second pass checks every length again anyway.
+ */
+
+#define DUMP_MAGIC	"DSFCDUMP"
+#define DUMP_VERSION	1
+#define DUMP_HEADER	64
+#define DUMP_ENTRY	14
+#define DUMP_TRAILER	40
+#define DUMP_MIN_KEY	6		/* the root: 1 byte, then 5 */
+#define DUMP_BUF	65536
+#define DUMP_SCRATCH	(FC_KEY_MAX + DNS_MAX_MSG)
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	return ((uint64_t)get32(p) << 32) | get32(p + 4);
+}
+
+static void
+ferr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ferr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- writing */
+
+struct dump_wr {
+	int fd;
+	uint8_t *buf;
+	size_t n;
+	EVP_MD_CTX *md;
+	int err;		/* errno of the first failure, 0 */
+};
+
+static void
+wr_flush(struct dump_wr *w)
+{
+	size_t off = 0;
+	ssize_t r;
+
+	while (w->err == 0 && off < w->n) {
+		r = write(w->fd, w->buf + off, w->n - off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			w->err = r < 0 ? errno : EIO;
+		else
+			off += (size_t)r;
+	}
+	w->n = 0;
+}
+
+/* Append n bytes, hashed unless for the trailer's checksum. */
+static void
+wr_put(struct dump_wr *w, const uint8_t *p, size_t n, bool hash)
+{
+	size_t k;
+
+	if (hash && w->err == 0 && EVP_DigestUpdate(w->md, p, n) != 1)
+		w->err = EIO;
+	while (n > 0 && w->err == 0) {
+		if (w->n == DUMP_BUF)
+			wr_flush(w);
+		k = DUMP_BUF - w->n < n ? DUMP_BUF - w->n : n;
+		memcpy(w->buf + w->n, p, k);
+		w->n += k;
+		p += k;
+		n -= k;
+	}
+}
+
+/* The bytes of the fresh answers of s, under its lock, into out (at least
+ * s->bytes long: an entry's bookkeeping is larger than its dump header).
+ * Returns the length; *count grows by the number of entries. */
+static size_t
+shard_dump(struct fc_shard *s, uint32_t now, int64_t wall, uint8_t *out,
+    size_t *count)
+{
+	struct fc_entry *e;
+	size_t n = 0;
+	uint32_t age;
+	uint16_t i;
+
+	for (e = s->tail; e != NULL; e = e->prev) {
+		uint8_t *h = out + n, *r;
+
+		age = now > e->stored ? now - e->stored : 0;
+		if (e->verdict == FC_BOGUS || age >= e->ttl)
+			continue;
+		h[0] = e->verdict;
+		h[1] = 0;
+		put16(h + 2, e->keylen);
+		put16(h + 4, e->len);
+		put64(h + 6, (uint64_t)wall + (e->ttl - age));
+		memcpy(h + DUMP_ENTRY, entry_key(e), e->keylen);
+		r = h + DUMP_ENTRY + e->keylen;
+		memcpy(r, entry_reply(e), e->len);
+		for (i = 0; i < e->nttl; i++) {
+			uint32_t ttl = get32(r + e->ttl_off[i]);
+
+			if (ttl & 0x80000000u)
+				ttl = 0;
+			put32(r + e->ttl_off[i], ttl > age ? ttl - age : 0);
+		}
+		n += DUMP_ENTRY + e->keylen + e->len;
+		(*count)++;
+	}
+	return n;
+}
+
+/* The entries of every shard, one shard's lock at a time: its bytes are
+ * copied under the lock, written after. */
+static void
+dump_shards(struct frontcache *fc, struct dump_wr *w, uint32_t now,
+    int64_t wall, size_t *count)
+{
+	uint8_t *snap = NULL, *p;
+	size_t cap = 0, n;
+	unsigned i;
+
+	for (i = 0; i < FC_SHARDS && w->err == 0; i++) {
+		struct fc_shard *s = &fc->shard[i];
+
+		pthread_mutex_lock(&s->lock);
+		while (s->bytes > cap) {
+			size_t want = s->bytes + s->bytes / 4;
+
+			pthread_mutex_unlock(&s->lock);
+			if ((p = realloc(snap, want)) == NULL) {
+				w->err = ENOMEM;
+				free(snap);
+				return;
+			}
+			snap = p;
+			cap = want;
+			pthread_mutex_lock(&s->lock);
+		}
+		n = s->bytes == 0 ? 0 : shard_dump(s, now, wall, snap, count);
+		pthread_mutex_unlock(&s->lock);
+		wr_put(w, snap, n, true);
+	}
+	free(snap);
+}
+
+/* fsync the directory of path, so that the rename lasts.  Some file
+ * systems cannot (EINVAL): the rename is then as durable as they make
+ * it.  Returns 0 or an errno value. */
+static int
+sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, rc = 0;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (dir == NULL)
+		return ENOMEM;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		rc = errno;
+	else {
+		if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP)
+			rc = errno;
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+int
+frontcache_dump(struct frontcache *fc, const char *path,
+    const uint8_t fp[FC_FINGERPRINT_LEN], uint32_t now, int64_t wall,
+    struct fc_persist_stats *st, char *err, size_t errlen)
+{
+	struct dump_wr w;
+	uint8_t head[DUMP_HEADER], tail[DUMP_TRAILER];
+	unsigned char md[EVP_MAX_MD_SIZE] = { 0 };
+	unsigned mdlen = 0;
+	size_t plen = strlen(path), count = 0;
+	char *tmp;
+	const char *step = "write";
+
+	if (st != NULL)
+		memset(st, 0, sizeof(*st));
+	memset(&w, 0, sizeof(w));
+	w.fd = -1;
+	if ((tmp = malloc(plen + sizeof(".tmp.XXXXXX"))) == NULL ||
+	    (w.buf = malloc(DUMP_BUF)) == NULL ||
+	    (w.md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(w.md, EVP_sha256(), NULL) != 1) {
+		ferr(err, errlen, "%s: out of memory", path);
+		goto fail_free;
+	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp.XXXXXX", sizeof(".tmp.XXXXXX"));
+	/* O_EXCL, mode 0600. */
+	if ((w.fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		ferr(err, errlen, "%s: cannot create a temporary file: %s",
+		    path, strerror(errno));
+		goto fail_free;
+	}
+	if (fchmod(w.fd, 0600) != 0) {
+		w.err = errno;
+		step = "fchmod";
+		goto fail;
+	}
+	memset(head, 0, sizeof(head));
+	memcpy(head, DUMP_MAGIC, 8);
+	put32(head + 8, DUMP_VERSION);
+	put64(head + 16, (uint64_t)wall);
+	memcpy(head + 24, fp, FC_FINGERPRINT_LEN);
+	wr_put(&w, head, sizeof(head), true);
+	dump_shards(fc, &w, now, wall, &count);
+	if (count > UINT32_MAX && w.err == 0)
+		w.err = EOVERFLOW;
+	memset(tail, 0, sizeof(tail));
+	put32(tail, (uint32_t)count);
+	if (w.err == 0 && (EVP_DigestFinal_ex(w.md, md, &mdlen) != 1 ||
+	    mdlen != 32))
+		w.err = EIO;
+	memcpy(tail + 8, md, 32);
+	wr_put(&w, tail, sizeof(tail), false);
+	wr_flush(&w);
+	if (w.err != 0)
+		goto fail;
+	step = "fsync";
+	if (fsync(w.fd) != 0) {
+		w.err = errno;
+		goto fail;
+	}
+	step = "close";
+	if (close(w.fd) != 0) {
+		w.fd = -1;
+		w.err = errno;
+		goto fail;
+	}
+	w.fd = -1;
+	step = "rename";
+	if (rename(tmp, path) != 0) {
+		w.err = errno;
+		goto fail;
+	}
+	if ((w.err = sync_dir(path)) != 0) {
+		/* Written and in place; only its durability is in doubt. */
+		ferr(err, errlen, "%s: written, but its directory could not "
+		    "be synced: %s", path, strerror(w.err));
+	}
+	free(tmp);
+	free(w.buf);
+	EVP_MD_CTX_free(w.md);
+	if (st != NULL)
+		st->entries = count;
+	return 0;
+fail:
+	ferr(err, errlen, "%s: %s of %s: %s", path, step, tmp,
+	    strerror(w.err));
+	if (w.fd >= 0)
+		close(w.fd);
+	unlink(tmp);
+fail_free:
+	free(tmp);
+	free(w.buf);
+	EVP_MD_CTX_free(w.md);
+	return -1;
+}
+
+/* ---- reading */
+
+struct dump_rd {
+	int fd;			/* -1: from mem */
+	const uint8_t *mem;
+	uint64_t size, pos;	/* the input's length; bytes taken */
+	uint8_t *buf;		/* the file's bytes read ahead */
+	size_t blen, boff;
+	EVP_MD_CTX *md;		/* NULL: not hashed */
+	int err;		/* errno of a failed read, 0 */
+};
+
+/* Take the next n bytes into dst, hashed when r->md.  False when the
+ * input ends first or cannot be read. */
+static bool
+rd_get(struct dump_rd *r, uint8_t *dst, size_t n)
+{
+	size_t k, want = n;
+	uint8_t *d = dst;
+	ssize_t got;
+
+	if (r->size - r->pos < n)
+		return false;
+	if (r->fd < 0)
+		memcpy(dst, r->mem + r->pos, n);
+	else {
+		while (n > 0) {
+			if (r->boff == r->blen) {
+				got = read(r->fd, r->buf, DUMP_BUF);
+				if (got < 0 && errno == EINTR)
+					continue;
+				if (got <= 0) {
+					/* Shorter than fstat said. */
+					r->err = got < 0 ? errno : 0;
+					return false;
+				}
+				r->blen = (size_t)got;
+				r->boff = 0;
+			}
+			k = r->blen - r->boff < n ? r->blen - r->boff : n;
+			memcpy(d, r->buf + r->boff, k);
+			r->boff += k;
+			d += k;
+			n -= k;
+		}
+	}
+	r->pos += want;
+	if (r->md != NULL && EVP_DigestUpdate(r->md, dst, want) != 1) {
+		r->err = EIO;
+		return false;
+	}
+	return true;
+}
+
+/* The key's name length when key is one dotsecd makes (lower case, well
+ * formed, known query bits), else 0. */
+static size_t
+key_name_len(const uint8_t *key, size_t keylen)
+{
+	size_t p = 0, i;
+	uint8_t bits = key[keylen - 1];
+
+	for (;;) {
+		if (p >= keylen - 5)
+			return 0;
+		if (key[p] == 0)
+			break;
+		if (key[p] > 63)
+			return 0;
+		for (i = p + 1; i <= p + key[p] && i < keylen - 5; i++)
+			if (key[i] >= 'A' && key[i] <= 'Z')
+				return 0;
+		p += (size_t)key[p] + 1;
+	}
+	p++;
+	if (p != keylen - 5 || p > DNS_MAX_NAME ||
+	    (bits & ~(KEY_DO | KEY_CD | KEY_EDNS)) != 0 ||
+	    ((bits & KEY_DO) && !(bits & KEY_EDNS)))
+		return 0;
+	return p;
+}
+
+/* One entry of the store pass: checked like a store, aged, stored. */
+static void
+load_entry(struct frontcache *fc, enum fc_verdict v, uint64_t expiry,
+    const uint8_t *key, size_t keylen, uint8_t *reply, size_t len,
+    uint32_t now, int64_t wall, struct fc_persist_stats *st)
+{
+	uint16_t offs[FC_MAX_RRS], noffs, opt_off, i;
+	uint32_t minttl, age;
+	uint64_t left;
+	size_t nlen = keylen - 5;
+	struct dnsmsg_query q;
+	bool present = false;
+
+	if (!answer_ok(reply, len, offs, &noffs, &opt_off, &minttl) ||
+	    len < DNS_HEADER_LEN + nlen + 4 ||
+	    !dnsmsg_name_equal(reply + DNS_HEADER_LEN, key, nlen) ||
+	    memcmp(reply + DNS_HEADER_LEN + nlen, key + nlen, 4) != 0) {
+		st->skipped++;
+		return;
+	}
+	if (wall < 0)
+		wall = 0;
+	if (expiry <= (uint64_t)wall) {
+		st->expired++;
+		return;
+	}
+	left = expiry - (uint64_t)wall;
+	/* A clock set back gives more time than the TTLs: they stay. */
+	age = left >= minttl ? 0 : minttl - (uint32_t)left;
+	for (i = 0; i < noffs; i++) {
+		uint32_t ttl = get32(reply + offs[i]);
+
+		put32(reply + offs[i], ttl > age ? ttl - age : 0);
+	}
+	memset(&q, 0, sizeof(q));
+	memcpy(q.qname, key, nlen);
+	q.qname_len = nlen;
+	q.qtype = get16(key + nlen);
+	q.qclass = get16(key + nlen + 2);
+	q.do_bit = (key[nlen + 4] & KEY_DO) != 0;
+	q.cd = (key[nlen + 4] & KEY_CD) != 0;
+	q.edns = (key[nlen + 4] & KEY_EDNS) != 0;
+	q.question_ok = true;
+	if (store_entry(fc, &q, reply, len, offs, noffs, opt_off,
+	    minttl - age, v, now, false, &present))
+		st->loaded++;
+	else if (present)
+		st->present++;
+	else
+		st->skipped++;
+}
+
+/*
+ * One pass over the dump.  The check pass (fc NULL) reads the header into
+ * hdr and checks every length and key and the checksum; the store pass
+ * checks the lengths again and stores.  Returns FC_LOAD_OK, or
+ * FC_LOAD_BAD / FC_LOAD_OTHER with the reason in err.
+ */
+static enum fc_load_result
+load_pass(struct frontcache *fc, struct dump_rd *r, uint8_t *hdr,
+    uint8_t *scratch, uint32_t now, int64_t wall,
+    struct fc_persist_stats *st, char *err, size_t errlen)
+{
+	uint8_t eh[DUMP_ENTRY], tail[DUMP_TRAILER];
+	unsigned char md[EVP_MAX_MD_SIZE] = { 0 };
+	unsigned mdlen = 0;
+	uint64_t end, count = 0;
+	size_t keylen, len;
+
+	if (r->size < DUMP_HEADER + DUMP_TRAILER || !rd_get(r, hdr,
+	    DUMP_HEADER)) {
+		ferr(err, errlen, "truncated: %llu bytes",
+		    (unsigned long long)r->size);
+		return FC_LOAD_BAD;
+	}
+	if (memcmp(hdr, DUMP_MAGIC, 8) != 0) {
+		ferr(err, errlen, "not an answer cache dump (no magic)");
+		return FC_LOAD_BAD;
+	}
+	if (get32(hdr + 8) != DUMP_VERSION) {
+		ferr(err, errlen, "format version %u, this dotsecd reads %u",
+		    (unsigned)get32(hdr + 8), DUMP_VERSION);
+		return FC_LOAD_OTHER;
+	}
+	if (get32(hdr + 12) != 0 || get64(hdr + 56) != 0) {
+		ferr(err, errlen, "corrupted header");
+		return FC_LOAD_BAD;
+	}
+	end = r->size - DUMP_TRAILER;
+	while (r->pos < end) {
+		if (end - r->pos < DUMP_ENTRY || !rd_get(r, eh, DUMP_ENTRY))
+			goto truncated;
+		keylen = get16(eh + 2);
+		len = get16(eh + 4);
+		if (eh[0] > FC_SECURE || eh[1] != 0 ||
+		    keylen < DUMP_MIN_KEY || keylen > FC_KEY_MAX ||
+		    len < DNS_HEADER_LEN) {
+			ferr(err, errlen, "corrupted entry %llu at byte %llu",
+			    (unsigned long long)count,
+			    (unsigned long long)(r->pos - DUMP_ENTRY));
+			return FC_LOAD_BAD;
+		}
+		if (end - r->pos < keylen + len ||
+		    !rd_get(r, scratch, keylen + len))
+			goto truncated;
+		if (key_name_len(scratch, keylen) == 0) {
+			ferr(err, errlen, "corrupted key in entry %llu",
+			    (unsigned long long)count);
+			return FC_LOAD_BAD;
+		}
+		count++;
+		if (fc != NULL)
+			load_entry(fc, (enum fc_verdict)eh[0], get64(eh + 6),
+			    scratch, keylen, scratch + keylen, len, now,
+			    wall, st);
+	}
+	if (r->md != NULL) {
+		if (EVP_DigestFinal_ex(r->md, md, &mdlen) != 1 || mdlen != 32) {
+			ferr(err, errlen, "SHA-256 failed");
+			return FC_LOAD_BAD;
+		}
+		r->md = NULL;	/* the trailer is not hashed */
+	}
+	if (!rd_get(r, tail, DUMP_TRAILER))
+		goto truncated;
+	if (get32(tail) != count || get32(tail + 4) != 0) {
+		ferr(err, errlen, "%llu entries, the trailer says %u",
+		    (unsigned long long)count, (unsigned)get32(tail));
+		return FC_LOAD_BAD;
+	}
+	if (fc == NULL && memcmp(tail + 8, md, 32) != 0) {
+		ferr(err, errlen, "checksum mismatch: corrupted");
+		return FC_LOAD_BAD;
+	}
+	st->entries = count;
+	return FC_LOAD_OK;
+truncated:
+	if (r->err != 0)
+		ferr(err, errlen, "read: %s", strerror(r->err));
+	else
+		ferr(err, errlen, "truncated in entry %llu (%llu bytes)",
+		    (unsigned long long)count, (unsigned long long)r->size);
+	return FC_LOAD_BAD;
+}
+
+/* Both passes over r, rewound by rewind between them. */
+static enum fc_load_result
+load_dump(struct frontcache *fc, struct dump_rd *r,
+    bool (*rewind)(struct dump_rd *), const uint8_t *fp, uint32_t now,
+    int64_t wall, struct fc_persist_stats *st, char *err, size_t errlen)
+{
+	struct fc_persist_stats dummy;
+	uint8_t hdr[DUMP_HEADER], hdr2[DUMP_HEADER], *scratch;
+	EVP_MD_CTX *md;
+	enum fc_load_result res;
+
+	if (st == NULL)
+		st = &dummy;
+	memset(st, 0, sizeof(*st));
+	scratch = malloc(DUMP_SCRATCH);
+	md = EVP_MD_CTX_new();
+	if (scratch == NULL || md == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		ferr(err, errlen, "out of memory");
+		res = FC_LOAD_BAD;
+		goto out;
+	}
+	r->md = md;
+	res = load_pass(NULL, r, hdr, scratch, now, wall, st, err, errlen);
+	r->md = NULL;
+	if (res != FC_LOAD_OK)
+		goto out;
+	if (memcmp(hdr + 24, fp, FC_FINGERPRINT_LEN) != 0) {
+		ferr(err, errlen, "made with other trust anchors or other "
+		    "settings that change answers (fingerprint differs)");
+		res = FC_LOAD_OTHER;
+		goto out;
+	}
+	memset(st, 0, sizeof(*st));
+	if (!rewind(r)) {
+		ferr(err, errlen, "cannot read it again: %s",
+		    strerror(r->err));
+		res = FC_LOAD_BAD;
+		goto out;
+	}
+	res = load_pass(fc, r, hdr2, scratch, now, wall, st, err, errlen);
+	if (res == FC_LOAD_OK && memcmp(hdr, hdr2, sizeof(hdr)) != 0) {
+		ferr(err, errlen, "changed while read");
+		res = FC_LOAD_BAD;
+	}
+out:
+	EVP_MD_CTX_free(md);
+	free(scratch);
+	return res;
+}
+
+static bool
+rewind_mem(struct dump_rd *r)
+{
+	r->pos = 0;
+	return true;
+}
+
+static bool
+rewind_fd(struct dump_rd *r)
+{
+	r->pos = 0;
+	r->blen = r->boff = 0;
+	if (lseek(r->fd, 0, SEEK_SET) != 0) {
+		r->err = errno;
+		return false;
+	}
+	return true;
+}
+
+enum fc_load_result
+frontcache_load_mem(struct frontcache *fc, const void *data, size_t len,
+    const uint8_t fp[FC_FINGERPRINT_LEN], uint32_t now, int64_t wall,
+    struct fc_persist_stats *st, char *err, size_t errlen)
+{
+	struct dump_rd r;
+
+	memset(&r, 0, sizeof(r));
+	r.fd = -1;
+	r.mem = data;
+	r.size = len;
+	return load_dump(fc, &r, rewind_mem, fp, now, wall, st, err, errlen);
+}
+
+enum fc_load_result
+frontcache_load(struct frontcache *fc, const char *path,
+    const uint8_t fp[FC_FINGERPRINT_LEN], uint32_t now, int64_t wall,
+    struct fc_persist_stats *st, char *err, size_t errlen)
+{
+	struct dump_rd r;
+	struct stat sb;
+	enum fc_load_result res;
+
+	if (st != NULL)
+		memset(st, 0, sizeof(*st));
+	memset(&r, 0, sizeof(r));
+	if ((r.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) < 0) {
+		ferr(err, errlen, "%s", strerror(errno));
+		return errno == ENOENT ? FC_LOAD_NONE : FC_LOAD_BAD;
+	}
+	if (fstat(r.fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		ferr(err, errlen, "%s", !S_ISREG(sb.st_mode) ?
+		    "not a regular file" : strerror(errno));
+		close(r.fd);
+		return FC_LOAD_BAD;
+	}
+	if ((r.buf = malloc(DUMP_BUF)) == NULL) {
+		ferr(err, errlen, "out of memory");
+		close(r.fd);
+		return FC_LOAD_BAD;
+	}
+	r.size = (uint64_t)sb.st_size;
+	res = load_dump(fc, &r, rewind_fd, fp, now, wall, st, err, errlen);
+	free(r.buf);
+	close(r.fd);
+	return res;
 }

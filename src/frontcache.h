@@ -14,6 +14,11 @@
  * Expired entries are kept for stale_max more seconds when serve-stale is
  * on (RFC 8767) and handed out only when asked for (FC_STALE): every TTL
  * 30, and an EDE 3 (Stale Answer) option when the reply has an OPT.
+ *
+ * For a warm restart the fresh secure and insecure answers can be written
+ * to a file and read back (frontcache_dump, frontcache_load; the format is
+ * described in frontcache.c).  Both may run while workers use the cache:
+ * each takes one shard's lock at a time.
  */
 #ifndef DS_FRONTCACHE_H
 #define DS_FRONTCACHE_H
@@ -106,5 +111,55 @@ size_t frontcache_drop(struct frontcache *fc, enum fc_drop how,
     const uint8_t *name, size_t len, uint16_t qtype);
 
 void frontcache_get_stats(struct frontcache *fc, struct fc_stats *st);
+
+/* What a dump is valid for: the SHA-256 of the trust anchors and of the
+ * settings that change answers (config_answer_fingerprint).  A dump is
+ * loaded only by a cache given the same fingerprint. */
+#define FC_FINGERPRINT_LEN	32
+
+struct fc_persist_stats {
+	size_t entries;		/* dump: written; load: in the file */
+	size_t loaded;		/* load: stored in the cache */
+	size_t expired;		/* load: past their TTL by now */
+	size_t present;		/* load: the cache had the name already */
+	size_t skipped;		/* load: refused by the store's checks, or
+				   larger than a shard */
+};
+
+enum fc_load_result {
+	FC_LOAD_OK = 0,		/* read; st says what came of each entry */
+	FC_LOAD_NONE,		/* no such file */
+	FC_LOAD_OTHER,		/* intact, but made with another fingerprint
+				   or format version: nothing loaded */
+	FC_LOAD_BAD		/* unreadable, truncated or corrupted:
+				   nothing loaded */
+};
+
+/* Write every fresh secure or insecure answer to path, atomically (a
+ * temporary file of mode 0600 in the same directory, fsync, rename),
+ * with its expiry in wall-clock time.  now is the cache's clock (as for
+ * a store), wall the seconds since the epoch at the same moment.
+ * Returns 0, or -1 with the reason in err (path is then untouched).
+ * st, when not NULL, gets the number of entries written. */
+int frontcache_dump(struct frontcache *fc, const char *path,
+    const uint8_t fp[FC_FINGERPRINT_LEN], uint32_t now, int64_t wall,
+    struct fc_persist_stats *st, char *err, size_t errlen);
+
+/* Read a dump and store its answers that are still fresh at wall, aged
+ * by the time they spent on disk, each checked like a store; an answer
+ * the cache holds already is kept, not replaced.  The file is checked
+ * whole (layout, every length, the checksum) before anything is stored,
+ * and never trusted.  Besides the cache's own entries (bounded as
+ * always), the loader allocates two buffers of 64 KiB.  err gets the
+ * reason unless FC_LOAD_OK; st, when not NULL, the counts. */
+enum fc_load_result frontcache_load(struct frontcache *fc, const char *path,
+    const uint8_t fp[FC_FINGERPRINT_LEN], uint32_t now, int64_t wall,
+    struct fc_persist_stats *st, char *err, size_t errlen);
+
+/* The same from len bytes at data (tests, fuzzing). */
+enum fc_load_result frontcache_load_mem(struct frontcache *fc,
+    const void *data, size_t len, const uint8_t fp[FC_FINGERPRINT_LEN],
+    uint32_t now, int64_t wall, struct fc_persist_stats *st, char *err,
+    size_t errlen);
 
 #endif /* DS_FRONTCACHE_H */

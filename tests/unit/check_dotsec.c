@@ -26,6 +26,7 @@ main(void)
 	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, http_suite());
 	srunner_add_suite(sr, frontcache_suite());
+	srunner_add_suite(sr, cachedump_suite());
 	srunner_add_suite(sr, route_suite());
 	srunner_add_suite(sr, sandbox_suite());
 	srunner_run_all(sr, CK_NORMAL);

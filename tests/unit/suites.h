@@ -19,6 +19,7 @@ Suite *rfc7958_suite(void);
 Suite *stats_suite(void);
 Suite *http_suite(void);
 Suite *frontcache_suite(void);
+Suite *cachedump_suite(void);
 Suite *route_suite(void);
 Suite *sandbox_suite(void);
 
