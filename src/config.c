@@ -25,6 +25,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include <openssl/evp.h>
+
 #include "dsconfig.h"
 #include "log.h"
 
@@ -1484,6 +1486,7 @@ static const struct key_desc top_keys[] = {
 	KEY("sandbox_log", K_BOOL, sandbox_log),
 	KEY("allow_core_dumps", K_BOOL, allow_core_dumps),
 	KEY("serve_stale", K_BOOL, serve_stale),
+	KEY("cache_persist", K_BOOL, cache_persist),
 	UINT_KEY("bogus_ttl", bogus_ttl, 0, 3600),
 	UINT_KEY("tcp_idle_timeout", tcp_idle_timeout_ms, 1, 3600000),
 	UINT_KEY("tcp_max_connections", tcp_max_connections, 1, 65535),
@@ -1763,6 +1766,7 @@ config_default(void)
 	cfg->prefetch = true;
 	cfg->sandbox = true;
 	cfg->serve_stale = false;
+	cfg->cache_persist = false;
 	cfg->bogus_ttl = 60;
 	cfg->tcp_idle_timeout_ms = 10000;
 	cfg->tcp_max_connections = 1000;
@@ -2225,4 +2229,140 @@ config_upstreams_same(const struct ds_upstream *a, size_t na,
 				return false;
 	}
 	return true;
+}
+
+/* ------------------------------------------------------ answer fingerprint */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Each item goes in as its tag, its length and its bytes, so that no two
+ * different configurations give the same stream. */
+static void
+fp_str(EVP_MD_CTX *md, const char *tag, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	unsigned char len[5];
+
+	len[0] = s != NULL;
+	len[1] = (unsigned char)(n >> 24);
+	len[2] = (unsigned char)(n >> 16);
+	len[3] = (unsigned char)(n >> 8);
+	len[4] = (unsigned char)n;
+	EVP_DigestUpdate(md, tag, strlen(tag) + 1);
+	EVP_DigestUpdate(md, len, sizeof(len));
+	if (n > 0)
+		EVP_DigestUpdate(md, s, n);
+}
+
+static void
+fp_uint(EVP_MD_CTX *md, const char *tag, unsigned long v)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%lu", v);
+	fp_str(md, tag, text);
+}
+
+/* A set: the order it was written in does not count. */
+static int
+fp_set(EVP_MD_CTX *md, const char *tag, char *const *list, size_t n)
+{
+	char **copy;
+	size_t i;
+
+	if (list != NULL && n == (size_t)-1)
+		for (n = 0; list[n] != NULL; n++)
+			;
+	if (list == NULL)
+		n = 0;
+	fp_uint(md, tag, n);
+	if (n == 0)
+		return 0;
+	if ((copy = malloc(n * sizeof(*copy))) == NULL)
+		return -1;
+	memcpy(copy, list, n * sizeof(*copy));
+	qsort(copy, n, sizeof(*copy), cmp_str);
+	for (i = 0; i < n; i++)
+		fp_str(md, tag, copy[i]);
+	free(copy);
+	return 0;
+}
+
+/* Who answers: address, port and name, in order (pins only authenticate
+ * the same server). */
+static void
+fp_upstreams(EVP_MD_CTX *md, const struct ds_upstream *u, size_t n)
+{
+	size_t i;
+
+	fp_uint(md, "upstreams", n);
+	for (i = 0; i < n; i++) {
+		fp_str(md, "address", u[i].address);
+		fp_uint(md, "port", u[i].port);
+		fp_str(md, "auth_name", u[i].auth_name);
+	}
+}
+
+static int
+cmp_zone(const void *a, const void *b)
+{
+	return strcmp((*(const struct ds_fwd_zone *const *)a)->name,
+	    (*(const struct ds_fwd_zone *const *)b)->name);
+}
+
+int
+config_answer_fingerprint(const struct ds_config *cfg, char *const *anchors,
+    unsigned char out[32])
+{
+	const struct ds_fwd_zone **zones = NULL;
+	EVP_MD_CTX *md;
+	unsigned len = 0;
+	size_t i;
+	int rc = -1;
+
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto out;
+	/* Bump when what a cached answer means changes. */
+	fp_str(md, "dotsec answer fingerprint", "1");
+	if (fp_set(md, "trust anchor", anchors, (size_t)-1) != 0)
+		goto out;
+	fp_uint(md, "cache_min_ttl", cfg->cache_min_ttl);
+	fp_uint(md, "cache_max_ttl", cfg->cache_max_ttl);
+	fp_uint(md, "edns_udp_size", cfg->edns_udp_size);
+	fp_upstreams(md, cfg->upstreams, cfg->nupstreams);
+	if (cfg->nfwd_zones > 0 && (zones = calloc(cfg->nfwd_zones,
+	    sizeof(*zones))) == NULL)
+		goto out;
+	for (i = 0; i < cfg->nfwd_zones; i++)
+		zones[i] = &cfg->fwd_zones[i];
+	if (cfg->nfwd_zones > 0)
+		qsort(zones, cfg->nfwd_zones, sizeof(*zones), cmp_zone);
+	fp_uint(md, "forward zones", cfg->nfwd_zones);
+	for (i = 0; i < cfg->nfwd_zones; i++) {
+		const struct ds_fwd_zone *z = zones[i];
+
+		fp_str(md, "zone", z->name);
+		fp_uint(md, "transport", (unsigned long)z->transport);
+		fp_uint(md, "insecure", z->insecure);
+		if (fp_set(md, "zone trust anchor", z->trust_anchors,
+		    (size_t)-1) != 0)
+			goto out;
+		fp_upstreams(md, z->upstreams, z->nupstreams);
+	}
+	if (fp_set(md, "domain_insecure", cfg->domain_insecure,
+	    cfg->ndomain_insecure) != 0 ||
+	    fp_set(md, "local_zones_disable", cfg->local_zones_disable,
+	    cfg->nlocal_zones_disable) != 0)
+		goto out;
+	if (EVP_DigestFinal_ex(md, out, &len) == 1 && len == 32)
+		rc = 0;
+out:
+	free(zones);
+	EVP_MD_CTX_free(md);
+	return rc;
 }

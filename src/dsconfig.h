@@ -127,6 +127,8 @@ struct ds_config {
 	unsigned cache_max_ttl;		/* seconds, default 86400 */
 	bool prefetch;			/* refresh popular entries, 1 */
 	bool serve_stale;		/* RFC 8767, default 0 */
+	bool cache_persist;		/* answer cache kept over a restart
+					   in state_dir/cache.dump, 0 */
 	unsigned bogus_ttl;		/* remember a bogus verdict, 60 s */
 
 	/* Who may ask (access_control), default 127.0.0.0/8 and ::1; others
@@ -236,6 +238,18 @@ ds_key_cache_bytes(const struct ds_config *cfg)
  * name and pins. */
 bool config_upstreams_same(const struct ds_upstream *a, size_t na,
     const struct ds_upstream *b, size_t nb);
+
+/* The SHA-256 (32 bytes, into out) of what the answers cached under cfg
+ * depend on: the trust anchors in force (anchors: NULL-terminated
+ * records, any order) and the settings that change answers: the
+ * upstreams (address, port, auth name, in order), the forward zones
+ * (name, upstreams, transport, dnssec, trust anchors), domain_insecure,
+ * local_zones_disable, cache_min_ttl, cache_max_ttl and edns_udp_size.
+ * Lists that are sets count whatever their order.  A dump of the answer
+ * cache (cache_persist) is loaded only under the same fingerprint.
+ * Returns 0, or -1 when out of memory. */
+int config_answer_fingerprint(const struct ds_config *cfg,
+    char *const *anchors, unsigned char out[32]);
 
 /* Parse "ADDR", "ADDR@PORT" or "ADDR#PORT" (IPv4 or IPv6, numeric only)
  * into ss.  Returns 0, or -1 when the text is not such an address or the

@@ -6,7 +6,7 @@
  * truncation at every byte and every corrupted byte refused whole; every
  * entry checked like a store; answers already cached kept; the cache's
  * bound; the file's mode and atomic replacement; dumps and loads while
- * other threads use the cache.
+ * other threads use the cache; and the fingerprint of a configuration.
  */
 #include "config.h"
 
@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "dnsmsg.h"
+#include "dsconfig.h"
 #include "frontcache.h"
 #include "suites.h"
 
@@ -900,6 +901,128 @@ START_TEST(test_while_in_use)
 }
 END_TEST
 
+/* ---- the fingerprint of a configuration */
+
+static void
+conf_err(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "check_cachedump: config: %s\n", line);
+}
+
+static void
+fingerprint(const char *extra, char *const *anchors, uint8_t *out)
+{
+	char text[2048];
+	struct ds_config *cfg;
+
+	snprintf(text, sizeof(text),
+	    "upstream_recursive_servers:\n"
+	    "  - address_data: 192.0.2.1\n"
+	    "    tls_auth_name: dns.example\n"
+	    "%s", extra);
+	cfg = config_parse(text, strlen(text), "fp.yml", conf_err, NULL);
+	ck_assert_msg(cfg != NULL, "config_parse failed:\n%s", text);
+	ck_assert_int_eq(config_answer_fingerprint(cfg, anchors, out), 0);
+	config_free(cfg);
+}
+
+START_TEST(test_fingerprint)
+{
+	static char a1[] = ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D";
+	static char a2[] = ". IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16";
+	char *set12[] = { a1, a2, NULL }, *set21[] = { a2, a1, NULL };
+	char *set1[] = { a1, NULL };
+	static const char fwd[] =
+	    "forward_zones:\n"
+	    "  - name: corp.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 10.0.0.1\n"
+	    "  - name: lab.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 10.0.0.2\n";
+	static const char fwd_swapped[] =
+	    "forward_zones:\n"
+	    "  - name: lab.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 10.0.0.2\n"
+	    "  - name: corp.example\n"
+	    "    transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 10.0.0.1\n";
+	/* Each changes answers: each gives another fingerprint. */
+	static const char *const changes[] = {
+	    "cache_min_ttl: 60\n",
+	    "cache_max_ttl: 3600\n",
+	    "edns_udp_size: 4096\n",
+	    "domain_insecure:\n  - broken.example\n",
+	    "local_zones_disable:\n  - home.arpa\n",
+	    "forward_zones:\n  - name: corp.example\n    transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 10.0.0.1\n",
+	    "forward_zones:\n  - name: corp.example\n    transport: plain\n"
+	    "    dnssec: insecure\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 10.0.0.1\n",
+	    "forward_zones:\n  - name: corp.example\n    transport: plain\n"
+	    "    upstream_recursive_servers:\n"
+	    "      - address_data: 10.0.0.9\n",
+	};
+	/* These do not. */
+	static const char *const same[] = {
+	    "log_level: debug\n",
+	    "workers: 3\n",
+	    "serve_stale: 1\n",
+	    "cache_persist: 1\n",
+	    "cache_size: 67108864\n",
+	    "bogus_ttl: 5\n",
+	    "prefetch: 0\n",
+	};
+	uint8_t base[32], fp[32], fp2[32];
+	size_t i, j;
+	uint8_t all[sizeof(changes) / sizeof(changes[0]) + 2][32];
+
+	fingerprint("", set12, base);
+	fingerprint("", set21, fp);
+	ck_assert_msg(memcmp(base, fp, 32) == 0, "anchor order counts");
+	fingerprint("", set1, fp);
+	ck_assert_msg(memcmp(base, fp, 32) != 0, "anchors do not count");
+	memcpy(all[0], fp, 32);
+	for (i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+		fingerprint(changes[i], set12, fp);
+		ck_assert_msg(memcmp(base, fp, 32) != 0, "%s does not count",
+		    changes[i]);
+		memcpy(all[i + 1], fp, 32);
+	}
+	for (i = 0; i < sizeof(changes) / sizeof(changes[0]) + 1; i++)
+		for (j = 0; j < i; j++)
+			ck_assert_msg(memcmp(all[i], all[j], 32) != 0,
+			    "changes %zu and %zu give one fingerprint", i, j);
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		fingerprint(same[i], set12, fp);
+		ck_assert_msg(memcmp(base, fp, 32) == 0, "%s counts",
+		    same[i]);
+	}
+	fingerprint(fwd, set12, fp);
+	fingerprint(fwd_swapped, set12, fp2);
+	ck_assert_msg(memcmp(fp, fp2, 32) == 0, "forward zone order counts");
+	/* Another upstream answers: another fingerprint. */
+	{
+		struct ds_config *cfg = config_default();
+
+		ck_assert_ptr_nonnull(cfg);
+		ck_assert_int_eq(config_answer_fingerprint(cfg, set12, fp),
+		    0);
+		ck_assert_msg(memcmp(base, fp, 32) != 0,
+		    "upstreams do not count");
+		config_free(cfg);
+	}
+}
+END_TEST
+
 Suite *
 cachedump_suite(void)
 {
@@ -918,6 +1041,7 @@ cachedump_suite(void)
 	tcase_add_test(tc, test_bounded_by_the_cache);
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_while_in_use);
+	tcase_add_test(tc, test_fingerprint);
 	suite_add_tcase(s, tc);
 	return s;
 }
