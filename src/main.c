@@ -3,8 +3,10 @@
  *
  * Start-up order: read and check the configuration; bind every listen
  * socket (one set per worker, SO_REUSEPORT when there are several); build
- * each worker (getdns, relay, libunbound); start the workers; wait for a
- * signal; stop the workers and free everything.
+ * each worker (getdns, relay, libunbound); confine the process; load the
+ * answer cache the last run saved (cache_persist); start the workers;
+ * wait for a signal; stop the workers, save the answer cache, and free
+ * everything.
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -45,6 +48,8 @@
 
 #define DS_DEFAULT_CONFIG DS_SYSCONFDIR "/dotsecd.yml"
 #define DS_MAX_WORKERS 64
+/* The answer cache over a restart (cache_persist), in state_dir. */
+#define DS_CACHE_DUMP "cache.dump"
 
 static void usage(FILE *);
 static void config_error(void *, const char *);
@@ -610,6 +615,123 @@ runtime_request(int argc, char **argv, struct evbuffer *out)
 	return 0;
 }
 
+/* The workers' clock for the answer cache (worker.c's now_sec). */
+static uint32_t
+cache_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint32_t)t.tv_sec;
+}
+
+static int64_t
+wall_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec;
+}
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The dump's path and the fingerprint of cfg with the anchors in force;
+ * false after logging. */
+static bool
+cache_dump_setup(const struct ds_config *cfg, const char *state_dir,
+    char *path, size_t pathlen, uint8_t *fp)
+{
+	if ((size_t)snprintf(path, pathlen, "%s/" DS_CACHE_DUMP, state_dir) >=
+	    pathlen) {
+		ds_err("answer cache: state_dir %s: path too long", state_dir);
+		return false;
+	}
+	if (config_answer_fingerprint(cfg, anchor_trusted(anchors), fp) !=
+	    0) {
+		ds_err("answer cache: out of memory");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * cache_persist, at start, before the workers serve: the answers of the
+ * last run, unless they expired meanwhile or were validated under other
+ * trust anchors or settings.  The file is removed once read, whatever came
+ * of it: a dump is used once, and a bad one is not met again.
+ */
+static void
+cache_restore(const struct ds_config *cfg)
+{
+	struct fc_persist_stats st;
+	struct timespec t0;
+	enum fc_load_result r;
+	uint8_t fp[FC_FINGERPRINT_LEN];
+	char path[4200], err[512] = "";
+
+	if (!cfg->cache_persist ||
+	    !cache_dump_setup(cfg, cfg->state_dir, path, sizeof(path), fp))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = frontcache_load(answer_cache, path, fp, cache_now(), wall_now(),
+	    &st, err, sizeof(err));
+	switch (r) {
+	case FC_LOAD_NONE:
+		ds_info("answer cache: no %s to load", path);
+		return;
+	case FC_LOAD_OK:
+		ds_notice("answer cache: %zu answers loaded from %s in %.1f ms; "
+		    "skipped: %zu expired meanwhile, %zu others (%zu cached "
+		    "already, %zu refused)", st.loaded, path, ms_since(&t0),
+		    st.expired, st.present + st.skipped, st.present,
+		    st.skipped);
+		break;
+	case FC_LOAD_OTHER:
+		ds_notice("answer cache: %s ignored: %s", path, err);
+		break;
+	case FC_LOAD_BAD:
+		ds_warn("answer cache: %s ignored: %s", path, err);
+		break;
+	}
+	if (unlink(path) != 0 && errno != ENOENT)
+		ds_warn("answer cache: cannot remove %s: %s", path,
+		    strerror(errno));
+}
+
+/* cache_persist, at stop, the workers drained: the fresh validated
+ * answers, for the next start.  cfg is the configuration in force. */
+static void
+cache_save(const struct ds_config *cfg, const char *state_dir)
+{
+	struct fc_persist_stats st;
+	struct timespec t0;
+	uint8_t fp[FC_FINGERPRINT_LEN];
+	char path[4200], err[512] = "";
+
+	if (!cfg->cache_persist || answer_cache == NULL ||
+	    !cache_dump_setup(cfg, state_dir, path, sizeof(path), fp))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (frontcache_dump(answer_cache, path, fp, cache_now(), wall_now(),
+	    &st, err, sizeof(err)) != 0) {
+		ds_err("answer cache: not saved: %s", err);
+		return;
+	}
+	if (err[0] != '\0')
+		ds_warn("answer cache: %s", err);
+	ds_notice("answer cache: %zu answers saved to %s in %.1f ms",
+	    st.entries, path, ms_since(&t0));
+}
+
 /* For the metrics endpoint, on the main loop. */
 static void
 metrics_snapshot(void *arg, struct stats *const **s, size_t *n,
@@ -893,6 +1015,8 @@ main(int argc, char **argv)
 	 * any thread of a worker runs, so that each inherits it. */
 	if (sandbox_apply(cfg) != 0)
 		goto out;
+	/* Inside the sandbox: the dump is read like any untrusted input. */
+	cache_restore(cfg);
 	for (i = 0; i < nworkers; i++)
 		if (worker_start(workers[i]) != 0)
 			goto out;
@@ -914,6 +1038,10 @@ out:
 		if (workers[i])
 			worker_stop(workers[i], rc == 0 ?
 			    cfg->timeout_ms + 500 : 0);
+	/* Drained: the cache holds every answer it will get.  A start that
+	 * failed leaves the last dump alone. */
+	if (rc == 0)
+		cache_save(configs[nconfigs - 1], cfg->state_dir);
 	http_delete(http);
 	control_stop(ctl);
 	if (nta_timer)
