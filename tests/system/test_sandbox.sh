@@ -3,7 +3,8 @@
 # (seccomp filter in every thread, no new privileges, no capabilities),
 # it still serves, dotsecd -t says what the sandbox does, and a reload that
 # names a file outside what Landlock lets it read is refused while it
-# keeps serving with the configuration it has.
+# keeps serving with the configuration it has.  With cache_persist, the
+# answer cache is saved at the stop inside the sandbox.
 
 . "$(dirname "$0")/lib.sh"
 ds_init
@@ -68,4 +69,16 @@ rm -rf "$outside"
 
 # (its own case: dotsecd stops cleanly under the filter, status 0)
 ds_dotsecd_stop
+
+# cache_persist: the dump is written at the stop, under Landlock (only
+# state_dir writable) and the seccomp filter (a call off the list kills).
+ds_dotsecd_start workers=2 extra="cache_persist: 1"
+ds_dig "cache_persist: a query to have something to save" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_rcode NOERROR
+state=$(sed -n 's/^state_dir: "\(.*\)"$/\1/p' "$DS_CONF")
+ds_dotsecd_stop
+ds_case "cache_persist: the answer cache was saved in state_dir, mode 0600, under the sandbox"
+DS_OUT=$(grep 'answer cache' "$DS_STDERR" || true)
+grep -q 'answer cache: [1-9][0-9]* answers saved to ' "$DS_STDERR" || ds_fail "no 'answers saved' line"
+[ "$(stat -c %a "$state/cache.dump" 2>/dev/null)" = 600 ] || ds_fail "no $state/cache.dump of mode 600"
 ds_finish
