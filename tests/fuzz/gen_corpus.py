@@ -5,13 +5,14 @@ Usage: gen_corpus.py [SRCDIR]
 
 SRCDIR is the top of the source tree (default: two levels above this
 script).  Writes SRCDIR/tests/fuzz/corpus/{fuzz_query,fuzz_shape,
-fuzz_relay,fuzz_config}/ (replacing what is there) and
+fuzz_relay,fuzz_config,fuzz_cachedump}/ (replacing what is there) and
 SRCDIR/tests/fuzz/fuzz_config.dict (the configuration's key names, read
 from src/config.c).  Only the standard library; the packets are built here,
 nothing is sent anywhere.  The input layouts are described at the top of
 each fuzz_*.c.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -330,6 +331,52 @@ local_zones_disable: [home.arpa, 10.in-addr.arpa., test]
     return out
 
 
+# fuzz_cachedump.c's FUZZ_WALL and fingerprint.
+DUMP_WALL = 1764547200
+DUMP_FP = b"fuzz_cachedump".ljust(32, b"\0")
+
+
+def cache_dump(entries, wall=DUMP_WALL, fp=DUMP_FP):
+    """An answer cache dump (src/frontcache.c): entries are (verdict,
+    name, qtype, bits, expiry, reply), bits 1 DO, 2 CD, 4 EDNS."""
+    out = bytearray(b"DSFCDUMP" + struct.pack(">II", 1, 0) +
+                    struct.pack(">Q", wall) + fp + bytes(8))
+    for verdict, name, qtype, bits, expiry, pkt in entries:
+        key = wire(name.lower()) + struct.pack(">HHB", qtype, IN, bits)
+        out += struct.pack(">BBHHQ", verdict, 0, len(key), len(pkt),
+                           expiry) + key + pkt
+    out += struct.pack(">II", len(entries), 0)
+    out += hashlib.sha256(bytes(out[:-8])).digest()
+    return bytes(out)
+
+
+def cachedumps():
+    """fuzz_cachedump seeds: a control byte (bit 0: fix the fingerprint and
+    checksum; bits 1-7: 10, the wall clock at the dump's time), then a
+    dump.  The replies are the upstream replies of replies(): most are
+    stored, some refused by the store's checks (TC, SERVFAIL)."""
+    ctl = bytes([(10 << 1) | 1])
+    ents = []
+    for i, (tag, name, qtype, pkt) in enumerate(replies()):
+        if tag in ("mx_additional", "txt_large"):
+            continue    # under fuzz-smoke's -max_len of 4096 bytes
+        ents.append((i % 2, name, qtype, 5, DUMP_WALL + 3600 - 60 * i, pkt))
+    out = [("empty", ctl + cache_dump([])),
+           ("replies", ctl + cache_dump(ents)),
+           ("one_secure", ctl + cache_dump(ents[:1])),
+           ("nxdomain_expiring", ctl + cache_dump(
+               [(1, ents[1][1], ents[1][2], 7, DUMP_WALL + 30, ents[1][5])])),
+           ("same_key_twice", ctl + cache_dump(ents[2:3] * 2))]
+    # Without EDNS: a reply without OPT, key bits 0.
+    m = reply("plain.example.com", A)
+    m.rr(1, "plain.example.com", A, [bytes([192, 0, 2, 9])], ttl=300)
+    out.append(("no_edns", ctl + cache_dump(
+        [(0, "plain.example.com", A, 0, DUMP_WALL + 300, m.bytes())])))
+    # As written, unfixed: the checksum is right already.
+    out.append(("replies_unfixed", bytes([10 << 1]) + cache_dump(ents)))
+    return out
+
+
 def write_dir(path, items):
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
@@ -382,6 +429,8 @@ def main(argv):
     write_dir(os.path.join(corpus, "fuzz_relay"), relay)
 
     write_dir(os.path.join(corpus, "fuzz_config"), yamls(srcdir))
+
+    write_dir(os.path.join(corpus, "fuzz_cachedump"), cachedumps())
 
     # The dictionary: every key name of src/config.c, and YAML syntax.
     with open(os.path.join(srcdir, "src", "config.c")) as f:
