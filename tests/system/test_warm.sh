@@ -7,8 +7,10 @@
 # verdict is not kept over a restart.  A truncated dump, random bytes and
 # a dump with one byte changed are logged and ignored, and dotsecd starts
 # and answers; so is a dump made under another configuration (a
-# domain_insecure added) or other trust anchors.  Runs with the sandbox
-# on (the default), so the dump is written under Landlock and seccomp.
+# domain_insecure added) or other trust anchors, and one made while a
+# negative trust anchor added with dotsec-control was in force (it does
+# not survive the restart).  Runs with the sandbox on (the default), so
+# the dump is written under Landlock and seccomp.
 #
 # Run: DOTSECD=/path/to/dotsecd bash tests/system/test_warm.sh
 set -eu
@@ -238,6 +240,28 @@ ds_case "other trust anchors: the name was fetched from the upstream"
 [ "$(world_upstream_count "www.sec15.$T" A)" -gt "$c0" ] ||
 	ds_fail "upstream count stayed $c0"
 ds_dotsecd_stop
+
+# ---- a negative trust anchor added with dotsec-control does not survive
+# a restart; the answers it let through must not either.
+CTL=${DOTSEC_CONTROL:-$(dirname "$DOTSECD")/dotsec-control}
+[ -x "$CTL" ] || ds_die "dotsec-control not found at $CTL (set DOTSEC_CONTROL)"
+rm -f "$DUMP"
+start_persist ""
+ds_case "runtime NTA: dotsec-control nta add badsig.$T"
+DS_OUT=$("$CTL" -s "$DS_CTL" nta add "badsig.$T" 2>&1) || ds_fail "exit status $?"
+ds_dig "runtime NTA: www.badsig.$T A is insecure under it" +dnssec "www.badsig.$T" A
+ds_expect_rcode NOERROR
+ds_expect_noflag ad
+ds_dotsecd_stop
+start_persist ""
+ds_case "runtime NTA: the dump made under it is ignored at the next start"
+DS_OUT=$(grep "answer cache" "$DS_STDERR" || true)
+grep -q "answer cache: .*cache.dump ignored: .*fingerprint differs" "$DS_STDERR" ||
+	ds_fail "no 'ignored: ... fingerprint differs' line"
+ds_dig "runtime NTA: www.badsig.$T A is bogus again, not the saved answer" +dnssec "www.badsig.$T" A
+ds_expect_rcode SERVFAIL
+ds_dotsecd_stop
+rm -f "$DUMP"
 
 # ---- cache_persist off: the dump is neither read nor written.
 cp "$SAVED" "$DUMP"
