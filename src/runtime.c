@@ -37,6 +37,8 @@ struct runtime {
 	size_t nfwd;
 };
 
+static void seterr(char *, size_t, const char *, ...)
+	__attribute__((format(printf, 3, 4)));
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {

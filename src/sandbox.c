@@ -266,6 +266,16 @@ sandbox_blocks_read(const char *path, bool dir)
 /* ---------------------------------------------------------------- seccomp */
 
 #ifdef HAVE_SECCOMP
+/* Argument arg equal to v: SCMP_A0(SCMP_CMP_EQ, v) with every field set
+ * (the macro leaves datum_b to the compiler, which clang warns about). */
+static struct scmp_arg_cmp
+arg_eq(unsigned arg, scmp_datum_t v)
+{
+	struct scmp_arg_cmp c = { arg, SCMP_CMP_EQ, v, 0 };
+
+	return c;
+}
+
 /* The system calls a running dotsecd makes, by what they serve. */
 static const int allowed[] = {
 	/* memory, threads, signals, time: glibc, libevent, OpenSSL */
@@ -342,15 +352,15 @@ sandbox_seccomp(bool log_only)
 		    0);
 	for (i = 0; rc == 0 && i < 3; i++) {
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+		    arg_eq(0, (scmp_datum_t)families[i]));
 		if (rc == 0 && families[i] == AF_UNIX)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 			    SCMP_SYS(socketpair), 1,
-			    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
+			    arg_eq(0, (scmp_datum_t)AF_UNIX));
 	}
 	for (i = 0; rc == 0 && i < 3; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)ioctls[i]));
+		    arg_eq(1, (scmp_datum_t)ioctls[i]));
 	/* New threads, never new processes: clone only with CLONE_THREAD,
 	 * and clone3, whose flags a filter cannot see, answers ENOSYS so
 	 * that glibc falls back to clone. */
@@ -364,7 +374,7 @@ sandbox_seccomp(bool log_only)
 	/* Threads name themselves; nothing else of prctl. */
 	if (rc == 0 && !DS_SANITIZER_BUILD)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)PR_SET_NAME));
+		    arg_eq(0, (scmp_datum_t)PR_SET_NAME));
 	if (rc == 0)
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (rc == 0)

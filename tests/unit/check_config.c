@@ -1709,8 +1709,8 @@ START_TEST(test_routing_names)
 		".", "a", "A.b.", "xn--bcher-kva.example", "_dmarc.example",
 		"0.10.in-addr.arpa",
 		/* 63-octet label */
-		"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
-		"abc.example",
+		("abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
+		"abc.example"),
 	};
 	struct ds_config *cfg;
 	char text[512];
@@ -1916,8 +1916,8 @@ END_TEST
 static const char *const bad_names[] = {
 	"..", "a..b", ".a", "a b", "a\\\\.b", "a\\\"b", "a/b", "*.example",
 	/* a 64-octet label */
-	"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
-	"abcd.example",
+	("abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
+	"abcd.example"),
 };
 
 START_TEST(test_routing_bad_name)
