@@ -23,6 +23,7 @@
 #include "frontcache.h"
 #include "route.h"
 #include "stats.h"
+#include "upstreams.h"
 #include "worker.h"
 
 /* How long flush waits for every worker to renew its validator. */
@@ -139,13 +140,35 @@ cmd_status(struct ctl_daemon *d, struct evbuffer *out)
 			evbuffer_add_printf(out, "unusable on %u of %u "
 			    "workers (probed every second)", down,
 			    d->nworkers);
-		if (i < STATS_UPSTREAMS)
+		if (i < STATS_UPSTREAMS) {
+			char why[160], last[160] = "";
+			time_t at, last_at = 0;
+
+			/* The latest failure any worker saw, if it is
+			 * recent and no answer came since. */
+			for (w = 0; w < d->nworkers; w++) {
+				stats_upstream_error_get(st[w], i, why,
+				    sizeof(why), &at);
+				if (at > last_at && why[0] != '\0') {
+					last_at = at;
+					snprintf(last, sizeof(last), "%s", why);
+				}
+			}
 			evbuffer_add_printf(out, "; smoothed rtt %lld ms (the "
 			    "slowest worker's); tls handshakes %llu, tls "
 			    "failures %llu, connection failures %llu, found "
-			    "unusable %llu times\n", (long long)srtt,
+			    "unusable %llu times; ", (long long)srtt,
 			    (unsigned long long)hs, (unsigned long long)tf,
 			    (unsigned long long)cf, (unsigned long long)fo);
+			if (last_at != 0 && now - last_at <=
+			    UPSTREAMS_FAILURE_AGE) {
+				evbuffer_add_printf(out, "last failure %lld s "
+				    "ago: %s\n", (long long)(now - last_at),
+				    last);
+			} else
+				evbuffer_add_printf(out, "no recent "
+				    "failure\n");
+		}
 	}
 	anchor_info(d->anchors, &an);
 	evbuffer_add_printf(out, "anchor %u trusted key%s; last probe %s; "

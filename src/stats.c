@@ -86,6 +86,45 @@ static void out_frontcache(struct out *);
 static _Atomic(struct frontcache *) stats_fc;
 
 void
+stats_init(struct stats *s)
+{
+	pthread_mutex_init(&s->err_lock, NULL);
+}
+
+void
+stats_fini(struct stats *s)
+{
+	pthread_mutex_destroy(&s->err_lock);
+}
+
+void
+stats_upstream_error(struct stats *s, unsigned i, const char *why)
+{
+	if (i >= STATS_UPSTREAMS)
+		return;
+	pthread_mutex_lock(&s->err_lock);
+	snprintf(s->up_error[i], sizeof(s->up_error[i]), "%s",
+	    why ? why : "");
+	s->up_error_at[i] = why ? time(NULL) : 0;
+	pthread_mutex_unlock(&s->err_lock);
+}
+
+void
+stats_upstream_error_get(struct stats *s, unsigned i, char *buf, size_t len,
+    time_t *at)
+{
+	*at = 0;
+	if (len > 0)
+		buf[0] = '\0';
+	if (i >= STATS_UPSTREAMS)
+		return;
+	pthread_mutex_lock(&s->err_lock);
+	snprintf(buf, len, "%s", s->up_error[i]);
+	*at = s->up_error_at[i];
+	pthread_mutex_unlock(&s->err_lock);
+}
+
+void
 stats_set_frontcache(struct frontcache *fc)
 {
 	atomic_store(&stats_fc, fc);

@@ -9,6 +9,7 @@
 #ifndef DS_STATS_H
 #define DS_STATS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +68,12 @@ struct stats {
 	atomic_uint_fast64_t up_failovers[STATS_UPSTREAMS];
 	atomic_int_fast64_t up_srtt_ms[STATS_UPSTREAMS];	/* smoothed
 						   round trip, 0: none yet */
+	/* Each upstream's last failure in plain words ("" none, or an
+	 * answer since) and its wall-clock time, for dotsec-control status;
+	 * under err_lock (stats_init). */
+	pthread_mutex_t err_lock;
+	char up_error[STATS_UPSTREAMS][160];
+	time_t up_error_at[STATS_UPSTREAMS];
 	/* queries sent to each forward zone's upstreams, by its index in
 	 * the configuration's fwd_zones; and names answered here */
 	atomic_uint_fast64_t fwd_queries[STATS_ZONES];
@@ -89,6 +96,16 @@ extern const double stats_latency_bounds_ms[STATS_LAT_BUCKETS];
 unsigned stats_qtype_index(uint16_t qtype);
 extern const char *const stats_qtype_names[STATS_QTYPES];
 extern const char *const stats_verdict_names[STATS_VERDICTS];
+
+/* Set up s (zeroed) / tear it down: the lock of the failure texts. */
+void stats_init(struct stats *s);
+void stats_fini(struct stats *s);
+
+/* Upstream i's last failure (why NULL: none, it answered), from the
+ * worker's thread; read it back, a copy, from any thread (*at 0: none). */
+void stats_upstream_error(struct stats *s, unsigned i, const char *why);
+void stats_upstream_error_get(struct stats *s, unsigned i, char *buf,
+    size_t len, time_t *at);
 
 /* Relaxed increments; tiny, inline. */
 static inline void

@@ -152,6 +152,8 @@ member_failed(struct member *m, const char *why)
 	snprintf(m->why, sizeof(m->why), "%s", why ? why : "failed");
 	now_ts(&m->why_at);
 	m->why_wall = time(NULL);
+	if (counted(m))
+		stats_upstream_error(m->p->u->st, m->index, m->why);
 }
 
 /* The failure is fresh: recent, and no success since. */
@@ -187,6 +189,8 @@ member_down(struct member *m, const char *why, const char *detail)
 static void
 member_up(struct member *m)
 {
+	if (m->why[0] != '\0' && counted(m))
+		stats_upstream_error(m->p->u->st, m->index, NULL);
 	m->why[0] = '\0';
 	if (!m->down)
 		return;

@@ -1255,6 +1255,7 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	w->cfg = cfg;
 	w->index = index;
 	pthread_mutex_init(&w->anchor_lock, NULL);
+	stats_init(&w->stats);
 	if ((w->base = event_base_new()) == NULL ||
 	    (w->anchor_ev = event_new(w->base, -1, 0, anchors_arrived,
 	    w)) == NULL ||
@@ -1445,6 +1446,7 @@ worker_delete(struct worker *w)
 		flush_wait_release(w->flush.fw);
 	}
 	pthread_mutex_destroy(&w->anchor_lock);
+	stats_fini(&w->stats);
 	free(w->listeners);
 	free(w);
 }

@@ -22,6 +22,8 @@
 #  - an answer supersedes a failure: the good upstream killed (refused),
 #    restarted, answering; then a name it refuses makes libunbound fail,
 #    and the text no longer blames the old refusal.
+# For each of the one-configuration cases, dotsec-control status names
+# the same failure for each upstream.
 # The listeners (deadup.py) are checked with a TCP probe before use, so a
 # listener that did not start fails its case instead of passing as
 # "refused".
@@ -106,12 +108,33 @@ fails_with() {
 	ds_expect_max_ms "$LIMIT"
 }
 
+# status_says LABEL TEXT: dotsec-control status names each upstream of
+# TEXT ("ADDR[@PORT]: reason; ...") with the same reason as its last
+# failure.
+CTL=$(dirname "$DOTSECD")/dotsec-control
+status_says() {
+	local label=$1 entry addr reason port out
+	ds_case "$label: dotsec-control status names the same failures"
+	out=$("$CTL" -s "$DS_CTL" status 2>&1) || ds_fail "status failed"
+	DS_OUT=$out
+	while IFS= read -r entry; do
+		addr=${entry%%: *}
+		reason=${entry#*: }
+		port=853
+		case $addr in *@*) port=${addr#*@}; addr=${addr%@*} ;; esac
+		printf '%s\n' "$out" | grep -F "upstream $addr@$port" |
+			grep -qF "s ago: $reason" ||
+			ds_fail "no 'upstream $addr@$port ... s ago: $reason'"
+	done < <(printf '%s\n' "$2" | sed 's/; /\n/g')
+}
+
 # one_upstream LABEL TEXT dotsecd-config...
 one_upstream() {
 	local label=$1 text=$2
 	shift 2
 	ds_dotsecd_start timeout=$TIMEOUT "$@"
 	fails_with "$label" "$text"
+	status_says "$label" "$text"
 	ds_dotsecd_stop
 }
 
