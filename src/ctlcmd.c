@@ -391,7 +391,7 @@ help(struct evbuffer *out)
 	    "NAME [SECONDS], nta remove NAME, nta list, forward add NAME "
 	    "ADDR[@PORT][#AUTHNAME]... [--plain] [--insecure] [--ca FILE], "
 	    "forward remove NAME, forward list, anchor, explain NAME [TYPE] "
-	    "[--json]\n");
+	    "[--json], cache dump FILE, cache load FILE\n");
 }
 
 int
@@ -411,6 +411,8 @@ ctlcmd_run(void *arg, int argc, char **argv, struct evbuffer *out)
 		evbuffer_add_printf(out, "ok\n");
 		return 0;
 	}
+	if (strcmp(argv[0], "cache") == 0)
+		return d->cache(argc, argv, out);
 	if (strcmp(argv[0], "explain") == 0)
 		return cmd_explain(d, argc, argv, out);
 	if (strcmp(argv[0], "anchor") == 0 && argc == 1)

@@ -32,6 +32,8 @@ struct ctl_daemon {
 	int (*runtime)(int argc, char **argv, struct evbuffer *out);
 	/* The trusted keys now, a copy (anchorfile_free_set). */
 	char **(*anchors_copy)(void);
+	/* cache dump FILE, cache load FILE. */
+	int (*cache)(int argc, char **argv, struct evbuffer *out);
 };
 
 /* A control_fn (control.h); arg is a struct ctl_daemon. */

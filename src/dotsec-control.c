@@ -49,6 +49,8 @@ usage(FILE *f)
 	    "as dotsec-anchor show\n"
 	    "  explain NAME [TYPE] [--json] why NAME validates or fails, "
 	    "link by link\n"
+	    "  cache dump FILE | cache load FILE  the answer cache, as "
+	    "cache_persist\n"
 	    "socket: -s SOCKET, else $DOTSEC_CONTROL_SOCKET, else "
 	    DEFAULT_SOCKET "\n");
 }

@@ -732,6 +732,65 @@ cache_save(const struct ds_config *cfg, const char *state_dir)
 	    st.entries, path, ms_since(&t0));
 }
 
+/* dotsec-control cache dump FILE / cache load FILE (ctlcmd.h): what
+ * cache_persist does at stop and start, by hand, while the workers run. */
+static int
+cache_request(int argc, char **argv, struct evbuffer *out)
+{
+	const struct ds_config *cfg = configs[nconfigs - 1];
+	struct fc_persist_stats st;
+	enum fc_load_result r;
+	uint8_t fp[FC_FINGERPRINT_LEN];
+	char err[512] = "", **set;
+	int rc;
+
+	if (argc != 3 || (strcmp(argv[1], "dump") != 0 &&
+	    strcmp(argv[1], "load") != 0)) {
+		evbuffer_add_printf(out, "usage: cache dump FILE | cache load "
+		    "FILE\n");
+		return -1;
+	}
+	if ((set = anchors_copy()) == NULL ||
+	    config_answer_fingerprint(cfg, set, fp) != 0) {
+		anchorfile_free_set(set);
+		evbuffer_add_printf(out, "out of memory\n");
+		return -1;
+	}
+	anchorfile_free_set(set);
+	if (strcmp(argv[1], "dump") == 0) {
+		rc = frontcache_dump(answer_cache, argv[2], fp, cache_now(),
+		    wall_now(), &st, err, sizeof(err));
+		if (rc != 0) {
+			evbuffer_add_printf(out, "%s (under the sandbox only "
+			    "state_dir %s is writable)\n", err,
+			    cfg->state_dir);
+			return -1;
+		}
+		evbuffer_add_printf(out, "%zu answers written to %s\n",
+		    st.entries, argv[2]);
+		return 0;
+	}
+	r = frontcache_load(answer_cache, argv[2], fp, cache_now(),
+	    wall_now(), &st, err, sizeof(err));
+	switch (r) {
+	case FC_LOAD_OK:
+		evbuffer_add_printf(out, "%zu answers loaded from %s; skipped: "
+		    "%zu expired, %zu cached already, %zu refused\n",
+		    st.loaded, argv[2], st.expired, st.present, st.skipped);
+		return 0;
+	case FC_LOAD_NONE:
+		evbuffer_add_printf(out, "%s: no such file (or not readable "
+		    "under the sandbox: state_dir %s is)\n", argv[2],
+		    cfg->state_dir);
+		return -1;
+	case FC_LOAD_OTHER:
+	case FC_LOAD_BAD:
+	default:
+		evbuffer_add_printf(out, "%s ignored: %s\n", argv[2], err);
+		return -1;
+	}
+}
+
 /* For the metrics endpoint, on the main loop. */
 static void
 metrics_snapshot(void *arg, struct stats *const **s, size_t *n,
@@ -985,6 +1044,7 @@ main(int argc, char **argv)
 		ctl_daemon.reload = reload;
 		ctl_daemon.runtime = runtime_request;
 		ctl_daemon.anchors_copy = anchors_copy;
+		ctl_daemon.cache = cache_request;
 		anchors_keep(anchor_trusted(anchors));
 		if ((nta_timer = evtimer_new(base, nta_tick, NULL)) == NULL)
 			ds_fatal("libevent: cannot create a timer");

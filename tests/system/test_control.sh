@@ -18,6 +18,8 @@
 #    of algorithms 8, 13 and 15, an insecure delegation, NXDOMAIN proofs,
 #    and each bogus zone with its failing link named; --json; the caches
 #    left as they were.
+# 8. cache dump FILE / cache load FILE: after flush all, the loaded dump
+#    answers the hot set with no upstream query; a bad dump is refused.
 . "$(dirname "$0")/lib.sh"
 ds_init
 ds_require_dotsecd
@@ -311,6 +313,34 @@ ds_case "explain left the caches as they were"
 DS_OUT="upstream A queries: sec8 $e0 -> $(upq "www.$WORLD_ZONE_SEC8" A), badsig $e1 -> $(upq "www.$WORLD_ZONE_BADSIG" A)"
 [ "$(upq "www.$WORLD_ZONE_SEC8" A)" = "$e0" ] || ds_fail "sec8 asked upstream again"
 [ "$(upq "www.$WORLD_ZONE_BADSIG" A)" = "$e1" ] || ds_fail "badsig asked upstream again"
+
+# --- 8. cache dump / load ---------------------------------------------------------
+DUMP=$DS_CONF.state/manual.dump
+ds_dig "hot: sec8" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_dig "hot: sec13" "www.$WORLD_ZONE_SEC13" AAAA +dnssec
+ctl_case "cache dump FILE" 0 cache dump "$DUMP"
+has "answers written to $DUMP"
+ds_case "the dump is mode 0600"
+[ "$(stat -c %a "$DUMP")" = 600 ] || ds_fail "mode $(stat -c %a "$DUMP")"
+ctl_case "flush all, before the load" 0 flush all
+h0=$(upq "www.$WORLD_ZONE_SEC8" A)
+h1=$(upq "www.$WORLD_ZONE_SEC13" AAAA)
+ctl_case "cache load FILE" 0 cache load "$DUMP"
+has "answers loaded from $DUMP"
+ds_dig "after the load: sec8 www A, secure" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+ds_dig "after the load: sec13 www AAAA, secure" "www.$WORLD_ZONE_SEC13" AAAA +dnssec
+ds_expect_flag ad
+ds_case "after the load: answered from the loaded cache, no upstream query"
+DS_OUT="upstream queries: sec8 A $h0 -> $(upq "www.$WORLD_ZONE_SEC8" A), sec13 AAAA $h1 -> $(upq "www.$WORLD_ZONE_SEC13" AAAA)"
+[ "$(upq "www.$WORLD_ZONE_SEC8" A)" = "$h0" ] || ds_fail "sec8 asked upstream"
+[ "$(upq "www.$WORLD_ZONE_SEC13" AAAA)" = "$h1" ] || ds_fail "sec13 asked upstream"
+head -c 100 "$DUMP" >"$DUMP.cut"
+ctl_case "cache load of a truncated dump: refused, exit 1" 1 cache load "$DUMP.cut"
+has "ignored"
+ctl_case "cache load of a missing file: exit 1" 1 cache load "$DS_CONF.state/none.dump"
+ctl_case "cache with bad arguments: exit 1" 1 cache frob
 
 # --- 6. nta and forward -----------------------------------------------------------
 BAD=www.$WORLD_ZONE_BADSIG
