@@ -11,6 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 trap '_ds_on_exit' EXIT
 trap 'exit 1' INT TERM HUP
+ds_require python3 find
 
 script=${DOTSEC_NM_SCRIPT:-${abs_top_srcdir:-$DS_SYSTEM_DIR/../..}/deploy/networkmanager/90-dotsec}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/dotsec-nm.XXXXXX") || ds_die "mktemp failed"
@@ -52,7 +53,7 @@ run_nm() {
 	NM_RC=0
 	NM_OUT=$(cd / && env -i PATH="$dir/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
 		DOTSEC_INCLUDE_DIR="$inc" \
-		DOTSEC_RELOAD="${RELOAD:-$reload_cmd}" \
+		DOTSEC_RELOAD="${RELOAD-$reload_cmd}" \
 		NM_DISPATCHER_ACTION="$action" "$@" \
 		"$script" "$iface" "$action" 2>&1) || NM_RC=$?
 	DS_OUT="status $NM_RC; output: $NM_OUT
@@ -296,6 +297,32 @@ RELOAD=false run_nm tun0 vpn-up CONNECTION_UUID="$VPN" \
 	VPN_IP4_DOMAINS="corp.example" VPN_IP4_NAMESERVERS="10.8.0.1"
 expect_rc 1
 expect_notice 'reload'
+
+# Without DOTSEC_RELOAD, and with dotsecd's control socket there: the
+# reload goes through dotsec-control (a stand-in here that records it),
+# and a configuration dotsecd rejects fails the script with dotsecd's
+# words.
+ctl_sock=$dir/control.sock
+python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$ctl_sock"
+cat >"$dir/bin/dotsec-control" <<CTL
+#!/bin/sh
+echo "dotsec-control \$*" >>'$reloads'
+[ -z "\${CTL_FAIL:-}" ] && exit 0
+echo "reload: conf.d/nm-x.yml:3: duplicate forward zone" >&2
+exit 1
+CTL
+chmod 0755 "$dir/bin/dotsec-control"
+nm_case "no DOTSEC_RELOAD, control socket there: reloaded with dotsec-control"
+: >"$reloads"
+RELOAD="" run_nm tun1 vpn-up CONNECTION_UUID="$VPN-2" DOTSEC_CONTROL_SOCKET="$ctl_sock" \
+	VPN_IP4_DOMAINS="corp2.example" VPN_IP4_NAMESERVERS="10.9.0.1"
+expect_rc 0
+grep -qx 'dotsec-control reload' "$reloads" || ds_fail "dotsec-control reload not run"
+nm_case "dotsecd rejects the files: exit 1, with dotsecd's reason"
+RELOAD="" run_nm tun1 vpn-down CONNECTION_UUID="$VPN-2" DOTSEC_CONTROL_SOCKET="$ctl_sock" CTL_FAIL=1
+expect_rc 1
+expect_notice 'duplicate forward zone'
+rm -f "$dir/bin/dotsec-control" "$ctl_sock"
 
 nm_case "nothing else was left in the directory"
 [ "$(files)" = "nm-$VPN.yml" ] || ds_fail "files in $inc: $(files)"
