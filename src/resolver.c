@@ -36,6 +36,7 @@
 #include <getdns/getdns_extra.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "dsconfig.h"
 #include "log.h"
 #include "resolver.h"
@@ -123,16 +124,6 @@ static void
 evloop_cleanup(getdns_eventloop *loop)
 {
 	free(loop);
-}
-
-static long long
-ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
 /* A connection under way: did its TCP connection come up, or fail?  getdns

@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
 #include "log.h"
@@ -94,16 +95,6 @@ struct upstreams {
 static void member_done(void *, int, const uint8_t *, size_t, const char *);
 static void tick(evutil_socket_t, short, void *);
 static int dispatch(struct uq *, const struct member *);
-
-static long long
-ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000000;
-}
 
 static void
 now_ts(struct timespec *t)

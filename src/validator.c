@@ -298,14 +298,28 @@ set_route_options(struct ub_ctx *ctx, const struct ds_config *cfg)
 }
 
 /* A context on base with the caches for its role and the anchors. */
+/* The trust anchors, each a DS or DNSKEY line.  0, or -1 after logging. */
+static int
+add_anchors(struct ub_ctx *ctx, char *const *anchors)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; anchors[i] != NULL; i++)
+		if ((rc = ub_ctx_add_ta(ctx, anchors[i])) != 0) {
+			ds_err("libunbound: trust anchor '%s': %s", anchors[i],
+			    ub_strerror(rc));
+			return -1;
+		}
+	return 0;
+}
+
 static struct ub_ctx *
 context_create(struct event_base *base, const struct ds_config *cfg,
     const char *relay_ip, unsigned relay_port, char *const *anchors,
     bool fresh)
 {
 	struct ub_ctx *ctx;
-	size_t i;
-	int rc;
 
 	if ((ctx = ub_ctx_create_event(base)) == NULL) {
 		ds_err("libunbound: cannot create an event context");
@@ -315,13 +329,8 @@ context_create(struct event_base *base, const struct ds_config *cfg,
 	    set_cache_options(ctx, cfg, fresh) != 0 ||
 	    set_route_options(ctx, cfg) != 0)
 		goto fail;
-	for (i = 0; anchors[i] != NULL; i++) {
-		if ((rc = ub_ctx_add_ta(ctx, anchors[i])) != 0) {
-			ds_err("libunbound: trust anchor '%s': %s", anchors[i],
-			    ub_strerror(rc));
-			goto fail;
-		}
-	}
+	if (add_anchors(ctx, anchors) != 0)
+		goto fail;
 	return ctx;
 fail:
 	ub_ctx_delete(ctx);
@@ -333,8 +342,6 @@ validator_explain_context(const struct ds_config *cfg, const char *relay_ip,
     unsigned relay_port, char *const *anchors)
 {
 	struct ub_ctx *ctx;
-	size_t i;
-	int rc;
 
 	if ((ctx = ub_ctx_create()) == NULL) {
 		ds_err("libunbound: cannot create a context");
@@ -347,13 +354,8 @@ validator_explain_context(const struct ds_config *cfg, const char *relay_ip,
 	    set_route_options(ctx, cfg) != 0 ||
 	    set_opt(ctx, "val-log-level:", "2") != 0)
 		goto fail;
-	for (i = 0; anchors[i] != NULL; i++) {
-		if ((rc = ub_ctx_add_ta(ctx, anchors[i])) != 0) {
-			ds_err("libunbound: trust anchor '%s': %s", anchors[i],
-			    ub_strerror(rc));
-			goto fail;
-		}
-	}
+	if (add_anchors(ctx, anchors) != 0)
+		goto fail;
 	return ctx;
 fail:
 	ub_ctx_delete(ctx);

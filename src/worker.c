@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "acl.h"
 #include "anchorfile.h"
 #include "dnsmsg.h"
@@ -131,7 +132,6 @@ static void drain_begin(evutil_socket_t, short, void *);
 static void retire_validator(struct worker *, struct validator *);
 static char **set_copy(char *const *);
 static void drain_check(evutil_socket_t, short, void *);
-static long long ms_since(const struct timespec *);
 
 /* Put qr, already filled in, at the head of its worker's list. */
 static void
@@ -167,16 +167,6 @@ query_free(struct query *qr)
 	if (qr->req)
 		listener_drop(qr->req);
 	free(qr);
-}
-
-static long long
-ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
 /* Every reply to a client leaves here: counted, and logged when
