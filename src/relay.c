@@ -53,8 +53,6 @@ struct relay {
 		uint64_t h;
 		uint32_t until;
 	} asked[KEYS_ASKED_SLOTS];
-	time_t last_failure;
-	char last_failure_text[256];
 };
 
 /* One libunbound query on its way to the upstream, or one the relay asks
@@ -107,17 +105,15 @@ relay_error(struct relay *rl, struct ds_req *req,
 		listener_drop(req);
 }
 
-/* Remember why the upstream failed: the worker tells its clients. */
+/* Count an upstream failure and log it; clients learn why from the
+ * per-upstream EDE text (upstreams.h). */
 static void
 relay_failed(struct relay *rl, const char *why)
 {
 	rl->nfailures++;
 	if (rl->st)
 		stats_inc(&rl->st->upstream_errors);
-	rl->last_failure = time(NULL);
-	snprintf(rl->last_failure_text, sizeof(rl->last_failure_text), "%s",
-	    why ? why : "upstream failed");
-	ds_info("relay: %s", rl->last_failure_text);
+	ds_info("relay: %s", why ? why : "upstream failed");
 }
 
 /* The upstream's reply shaped for r's question (its ID, letter case and
@@ -638,14 +634,6 @@ unsigned
 relay_port(const struct relay *rl)
 {
 	return rl->port;
-}
-
-const char *
-relay_last_failure(const struct relay *rl, time_t max_age)
-{
-	if (rl->last_failure == 0 || time(NULL) - rl->last_failure > max_age)
-		return NULL;
-	return rl->last_failure_text;
 }
 
 uint64_t

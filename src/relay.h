@@ -47,10 +47,6 @@ void relay_set_keycache(struct relay *rl, struct frontcache *kc);
 const char *relay_ip(const struct relay *rl);
 unsigned relay_port(const struct relay *rl);
 
-/* The last upstream failure the relay saw, if it is at most max_age
- * seconds old: its text; else NULL. */
-const char *relay_last_failure(const struct relay *rl, time_t max_age);
-
 /* Number of upstream queries sent, and failed, since start. */
 uint64_t relay_queries(const struct relay *rl);
 uint64_t relay_failures(const struct relay *rl);
