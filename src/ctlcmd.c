@@ -93,7 +93,7 @@ put_time(struct evbuffer *out, time_t t)
 static int
 cmd_status(struct ctl_daemon *d, struct evbuffer *out)
 {
-	struct stats *st[64];
+	struct stats *st[DS_MAX_WORKERS];
 	struct stats_anchor an;
 	struct fc_stats fs, ks;
 	const struct ds_config *cfg;
@@ -192,7 +192,7 @@ cmd_status(struct ctl_daemon *d, struct evbuffer *out)
 static int
 cmd_stats(struct ctl_daemon *d, struct evbuffer *out)
 {
-	struct stats *st[64];
+	struct stats *st[DS_MAX_WORKERS];
 	struct stats_anchor an;
 	size_t need, len;
 	char *buf, *p, *nl;

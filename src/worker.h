@@ -25,6 +25,9 @@ struct worker;
 struct event_base;
 struct stats;
 
+/* The most workers a dotsecd runs (workers: 0..64, 0 one per CPU). */
+#define DS_MAX_WORKERS 64
+
 /* Build worker number index for cfg (kept, not copied: it must outlive the
  * worker), serving the bound sockets fds[0..nfds-1] of transports
  * types[0..nfds-1], and trusting anchors (copied).  The
