@@ -1186,6 +1186,25 @@ anchorfile_free_set(char **set)
 	free(set);
 }
 
+char **
+anchorfile_copy_set(char *const *set)
+{
+	char **c;
+	size_t n = 0, i;
+
+	while (set[n] != NULL)
+		n++;
+	if ((c = calloc(n + 1, sizeof(*c))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((c[i] = strdup(set[i])) == NULL) {
+			anchorfile_free_set(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
 bool
 anchorfile_set_equal(char *const *a, char *const *b)
 {

@@ -113,6 +113,10 @@ char **anchorfile_trusted(const struct anchor_file *af, size_t *n);
 /* Free a set from anchorfile_trusted().  Takes NULL. */
 void anchorfile_free_set(char **set);
 
+/* A copy of a NULL-terminated set of records (free with
+ * anchorfile_free_set); NULL on allocation failure. */
+char **anchorfile_copy_set(char *const *set);
+
 /* Whether two sorted sets (as anchorfile_trusted() returns) hold the same
  * records, whatever order the files had them in.  NULL equals only NULL. */
 bool anchorfile_set_equal(char *const *a, char *const *b);

@@ -1,10 +1,12 @@
 /*
- * clock.h -- milliseconds on the monotonic clock, for the timers of the
- * query path (worker, upstreams, resolver).
+ * clock.h -- the monotonic clock as the query path reads it: milliseconds
+ * for its timers (worker, upstreams, resolver), seconds for the answer and
+ * key caches (worker, relay, and main's cache dump and load).
  */
 #ifndef DS_CLOCK_H
 #define DS_CLOCK_H
 
+#include <stdint.h>
 #include <time.h>
 
 /* Milliseconds from t (CLOCK_MONOTONIC) to now; negative when t is in
@@ -17,6 +19,17 @@ ms_since(const struct timespec *t)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
 	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* Seconds on the monotonic clock, the caches' "now" (frontcache.h): the
+ * coarse clock, cheap on the hot path, as precise as a TTL needs. */
+static inline uint32_t
+now_sec(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint32_t)t.tv_sec;
 }
 
 #endif /* DS_CLOCK_H */

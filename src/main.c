@@ -31,6 +31,7 @@
 #include <event2/thread.h>
 
 #include "anchor.h"
+#include "clock.h"
 #include "anchorfile.h"
 #include "dsconfig.h"
 #include "frontcache.h"
@@ -47,7 +48,6 @@
 #include "worker.h"
 
 #define DS_DEFAULT_CONFIG DS_SYSCONFDIR "/dotsecd.yml"
-#define DS_MAX_WORKERS 64
 /* The answer cache over a restart (cache_persist), in state_dir. */
 #define DS_CACHE_DUMP "cache.dump"
 
@@ -229,28 +229,10 @@ drop_privileges(const struct ds_config *cfg)
 static pthread_mutex_t anchors_lock = PTHREAD_MUTEX_INITIALIZER;
 static char **anchors_now;
 
-static char **
-anchors_dup(char *const *set)
-{
-	size_t n = 0, i;
-	char **c;
-
-	while (set[n] != NULL)
-		n++;
-	if ((c = calloc(n + 1, sizeof(*c))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if ((c[i] = strdup(set[i])) == NULL) {
-			anchorfile_free_set(c);
-			return NULL;
-		}
-	return c;
-}
-
 static void
 anchors_keep(char *const *set)
 {
-	char **c = anchors_dup(set);
+	char **c = anchorfile_copy_set(set);
 
 	if (c == NULL) {
 		ds_err("out of memory: dotsec-control explain keeps the "
@@ -270,7 +252,7 @@ anchors_copy(void)
 	char **c;
 
 	pthread_mutex_lock(&anchors_lock);
-	c = anchors_now ? anchors_dup(anchors_now) : NULL;
+	c = anchors_now ? anchorfile_copy_set(anchors_now) : NULL;
 	pthread_mutex_unlock(&anchors_lock);
 	return c;
 }
@@ -615,16 +597,6 @@ runtime_request(int argc, char **argv, struct evbuffer *out)
 	return 0;
 }
 
-/* The workers' clock for the answer cache (worker.c's now_sec). */
-static uint32_t
-cache_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-	return (uint32_t)t.tv_sec;
-}
-
 static int64_t
 wall_now(void)
 {
@@ -635,7 +607,7 @@ wall_now(void)
 }
 
 static double
-ms_since(const struct timespec *t0)
+ms_elapsed(const struct timespec *t0)
 {
 	struct timespec t;
 
@@ -682,7 +654,7 @@ cache_restore(const struct ds_config *cfg)
 	    !cache_dump_setup(cfg, cfg->state_dir, path, sizeof(path), fp))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = frontcache_load(answer_cache, path, fp, cache_now(), wall_now(),
+	r = frontcache_load(answer_cache, path, fp, now_sec(), wall_now(),
 	    &st, err, sizeof(err));
 	switch (r) {
 	case FC_LOAD_NONE:
@@ -691,7 +663,7 @@ cache_restore(const struct ds_config *cfg)
 	case FC_LOAD_OK:
 		ds_notice("answer cache: %zu answers loaded from %s in %.1f ms; "
 		    "skipped: %zu expired meanwhile, %zu others (%zu cached "
-		    "already, %zu refused)", st.loaded, path, ms_since(&t0),
+		    "already, %zu refused)", st.loaded, path, ms_elapsed(&t0),
 		    st.expired, st.present + st.skipped, st.present,
 		    st.skipped);
 		break;
@@ -721,7 +693,7 @@ cache_save(const struct ds_config *cfg, const char *state_dir)
 	    !cache_dump_setup(cfg, state_dir, path, sizeof(path), fp))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (frontcache_dump(answer_cache, path, fp, cache_now(), wall_now(),
+	if (frontcache_dump(answer_cache, path, fp, now_sec(), wall_now(),
 	    &st, err, sizeof(err)) != 0) {
 		ds_err("answer cache: not saved: %s", err);
 		return;
@@ -729,7 +701,7 @@ cache_save(const struct ds_config *cfg, const char *state_dir)
 	if (err[0] != '\0')
 		ds_warn("answer cache: %s", err);
 	ds_notice("answer cache: %zu answers saved to %s in %.1f ms",
-	    st.entries, path, ms_since(&t0));
+	    st.entries, path, ms_elapsed(&t0));
 }
 
 /* dotsec-control cache dump FILE / cache load FILE (ctlcmd.h): what
@@ -758,7 +730,7 @@ cache_request(int argc, char **argv, struct evbuffer *out)
 	}
 	anchorfile_free_set(set);
 	if (strcmp(argv[1], "dump") == 0) {
-		rc = frontcache_dump(answer_cache, argv[2], fp, cache_now(),
+		rc = frontcache_dump(answer_cache, argv[2], fp, now_sec(),
 		    wall_now(), &st, err, sizeof(err));
 		if (rc != 0) {
 			evbuffer_add_printf(out, "%s (under the sandbox only "
@@ -770,7 +742,7 @@ cache_request(int argc, char **argv, struct evbuffer *out)
 		    st.entries, argv[2]);
 		return 0;
 	}
-	r = frontcache_load(answer_cache, argv[2], fp, cache_now(),
+	r = frontcache_load(answer_cache, argv[2], fp, now_sec(),
 	    wall_now(), &st, err, sizeof(err));
 	switch (r) {
 	case FC_LOAD_OK:

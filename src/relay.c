@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "dnsmsg.h"
 #include "frontcache.h"
 #include "listener.h"
@@ -198,15 +199,6 @@ keycache_type(const struct dnsmsg_query *q)
 {
 	return q->qclass == DNS_CLASS_IN && (q->qtype == DNS_TYPE_DS ||
 	    (q->qtype == DNS_TYPE_DNSKEY && q->qname_len > 1));
-}
-
-static uint32_t
-now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)ts.tv_sec;
 }
 
 static uint64_t

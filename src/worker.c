@@ -130,7 +130,6 @@ static void validate_done(void *, enum validator_verdict, int,
 static void cd_done(void *, int, const uint8_t *, size_t, const char *);
 static void drain_begin(evutil_socket_t, short, void *);
 static void retire_validator(struct worker *, struct validator *);
-static char **set_copy(char *const *);
 static void drain_check(evutil_socket_t, short, void *);
 
 /* Put qr, already filled in, at the head of its worker's list. */
@@ -241,15 +240,6 @@ query_error(struct query *qr, int rcode, int ede, const char *text)
 	    memory_order_relaxed);
 	if (qr->timer)
 		evtimer_del(qr->timer);
-}
-
-static uint32_t
-now_sec(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-	return (uint32_t)t.tv_sec;
 }
 
 static size_t
@@ -743,25 +733,6 @@ client_query(void *arg, struct ds_req *req)
 		query_free(qr);
 }
 
-static char **
-set_copy(char *const *set)
-{
-	char **c;
-	size_t n = 0, i;
-
-	while (set[n] != NULL)
-		n++;
-	if ((c = calloc(n + 1, sizeof(*c))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if ((c[i] = strdup(set[i])) == NULL) {
-			anchorfile_free_set(c);
-			return NULL;
-		}
-	}
-	return c;
-}
-
 static bool
 client_allowed(void *arg, const struct sockaddr *peer, socklen_t len)
 {
@@ -1194,7 +1165,7 @@ worker_reconfigure(struct worker *w, const struct ds_config *cfg)
 void
 worker_set_anchors(struct worker *w, char *const *anchors)
 {
-	char **set = set_copy(anchors);
+	char **set = anchorfile_copy_set(anchors);
 
 	if (set == NULL) {
 		ds_err("worker %u: out of memory, trust anchors not handed "
@@ -1263,7 +1234,7 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	    w)) == NULL ||
 	    (w->reconf_ev = event_new(w->base, -1, 0, reconf_arrived, w)) ==
 	    NULL || (w->health_timer = evtimer_new(w->base, health_tick,
-	    w)) == NULL || (w->anchors = set_copy(anchors)) == NULL) {
+	    w)) == NULL || (w->anchors = anchorfile_copy_set(anchors)) == NULL) {
 		ds_err("worker %u: out of memory", index);
 		goto fail;
 	}
