@@ -314,6 +314,22 @@ add_anchors(struct ub_ctx *ctx, char *const *anchors)
 	return 0;
 }
 
+/* Set ctx up as every validating context of dotsecd: forwarding to the
+ * relay (fresh: without cache), the cache shares, the routes, the trust
+ * anchors.  0, or -1 after logging. */
+static int
+context_setup(struct ub_ctx *ctx, const struct ds_config *cfg,
+    const char *relay_ip, unsigned relay_port, char *const *anchors,
+    bool fresh)
+{
+	if (ub_setup(ctx, relay_ip, relay_port, cfg->timeout_ms, fresh) != 0 ||
+	    set_cache_options(ctx, cfg, fresh) != 0 ||
+	    set_route_options(ctx, cfg) != 0 ||
+	    add_anchors(ctx, anchors) != 0)
+		return -1;
+	return 0;
+}
+
 static struct ub_ctx *
 context_create(struct event_base *base, const struct ds_config *cfg,
     const char *relay_ip, unsigned relay_port, char *const *anchors,
@@ -325,16 +341,12 @@ context_create(struct event_base *base, const struct ds_config *cfg,
 		ds_err("libunbound: cannot create an event context");
 		return NULL;
 	}
-	if (ub_setup(ctx, relay_ip, relay_port, cfg->timeout_ms, fresh) != 0 ||
-	    set_cache_options(ctx, cfg, fresh) != 0 ||
-	    set_route_options(ctx, cfg) != 0)
-		goto fail;
-	if (add_anchors(ctx, anchors) != 0)
-		goto fail;
+	if (context_setup(ctx, cfg, relay_ip, relay_port, anchors, fresh) !=
+	    0) {
+		ub_ctx_delete(ctx);
+		return NULL;
+	}
 	return ctx;
-fail:
-	ub_ctx_delete(ctx);
-	return NULL;
 }
 
 struct ub_ctx *
@@ -349,17 +361,12 @@ validator_explain_context(const struct ds_config *cfg, const char *relay_ip,
 	}
 	/* Like a validator's refresh context: nothing cached, every
 	 * question asked; the reasons of a bogus verdict in full. */
-	if (ub_setup(ctx, relay_ip, relay_port, cfg->timeout_ms, true) != 0 ||
-	    set_cache_options(ctx, cfg, true) != 0 ||
-	    set_route_options(ctx, cfg) != 0 ||
-	    set_opt(ctx, "val-log-level:", "2") != 0)
-		goto fail;
-	if (add_anchors(ctx, anchors) != 0)
-		goto fail;
+	if (context_setup(ctx, cfg, relay_ip, relay_port, anchors, true) !=
+	    0 || set_opt(ctx, "val-log-level:", "2") != 0) {
+		ub_ctx_delete(ctx);
+		return NULL;
+	}
 	return ctx;
-fail:
-	ub_ctx_delete(ctx);
-	return NULL;
 }
 
 struct validator *
