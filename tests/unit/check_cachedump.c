@@ -22,6 +22,7 @@
 
 #include <openssl/evp.h>
 
+#include "dnsfix.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
 #include "frontcache.h"
@@ -31,60 +32,6 @@
 
 static const uint8_t fp_a[FC_FINGERPRINT_LEN] = { 0xaa, 1, 2, 3 };
 static const uint8_t fp_b[FC_FINGERPRINT_LEN] = { 0xbb, 1, 2, 3 };
-
-struct pkt {
-	uint8_t b[4096];
-	size_t len;
-};
-
-static void
-p16(struct pkt *p, unsigned v)
-{
-	p->b[p->len++] = (uint8_t)(v >> 8);
-	p->b[p->len++] = (uint8_t)v;
-}
-
-static void
-p32(struct pkt *p, uint32_t v)
-{
-	p16(p, v >> 16);
-	p16(p, v & 0xffff);
-}
-
-static size_t
-wire_name(const char *s, uint8_t *out)
-{
-	size_t n = 0;
-
-	while (*s) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot ? (size_t)(dot - s) : strlen(s);
-
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, s, l);
-		n += l;
-		s += l + (dot ? 1 : 0);
-	}
-	out[n++] = 0;
-	return n;
-}
-
-static void
-make_query(struct dnsmsg_query *q, const char *name, uint16_t type,
-    bool do_bit, bool cd, bool edns)
-{
-	memset(q, 0, sizeof(*q));
-	q->id = 0x4242;
-	q->rd = true;
-	q->cd = cd;
-	q->question_ok = true;
-	q->qname_len = wire_name(name, q->qname);
-	q->qtype = type;
-	q->qclass = DNS_CLASS_IN;
-	q->edns = edns;
-	q->do_bit = do_bit;
-	q->udp_size = edns ? 1232 : 512;
-}
 
 /* A reply to q: rcode; n A records with ttls in the answer section, or
  * (n 0) a SOA of TTL ttls[0] in the authority section; an OPT when q had
