@@ -310,9 +310,11 @@ ds_expect_flag ad
 ds_dig "after explain: the remembered bogus verdict" "www.$WORLD_ZONE_BADSIG" A +dnssec
 ds_expect_rcode SERVFAIL
 ds_case "explain left the caches as they were"
-DS_OUT="upstream A queries: sec8 $e0 -> $(upq "www.$WORLD_ZONE_SEC8" A), badsig $e1 -> $(upq "www.$WORLD_ZONE_BADSIG" A)"
-[ "$(upq "www.$WORLD_ZONE_SEC8" A)" = "$e0" ] || ds_fail "sec8 asked upstream again"
-[ "$(upq "www.$WORLD_ZONE_BADSIG" A)" = "$e1" ] || ds_fail "badsig asked upstream again"
+a0=$(upq "www.$WORLD_ZONE_SEC8" A)
+a1=$(upq "www.$WORLD_ZONE_BADSIG" A)
+DS_OUT="upstream A queries: sec8 $e0 -> $a0, badsig $e1 -> $a1"
+[ "$a0" = "$e0" ] || ds_fail "sec8 asked upstream again"
+[ "$a1" = "$e1" ] || ds_fail "badsig asked upstream again"
 
 # --- 8. cache dump / load ---------------------------------------------------------
 DUMP=$DS_CONF.state/manual.dump
@@ -333,9 +335,11 @@ ds_expect_flag ad
 ds_dig "after the load: sec13 www AAAA, secure" "www.$WORLD_ZONE_SEC13" AAAA +dnssec
 ds_expect_flag ad
 ds_case "after the load: answered from the loaded cache, no upstream query"
-DS_OUT="upstream queries: sec8 A $h0 -> $(upq "www.$WORLD_ZONE_SEC8" A), sec13 AAAA $h1 -> $(upq "www.$WORLD_ZONE_SEC13" AAAA)"
-[ "$(upq "www.$WORLD_ZONE_SEC8" A)" = "$h0" ] || ds_fail "sec8 asked upstream"
-[ "$(upq "www.$WORLD_ZONE_SEC13" AAAA)" = "$h1" ] || ds_fail "sec13 asked upstream"
+a0=$(upq "www.$WORLD_ZONE_SEC8" A)
+a1=$(upq "www.$WORLD_ZONE_SEC13" AAAA)
+DS_OUT="upstream queries: sec8 A $h0 -> $a0, sec13 AAAA $h1 -> $a1"
+[ "$a0" = "$h0" ] || ds_fail "sec8 asked upstream"
+[ "$a1" = "$h1" ] || ds_fail "sec13 asked upstream"
 head -c 100 "$DUMP" >"$DUMP.cut"
 ctl_case "cache load of a truncated dump: refused, exit 1" 1 cache load "$DUMP.cut"
 has "ignored"
