@@ -1486,6 +1486,7 @@ static const struct key_desc top_keys[] = {
 	KEY("sandbox_log", K_BOOL, sandbox_log),
 	KEY("allow_core_dumps", K_BOOL, allow_core_dumps),
 	KEY("serve_stale", K_BOOL, serve_stale),
+	KEY("aggressive_nsec", K_BOOL, aggressive_nsec),
 	KEY("cache_persist", K_BOOL, cache_persist),
 	UINT_KEY("bogus_ttl", bogus_ttl, 0, 3600),
 	UINT_KEY("tcp_idle_timeout", tcp_idle_timeout_ms, 1, 3600000),
@@ -1766,6 +1767,7 @@ config_default(void)
 	cfg->prefetch = true;
 	cfg->sandbox = true;
 	cfg->serve_stale = false;
+	cfg->aggressive_nsec = true;
 	cfg->cache_persist = false;
 	cfg->bogus_ttl = 60;
 	cfg->tcp_idle_timeout_ms = 10000;

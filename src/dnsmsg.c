@@ -628,12 +628,18 @@ rdata_desc(uint16_t type)
 	}
 }
 
-/* Check the RDATA of rr against its type and, when write, copy it to the
- * output with its names rewritten.  Names inside the RDATA must end
- * within it, and the fields must fill it exactly. */
+/* What rdata_process does besides checking: nothing, copy the RDATA to
+ * the output with its 'C' names compressed again, or copy it with every
+ * name written out whole. */
+enum rdata_mode { RDATA_CHECK, RDATA_COMPRESS, RDATA_FLAT };
+
+/* Check the RDATA of rr against its type and, unless mode is RDATA_CHECK,
+ * copy it to the output with its names rewritten.  Names inside the RDATA
+ * must end within it, and the fields must fill it exactly. */
 static bool
-rdata_process(struct shape_ctx *c, const struct rr *rr, bool write)
+rdata_process(struct shape_ctx *c, const struct rr *rr, enum rdata_mode mode)
 {
+	bool write = mode != RDATA_CHECK;
 	const char *d = rdata_desc(rr->type);
 	size_t pos = rr->rdata, end = rr->end, next;
 	struct dname n;
@@ -654,7 +660,7 @@ rdata_process(struct shape_ctx *c, const struct rr *rr, bool write)
 			if (!name_read(c->up, end, pos, true, &n, &next))
 				return false;
 			if (write) {
-				if (*d == 'C')
+				if (*d == 'C' && mode == RDATA_COMPRESS)
 					write_name_comp(c, &n);
 				else
 					w_put(&c->w, n.wire, n.len);
@@ -742,7 +748,7 @@ shape_build(struct shape_ctx *c, enum shape_mode mode)
 			size_t rdlen_off, rdata_off;
 
 			if (!rr_read(c->up, c->uplen, pos, &rr) ||
-			    !rdata_process(c, &rr, false))
+			    !rdata_process(c, &rr, RDATA_CHECK))
 				return -1;
 			pos = rr.end;
 			/* An extended rcode (BADVERS, BADCOOKIE...) cannot
@@ -758,7 +764,7 @@ shape_build(struct shape_ctx *c, enum shape_mode mode)
 			rdlen_off = w->len;
 			w_u16(w, 0);
 			rdata_off = w->len;
-			(void)rdata_process(c, &rr, true);
+			(void)rdata_process(c, &rr, RDATA_COMPRESS);
 			w_set16(w, rdlen_off, (uint16_t)(w->len - rdata_off));
 			written[s]++;
 		}
@@ -825,6 +831,60 @@ dnsmsg_shape(const struct dnsmsg_query *q, const uint8_t *up,
 	if ((size_t)len > c.w.cap)
 		return -2;
 	return (int)len;
+}
+
+int
+dnsmsg_records(const uint8_t *msg, size_t len,
+    int (*fn)(void *arg, const struct dnsmsg_record *r), void *arg)
+{
+	struct shape_ctx c;
+	uint8_t rdata[DNS_MAX_MSG];
+	struct dnsmsg_record r;
+	struct dname qd;
+	size_t pos;
+	uint16_t count[3];
+	unsigned s, i;
+	int rc;
+
+	if (msg == NULL || len < DNS_HEADER_LEN || len > DNS_MAX_MSG ||
+	    !(msg[2] & FLAG_QR) || get16(msg + 4) != 1)
+		return -1;
+	if (!name_read(msg, len, DNS_HEADER_LEN, true, &qd, &pos) ||
+	    len - pos < QD_FIXED_LEN)
+		return -1;
+	pos += QD_FIXED_LEN;
+	for (s = 0; s < 3; s++)
+		count[s] = get16(msg + 6 + 2 * s);
+	memset(&c, 0, offsetof(struct shape_ctx, comp));
+	c.up = msg;
+	c.uplen = len;
+	for (s = 0; s < 3; s++) {
+		for (i = 0; i < count[s]; i++) {
+			struct rr rr;
+
+			if (!rr_read(msg, len, pos, &rr))
+				return -1;
+			pos = rr.end;
+			c.w.buf = rdata;
+			c.w.cap = sizeof(rdata);
+			c.w.len = 0;
+			if (!rdata_process(&c, &rr, RDATA_FLAT) ||
+			    c.w.len > UINT16_MAX)
+				return -1;
+			r.section = s;
+			r.owner = rr.owner.wire;
+			r.owner_len = rr.owner.len;
+			r.type = rr.type;
+			r.rclass = rr.rclass;
+			r.ttl = ((uint32_t)get16(msg + rr.fixed + 4) << 16) |
+			    get16(msg + rr.fixed + 6);
+			r.rdata = rdata;
+			r.rdlen = (uint16_t)c.w.len;
+			if ((rc = fn(arg, &r)) != 0)
+				return rc;
+		}
+	}
+	return 0;
 }
 
 size_t

@@ -150,6 +150,26 @@ int dnsmsg_shape(const struct dnsmsg_query *q, const uint8_t *up,
     size_t uplen, const struct dnsmsg_shape_opts *o, uint8_t *out,
     size_t outlen);
 
+/* A record of a response, as dnsmsg_records hands it out. */
+struct dnsmsg_record {
+	unsigned section;	/* 0 answer, 1 authority, 2 additional */
+	const uint8_t *owner;	/* wire form, decompressed, case kept */
+	size_t owner_len;
+	uint16_t type, rclass;
+	uint32_t ttl;
+	const uint8_t *rdata;	/* every name in it written out whole */
+	uint16_t rdlen;
+};
+
+/* Call fn for each record of the response msg, in order, with the names
+ * of the owner and of the RDATA (of the types RFC 1035 and RFC 3597 name)
+ * decompressed; r and what it points to are valid during the call only.
+ * Returns 0 when every record was read; -1 when msg is not a well-formed
+ * response (fn has seen the records before the fault); or the first
+ * nonzero value fn returned, which ends the walk. */
+int dnsmsg_records(const uint8_t *msg, size_t len,
+    int (*fn)(void *arg, const struct dnsmsg_record *r), void *arg);
+
 /* The UDP reply limit for q: 512 without EDNS, else the client's size
  * capped by ours (and at least 512). */
 size_t dnsmsg_udp_limit(const struct dnsmsg_query *q, uint16_t our_size);

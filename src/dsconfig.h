@@ -127,6 +127,8 @@ struct ds_config {
 	unsigned cache_max_ttl;		/* seconds, default 86400 */
 	bool prefetch;			/* refresh popular entries, 1 */
 	bool serve_stale;		/* RFC 8767, default 0 */
+	bool aggressive_nsec;		/* answers from validated NSEC3
+					   (RFC 8198, src/synth.h), 1 */
 	bool cache_persist;		/* answer cache kept over a restart
 					   in state_dir/cache.dump, 0 */
 	unsigned bogus_ttl;		/* remember a bogus verdict, 60 s */
@@ -228,6 +230,16 @@ static inline unsigned
 ds_key_cache_bytes(const struct ds_config *cfg)
 {
 	return cfg->cache_size / 16;
+}
+
+/* The share of cache_size for the validated NSEC3 records, SOAs and
+ * wildcard RRsets that answers are made from (src/synth.h): a
+ * thirty-second, even with aggressive_nsec off, so that turning it on at
+ * a reload changes no other share. */
+static inline unsigned
+ds_synth_bytes(const struct ds_config *cfg)
+{
+	return cfg->cache_size / 32;
 }
 
 /* How long expired answers are kept for serve-stale (RFC 8767 suggests

@@ -42,6 +42,7 @@
 #include "log.h"
 #include "service.h"
 #include "stats.h"
+#include "synth.h"
 #include "control.h"
 #include "ctlcmd.h"
 #include "runtime.h"
@@ -70,6 +71,8 @@ static struct anchor_mgr *anchors;
 static struct frontcache *answer_cache;
 /* The DS and DNSKEY replies the workers' relays share; likewise. */
 static struct frontcache *key_cache;
+/* The validated NSEC3 records answers are made from; likewise. */
+static struct synth *synth;
 /* The configuration file and every configuration loaded: a reload keeps
  * the old ones (the workers may still read them) until exit. */
 static const char *config_path;
@@ -435,6 +438,7 @@ load_config(struct evbuffer *out, const struct runtime *rt)
 	frontcache_set_limits(answer_cache, ds_answer_cache_bytes(cfg),
 	    cfg->serve_stale ? DS_STALE_MAX_SEC : 0);
 	frontcache_set_limits(key_cache, ds_key_cache_bytes(cfg), 0);
+	synth_set_limit(synth, ds_synth_bytes(cfg), now_sec());
 	for (i = 0; i < nworkers; i++)
 		worker_reconfigure(workers[i], cfg);
 	reload_say(out, DS_LOG_NOTICE, "reload: %s reloaded", config_path);
@@ -982,6 +986,9 @@ main(int argc, char **argv)
 	if ((key_cache = frontcache_create(ds_key_cache_bytes(cfg), 0)) ==
 	    NULL)
 		goto out;
+	if ((synth = synth_create(ds_synth_bytes(cfg))) == NULL)
+		goto out;
+	stats_set_synth(synth);
 	for (i = 0; i < nworkers; i++) {
 		workers[i] = worker_create(cfg, i, fds[i], types, nfds,
 		    anchor_trusted(anchors));
@@ -992,6 +999,7 @@ main(int argc, char **argv)
 			goto out;
 		worker_set_frontcache(workers[i], answer_cache);
 		worker_set_keycache(workers[i], key_cache);
+		worker_set_synth(workers[i], synth);
 	}
 	/* The prober runs on the first worker's loop, through its relay. */
 	if (anchor_start(anchors, worker_base(workers[0]),
@@ -1090,6 +1098,8 @@ out:
 	stats_set_frontcache(NULL);
 	frontcache_delete(answer_cache);
 	frontcache_delete(key_cache);
+	stats_set_synth(NULL);
+	synth_delete(synth);
 	for (i = 0; i < 4; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

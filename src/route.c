@@ -375,3 +375,19 @@ route_describe(const struct ds_config *cfg,
 		fn(arg, 0, line);
 	}
 }
+
+bool
+route_insecure(const struct ds_config *cfg, const uint8_t *name, size_t len)
+{
+	uint8_t wire[DNS_MAX_NAME];
+	size_t i;
+	int n;
+
+	for (i = 0; i < cfg->ndomain_insecure; i++) {
+		n = route_name_to_wire(cfg->domain_insecure[i], wire,
+		    sizeof(wire));
+		if (n > 0 && dnsmsg_name_below(name, len, wire, (size_t)n) >= 0)
+			return true;
+	}
+	return false;
+}

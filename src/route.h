@@ -13,6 +13,7 @@
 #ifndef DS_ROUTE_H
 #define DS_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,12 @@ void route_delete(struct route *rt);
  * ROUTE_LOCAL. */
 int route_lookup(const struct route *rt, const uint8_t *name, size_t len,
     uint16_t qtype);
+
+/* Whether name (wire form, any case) is at or below one of cfg's negative
+ * trust anchors (domain_insecure, with the runtime ones): its answers are
+ * never validated, so never made from validated records either. */
+bool route_insecure(const struct ds_config *cfg, const uint8_t *name,
+    size_t len);
 
 /* When q's name is served locally, write the reply to q into out (RFC
  * 6761, RFC 6303, RFC 7686, RFC 8375: localhost addresses, NXDOMAIN with

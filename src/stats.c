@@ -12,6 +12,7 @@
 
 #include "dsconfig.h"
 #include "frontcache.h"
+#include "synth.h"
 #include "stats.h"
 
 /* DNS RR types with a bucket of their own (RFC 1035, 3596, 4034). */
@@ -84,6 +85,8 @@ static void out_latency(struct out *, const struct totals *);
 static void out_frontcache(struct out *);
 
 static _Atomic(struct frontcache *) stats_fc;
+static _Atomic(struct synth *) stats_synth;
+static void out_synth(struct out *);
 
 void
 stats_init(struct stats *s)
@@ -150,6 +153,42 @@ out_frontcache(struct out *o)
 	out_counter(o, "answer_cache_evictions_total",
 	    "Answers evicted to keep the answer cache in its bound.",
 	    st.evictions);
+}
+
+void
+stats_set_synth(struct synth *s)
+{
+	atomic_store(&stats_synth, s);
+}
+
+/* Answers made from validated NSEC3 records (src/synth.h). */
+static void
+out_synth(struct out *o)
+{
+	static const char *const kind[] = {
+		NULL, "nodata", "nxdomain", "wildcard_nodata", "wildcard"
+	};
+	struct synth *s = atomic_load(&stats_synth);
+	struct synth_stats st;
+	unsigned i;
+
+	if (s == NULL)
+		return;
+	synth_get_stats(s, &st);
+	out_head(o, "synthesized_total", "counter",
+	    "Answers made here from validated NSEC3 records (RFC 8198), by "
+	    "the proof they carry.");
+	for (i = SYNTH_NODATA; i <= SYNTH_WILDCARD; i++)
+		out_printf(o, "dotsec_synthesized_total{proof=\"%s\"} %llu\n",
+		    kind[i], st.answers[i]);
+	out_gauge(o, "synth_records",
+	    "Validated NSEC3 records held to make answers from.",
+	    (int64_t)st.records);
+	out_gauge(o, "synth_zones", "Zones those records belong to.",
+	    (int64_t)st.zones);
+	out_gauge(o, "synth_bytes",
+	    "Memory used by them, with the zones' SOAs and wildcards.",
+	    (int64_t)st.bytes);
 }
 
 const double stats_latency_bounds_ms[STATS_LAT_BUCKETS] = {
@@ -474,6 +513,7 @@ stats_render(struct stats *const *s, size_t n,
 	    "Prefetches that brought no usable answer; the entry expires as "
 	    "usual.", t.prefetch_failures);
 	out_frontcache(&o);
+	out_synth(&o);
 	out_counter(&o, "upstream_queries_total",
 	    "Queries sent to upstream resolvers.", t.upstream_queries);
 	out_counter(&o, "upstream_errors_total",

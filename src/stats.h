@@ -137,6 +137,10 @@ size_t stats_render(struct stats *const *s, size_t n,
 struct frontcache;
 void stats_set_frontcache(struct frontcache *fc);
 
+/* Report what synth (not owned; NULL: none) learnt and answered. */
+struct synth;
+void stats_set_synth(struct synth *s);
+
 /* One log line with the main totals, for SIGUSR1. */
 void stats_log_line(struct stats *const *s, size_t n, char *buf, size_t len);
 

@@ -153,7 +153,7 @@ set_cache_options(struct ub_ctx *ctx, const struct ds_config *cfg,
     bool fresh)
 {
 	unsigned share = (cfg->cache_size - ds_answer_cache_bytes(cfg) -
-	    ds_key_cache_bytes(cfg)) /
+	    ds_key_cache_bytes(cfg) - ds_synth_bytes(cfg)) /
 	    (cfg->workers ? cfg->workers : 1);
 	char msg[32], rrset[32], key[32], bogus[16];
 

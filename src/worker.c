@@ -27,6 +27,7 @@
 #include "resolver.h"
 #include "route.h"
 #include "stats.h"
+#include "synth.h"
 #include "upstreams.h"
 #include "validator.h"
 #include "worker.h"
@@ -47,6 +48,7 @@ struct worker {
 	struct validator *val;
 	struct frontcache *fc;	/* shared by the workers; NULL: none */
 	struct frontcache *kc;	/* the relays' shared DS/DNSKEY replies */
+	struct synth *synth;	/* validated NSEC3, shared; NULL: none */
 	struct listener **listeners;
 	unsigned nlisteners;
 	struct query *queries;	/* every query not yet freed */
@@ -113,6 +115,7 @@ struct query {
 	bool submitting;	/* inside the backend's submit call, whose
 				   callback may run before it returns */
 	bool cache_hit;		/* answered within the submit call */
+	bool synthesized;	/* made from validated NSEC3 (synth.h) */
 	bool refresh;		/* a prefetch: no client, the answer only
 				   replaces the cached one */
 	int verdict;		/* enum stats_verdict, -1 none yet */
@@ -189,7 +192,8 @@ send_reply(struct worker *w, struct ds_req *req, const uint8_t *buf,
 		    req->transport == DS_TCP ? "tcp" : "udp", name,
 		    qr->q.qtype, buf[3] & 0x0f, qr->verdict >= 0 ?
 		    stats_verdict_names[qr->verdict] : "none",
-		    qr->cache_hit ? "hit" : "miss", ms_since(&qr->start));
+		    qr->synthesized ? "synth" : qr->cache_hit ? "hit" : "miss",
+		    ms_since(&qr->start));
 	}
 	listener_reply(req, buf, len);
 }
@@ -296,6 +300,18 @@ query_shape(struct query *qr, const uint8_t *pkt, size_t len, bool ad,
 	}
 	query_answer(qr, out, (size_t)n);
 	return stored;
+}
+
+/* Whether q's name may be answered from, and teach, the validated NSEC3
+ * records: aggressive_nsec on, the default route (a forward zone has its
+ * own world), no negative trust anchor above it. */
+static bool
+synth_may(const struct worker *w, const struct dnsmsg_query *q)
+{
+	return w->synth != NULL && w->cfg->aggressive_nsec &&
+	    route_lookup(upstreams_route(w->up), q->qname, q->qname_len,
+	    q->qtype) == ROUTE_DEFAULT &&
+	    !route_insecure(w->cfg, q->qname, q->qname_len);
 }
 
 /* RFC 8767: when the upstream cannot answer, data past its TTL (30 s
@@ -409,6 +425,11 @@ static bool
 shape_validated(struct query *qr, enum validator_verdict v,
     const uint8_t *pkt, size_t len)
 {
+	struct worker *w = qr->w;
+
+	if (v == VAL_SECURE && qr->gen == w->gen && synth_may(w, &qr->q))
+		synth_learn(w->synth, &qr->q, pkt, len, now_sec(),
+		    (int64_t)time(NULL));
 	return query_shape(qr, pkt, len, v == VAL_SECURE &&
 	    (qr->q.do_bit || qr->q.ad), true, v == VAL_SECURE ?
 	    FC_SECURE : FC_INSECURE);
@@ -580,6 +601,37 @@ answer_local(struct worker *w, struct ds_req *req, struct query *qr)
 	return true;
 }
 
+/* Answer from validated NSEC3 records (synth.h) when they prove the
+ * answer: no upstream, no libunbound.  True if req was answered. */
+static bool
+answer_synth(struct worker *w, struct ds_req *req, struct query *qr)
+{
+	uint8_t pkt[16384], out[DNS_MAX_MSG];
+	struct dnsmsg_shape_opts o;
+	int n;
+
+	if (qr->q.cd || !synth_may(w, &qr->q))
+		return false;
+	n = synth_answer(w->synth, &qr->q, (uint32_t)qr->start.tv_sec, pkt,
+	    sizeof(pkt), NULL);
+	if (n <= 0)
+		return false;
+	memset(&o, 0, sizeof(o));
+	o.ad = qr->q.do_bit || qr->q.ad;
+	o.keep_dnssec = qr->q.do_bit;
+	o.edns_size = (uint16_t)w->cfg->edns_udp_size;
+	o.ede_code = DNS_EDE_NONE;
+	o.max_size = client_limit(w, req, &qr->q);
+	n = dnsmsg_shape(&qr->q, pkt, (size_t)n, &o, out, sizeof(out));
+	if (n <= 0)
+		return false;
+	qr->synthesized = true;
+	qr->verdict = STATS_SECURE;
+	stats_inc(&w->stats.verdict[STATS_SECURE]);
+	send_reply(w, req, out, (size_t)n, qr);
+	return true;
+}
+
 static void
 client_query(void *arg, struct ds_req *req)
 {
@@ -661,7 +713,7 @@ client_query(void *arg, struct ds_req *req)
 		}
 	}
 	/* Special-use names never leave the host (route.h). */
-	if (answer_local(w, req, qr))
+	if (answer_local(w, req, qr) || answer_synth(w, req, qr))
 		return;
 	/* Queries already answered (libunbound may still work on them after
 	 * a timeout) do not count: they hold no client. */
@@ -954,6 +1006,12 @@ flush_now(struct worker *w)
 		/* The key cache holds upstream data, not verdicts. */
 		if (w->kc != NULL && how != FC_DROP_BOGUS)
 			(void)frontcache_drop(w->kc, how, name, len, qtype);
+		/* Any zone whose records could prove an answer for the
+		 * names flushed. */
+		if (how == FC_DROP_ALL)
+			(void)synth_drop(w->synth, NULL, 0);
+		else if (how != FC_DROP_BOGUS)
+			(void)synth_drop(w->synth, name, len);
 		ds_info("worker %u: flushed: validator renewed, %zu cached "
 		    "answers dropped", w->index, n);
 	} else
@@ -1069,6 +1127,7 @@ route_changed(void *arg, const char *name)
 		return;
 	if (w->kc != NULL)
 		(void)frontcache_drop_below(w->kc, wire, (size_t)len);
+	(void)synth_drop(w->synth, wire, (size_t)len);
 	if (w->fc == NULL)
 		return;
 	n = frontcache_drop_below(w->fc, wire, (size_t)len);
@@ -1341,6 +1400,12 @@ void
 worker_set_frontcache(struct worker *w, struct frontcache *fc)
 {
 	w->fc = fc;
+}
+
+void
+worker_set_synth(struct worker *w, struct synth *s)
+{
+	w->synth = s;
 }
 
 void

@@ -79,6 +79,12 @@ void worker_set_frontcache(struct worker *w, struct frontcache *fc);
  * the loop starts (relay.h). */
 void worker_set_keycache(struct worker *w, struct frontcache *kc);
 
+/* Answer from, and teach, the validated NSEC3 records of s (shared by the
+ * workers, not owned; synth.h) when aggressive_nsec is on; before the
+ * loop starts. */
+struct synth;
+void worker_set_synth(struct worker *w, struct synth *s);
+
 /*
  * Flush (dotsec-control flush): the worker renews its validator (a fresh
  * libunbound context: libunbound has no flush of its own), so that its

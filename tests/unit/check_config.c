@@ -215,6 +215,7 @@ check_same_as_defaults(const struct ds_config *cfg, const char *what)
 	SAME(cache_max_ttl);
 	SAME(prefetch);
 	SAME(serve_stale);
+	SAME(aggressive_nsec);
 	SAME(cache_persist);
 	SAME(bogus_ttl);
 	SAME(tcp_idle_timeout_ms);
@@ -357,7 +358,7 @@ START_TEST(test_default)
 	ck_assert_msg(cfg->cache_size == 32u * 1024 * 1024 &&
 	    cfg->cache_min_ttl == 0 && cfg->cache_max_ttl == 86400 &&
 	    cfg->prefetch && !cfg->serve_stale && !cfg->cache_persist &&
-	    cfg->bogus_ttl == 60,
+	    cfg->aggressive_nsec && cfg->bogus_ttl == 60,
 	    "config_default: cache defaults");
 	ck_assert_msg(cfg->anchor_add_holddown == 2592000 &&
 	    cfg->anchor_del_holddown == 2592000 &&

@@ -22,5 +22,6 @@ Suite *frontcache_suite(void);
 Suite *cachedump_suite(void);
 Suite *route_suite(void);
 Suite *sandbox_suite(void);
+Suite *synth_suite(void);
 
 #endif /* DS_SUITES_H */
