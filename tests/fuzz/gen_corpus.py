@@ -5,7 +5,7 @@ Usage: gen_corpus.py [SRCDIR]
 
 SRCDIR is the top of the source tree (default: two levels above this
 script).  Writes SRCDIR/tests/fuzz/corpus/{fuzz_query,fuzz_shape,
-fuzz_relay,fuzz_config,fuzz_cachedump}/ (replacing what is there) and
+fuzz_relay,fuzz_config,fuzz_cachedump,fuzz_synth}/ (replacing what is there) and
 SRCDIR/tests/fuzz/fuzz_config.dict (the configuration's key names, read
 from src/config.c).  Only the standard library; the packets are built here,
 nothing is sent anywhere.  The input layouts are described at the top of
@@ -377,6 +377,44 @@ def cachedumps():
     return out
 
 
+def synth_seeds():
+    """fuzz_synth seeds: a zone (names from the alphabet a, b, *, c by
+    fuzz_synth.c's name_at) taught a few questions and then asked many,
+    with and without salt and iterations, opt-out, a second chain; and
+    the replies of fuzz_shape taught in raw mode."""
+
+    def nm(depth, *labels):
+        b = (depth - 1) & 3
+        for i, lab in enumerate(labels):
+            b |= lab << (2 + 2 * i)
+        return b
+
+    A_, TXT_, CNAME_, NS_, DS_ = 1, 2, 4, 8, 16
+    names = [(nm(1, 0), A_ | TXT_),              # a
+             (nm(2, 2, 1), A_),                  # *.b
+             (nm(3, 0, 1, 3), TXT_),             # a.b.c
+             (nm(2, 3, 0), CNAME_),              # c.a
+             (nm(1, 1), NS_ | DS_),              # b: signed child
+             (nm(1, 3), NS_)]                    # c: unsigned child
+    body = bytes([len(names)]) + b"".join(bytes(n) for n in names)
+    teach = b"".join(bytes([b, 0x80 | t, 1]) for b in range(0, 256, 7)
+                     for t in range(2))
+    ask = b"".join(bytes([b, t, 0]) for b in range(256) for t in range(4))
+    out = []
+    for tag, ctl, salt in (("nosalt", 0x00, b""),
+                           ("salt_iter", 0x06, b"\xab\xcd"),
+                           ("optout", 0x01, b"\x01"),
+                           ("two_chains", 0x10 | 0x02, b"\x11")):
+        t2 = teach
+        if ctl & 0x10:
+            t2 += b"".join(bytes([b, 0xc0, 1]) for b in range(3, 256, 11))
+        out.append((tag, bytes([ctl, len(salt)]) + salt + body + t2 + ask))
+    raw = b"".join(struct.pack(">H", len(p)) + p
+                   for _, _, _, p in replies()[:6])
+    out.append(("raw", bytes([0x08, 0]) + raw))
+    return out
+
+
 def write_dir(path, items):
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
@@ -431,6 +469,7 @@ def main(argv):
     write_dir(os.path.join(corpus, "fuzz_config"), yamls(srcdir))
 
     write_dir(os.path.join(corpus, "fuzz_cachedump"), cachedumps())
+    write_dir(os.path.join(corpus, "fuzz_synth"), synth_seeds())
 
     # The dictionary: every key name of src/config.c, and YAML syntax.
     with open(os.path.join(srcdir, "src", "config.c")) as f:

@@ -426,6 +426,66 @@ _world_corrupt_rrsig() {
 	mv "$f.tmp" "$f"
 }
 
+# The child zones of $WORLD_TLD, by their first label.
+_world_zone_names() {
+	printf '%s\n' sec8 sec13 sec15 insecure badsig expired dsmismatch \
+		nonsec nosig
+	[ "${WORLD_SYNTH_ZONES:-0}" = 0 ] || printf '%s\n' n3 n3opt
+}
+
+# _world_n3_body ZONE: many names for the NSEC3 proofs of test_synth: 150
+# hNNN (A, or TXT for every third), empty non-terminals (a.b.c, x.y.deep),
+# wildcards with A and TXT (*.wild), with TXT only (*.t), below an empty
+# non-terminal (*.deep), and a CNAME.
+_world_n3_body() {
+	local z=$1 i
+	_world_body "$z" 30
+	for i in $(seq 1 150); do
+		if [ $((i % 3)) = 0 ]; then
+			printf 'h%s\tTXT\t"h%s"\n' "$i" "$i"
+		else
+			printf 'h%s\tA\t192.0.2.%s\n' "$i" "$i"
+		fi
+	done
+	printf 'a.b.c\tA\t192.0.2.1\nx.y.deep\tTXT\t"deep"\n'
+	printf '*.t\tTXT\t"txt only"\n*.deep\tA\t192.0.2.2\n'
+	printf 'cn\tCNAME\twww.%s.\n' "$z"
+}
+
+# WORLD_SYNTH_ZONES=1: n3.$WORLD_TLD (NSEC3, salt, 5 iterations) and
+# n3opt.$WORLD_TLD (NSEC3 opt-out), both with _world_n3_body.  world_n3_resign
+# signs n3 again with another salt.
+_world_synth_zones() {
+	local z
+	z=n3.$WORLD_TLD
+	_world_n3_body "$z" >"$WORLD_DIR/zones/$z.zone"
+	cp "$WORLD_DIR/zones/$z.zone" "$WORLD_DIR/zones/$z.unsigned"
+	_world_keygen "$z" ECDSAP256SHA256
+	WORLD_N3_KEYS="$_ksk $_zsk"
+	_world_sign "$z" "$WORLD_DIR/zones/$z.zone" -s "$WORLD_SIG_START" \
+		-e "$WORLD_SIG_END" -3 abcd -H 5 -- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
+	z=n3opt.$WORLD_TLD
+	_world_n3_body "$z" >"$WORLD_DIR/zones/$z.zone"
+	_world_keygen "$z" ECDSAP256SHA256
+	_world_sign "$z" "$WORLD_DIR/zones/$z.zone" -s "$WORLD_SIG_START" \
+		-e "$WORLD_SIG_END" -3 - -H 0 -A -- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
+}
+
+# world_n3_resign SALT: sign n3.$WORLD_TLD again, same content, with a new
+# NSEC3 salt (a new chain), reload NSD and flush the upstream's copy.
+world_n3_resign() {
+	local z=n3.$WORLD_TLD in=$WORLD_DIR/zones/n3.$WORLD_TLD.resign k keys=()
+	cp "$WORLD_DIR/zones/$z.unsigned" "$in"
+	for k in $WORLD_N3_KEYS; do keys+=("$k"); done
+	_world_sign "$z" "$in" -s "$WORLD_SIG_START" -e "$WORLD_SIG_END" \
+		-3 "$1" -H 5 -- "${keys[@]}"
+	kill -HUP "$WORLD_NSD_PID"
+	sleep 1
+	world_upstream_ctl flush_zone "$z" >/dev/null
+}
+
 _world_zones() {
 	local zd=$WORLD_DIR/zones kd=$WORLD_DIR/keys tz=$WORLD_DIR/zones/$WORLD_TLD.zone
 	local z i ghost tmp rttl
@@ -440,7 +500,7 @@ _world_zones() {
 @	NS	ns.$WORLD_TLD.
 ns	A	$WORLD_NSD_ADDR
 EOF
-	for z in sec8 sec13 sec15 insecure badsig expired dsmismatch nonsec nosig; do
+	for z in $(_world_zone_names); do
 		printf '%s\tNS\tns.%s.\n' "$z" "$WORLD_TLD" >>"$tz"
 	done
 
@@ -527,6 +587,8 @@ EOF
 		{ print } END { if (n != 1) exit 1 }' "$zd/$z.signed" >"$tmp" ||
 		_world_die "could not remove the RRSIG of www.$z A"
 	mv "$tmp" "$zd/$z.signed"
+
+	[ "${WORLD_SYNTH_ZONES:-0}" = 0 ] || _world_synth_zones
 
 	# $WORLD_TLD.: ECDSAP256SHA256, NSEC.
 	_world_keygen "$WORLD_TLD" ECDSAP256SHA256
@@ -626,7 +688,7 @@ zone:
 	name: "$WORLD_TLD."
 	zonefile: "$WORLD_TLD.signed"
 EOF
-	for z in sec8 sec13 sec15 insecure badsig expired dsmismatch nonsec nosig; do
+	for z in $(_world_zone_names); do
 		printf 'zone:\n\tname: "%s.%s."\n\tzonefile: "%s.%s.signed"\n' \
 			"$z" "$WORLD_TLD" "$z" "$WORLD_TLD" >>"$d/nsd.conf"
 	done

@@ -199,6 +199,10 @@ n3m_add(struct n3model *m, const char *name, const uint16_t *types,
 		n->ntypes++;
 	}
 	n->ds = ds;
+	/* A delegation at a wildcard is not a zone anyone can serve (RFC
+	 * 4592 section 4.2). */
+	if (n->wire[0] == 1 && n->wire[1] == '*' && has_type(n, T_NS))
+		return -1;
 	m->nnames++;
 	return 0;
 }
@@ -358,8 +362,12 @@ n3m_truth(const struct n3model *m, const uint8_t *qname, size_t qlen,
 	wname[0] = 1;
 	wname[1] = '*';
 	memcpy(wname + 2, qname + pos, qlen - pos);
-	if ((w = find(m, wname, qlen - pos + 2)) == NULL)
+	if (!exists(m, wname, qlen - pos + 2))
 		return N3M_NXDOMAIN;
+	/* A wildcard that is an empty non-terminal matches too, with no
+	 * data (RFC 4592 section 2.2.2). */
+	if ((w = find(m, wname, qlen - pos + 2)) == NULL)
+		return N3M_WILD_NODATA;
 	if (has_type(w, qtype))
 		return N3M_WILD_ANSWER;
 	return has_type(w, T_CNAME) ? N3M_WILD_CNAME : N3M_WILD_NODATA;

@@ -70,7 +70,8 @@ void n3m_init(struct n3model *m, const char *apex, uint16_t iterations,
 
 /* Add name (presentation, relative to the apex, "@" for it) with the
  * given types (0-terminated list; NS makes a delegation, whose child is
- * signed when ds).  Returns 0, -1 when full or malformed. */
+ * signed when ds).  Returns 0, -1 when full, malformed, there already,
+ * or a wildcard with NS. */
 int n3m_add(struct n3model *m, const char *name, const uint16_t *types,
     bool ds);
 
