@@ -196,6 +196,21 @@ DS_OUT="synthesized $s2 (was $s_after); salts: $(awk '{print $3}' "$D/got2.nsec3
 [ "$s2" -gt "$s_after" ] || ds_fail "nothing synthesized after the re-sign"
 grep -q ' 0fedcba9$' "$D/got2.nsec3" || ds_fail "the new chain never seen"
 
+# Below a negative trust anchor nothing is validated, so nothing is made
+# from validated records either: a new name there is answered without AD,
+# by the upstream.
+ds_case "negative trust anchor: no answer made from NSEC3 below it"
+s_before=$(synthesized)
+"$CTL" -s "$DS_CTL" nta add "n3.$T" 300 >/dev/null
+answers <(printf 'ntacheck%s.n3.%s A\n' 1 "$T"; printf 'ntacheck%s.wild.n3.%s A\n' 2 "$T") "$D/nta"
+s_after=$(synthesized)
+DS_OUT="synthesized before $s_before, after $s_after
+$(cat "$D/nta")"
+[ "$s_after" = "$s_before" ] || ds_fail "answers were made below the anchor"
+grep -q ' ad ' "$D/nta" && ds_fail "AD below a negative trust anchor"
+grep -q '^ntacheck1.* NXDOMAIN - ' "$D/nta" || ds_fail "not an NXDOMAIN without AD"
+"$CTL" -s "$DS_CTL" nta remove "n3.$T" >/dev/null
+
 # A flush of the zone: its next new name goes to the upstream again.
 ds_case "flush zone: the zone's records are forgotten"
 "$CTL" -s "$DS_CTL" flush zone "n3.$T" >/dev/null
