@@ -33,9 +33,9 @@
 #   BENCH_NICE           nice value of the world, the system under test and
 #                        dnsperf, so that other work on the host (builds,
 #                        fuzzers) gets what they leave [-10; "" for none]
-#   BENCH_SYSTEMS        systems in order [dotsec stubby unbound ceiling];
-#                        kresd (Knot Resolver) is known too
-#   BENCH_WORKLOADS      runs in order [hot cold mixed tcp]
+#   BENCH_SYSTEMS        systems in order [dotsec stubby unbound kresd
+#                        ceiling]
+#   BENCH_WORKLOADS      runs in order [hot cold nxdomain mixed tcp]
 #   BENCH_CACHE_SIZE     bytes of cache of dotsecd (cache_size) and Unbound
 #                        (messages 1/4, RRsets 1/2, keys 1/4) [33554432,
 #                        dotsecd's default]
@@ -65,8 +65,8 @@ BENCH_THREADS=${BENCH_THREADS:-1}
 BENCH_SERVER_CPUS=${BENCH_SERVER_CPUS:-0}
 BENCH_CLIENT_CPU=${BENCH_CLIENT_CPU:-$(($(nproc) - 1))}
 BENCH_NICE=${BENCH_NICE--10}
-BENCH_SYSTEMS=${BENCH_SYSTEMS:-dotsec stubby unbound ceiling}
-BENCH_WORKLOADS=${BENCH_WORKLOADS:-hot cold mixed tcp}
+BENCH_SYSTEMS=${BENCH_SYSTEMS:-dotsec stubby unbound kresd ceiling}
+BENCH_WORKLOADS=${BENCH_WORKLOADS:-hot cold nxdomain mixed tcp}
 BENCH_CACHE_SIZE=${BENCH_CACHE_SIZE:-33554432}
 BENCH_COLD_MAX_QPS=${BENCH_COLD_MAX_QPS:-60000}
 BENCH_ZIPF_NAMES=${BENCH_ZIPF_NAMES:-100000}
@@ -111,13 +111,18 @@ make_queries() {
 	mkdir -p "$q"
 	hot_names >"$q/hot.txt"
 	cp "$q/hot.txt" "$q/tcp.txt"
-	# Cold: unique names under the wildcard of the NSEC3 zone, where
-	# aggressive NSEC (NSEC only, RFC 8198) cannot answer from the cache:
-	# every query is a miss for a validating cache.
+	# Cold: unique names under the wildcard of the NSEC3 zone: a miss
+	# for a cache of answers, which a cache that uses validated NSEC3
+	# (RFC 8198: kresd, and dotsecd's aggressive_nsec) answers from the
+	# records of earlier proofs once it holds the span of a name.
+	# NXDOMAIN: unique names that do not exist in the same zone.
 	n=$((BENCH_DURATION * BENCH_COLD_MAX_QPS))
 	awk -v n="$n" -v z="sec13.$WORLD_TLD" 'BEGIN {
 		for (i = 1; i <= n; i++) printf "c%d.wild.%s A\n", i, z }' \
 		>"$q/cold.txt"
+	awk -v n="$n" -v z="sec13.$WORLD_TLD" 'BEGIN {
+		for (i = 1; i <= n; i++) printf "x%d.%s A\n", i, z }' \
+		>"$q/nxdomain.txt"
 	# Mixed: BENCH_MIXED_LINES queries over BENCH_ZIPF_NAMES names drawn
 	# with probability ~ 1/rank^s.  The first ranks are the hot set; the
 	# others are names under the wildcards of four zones (A, every fifth
