@@ -35,7 +35,10 @@
 #                        fuzzers) gets what they leave [-10; "" for none]
 #   BENCH_SYSTEMS        systems in order [dotsec stubby unbound kresd
 #                        ceiling]
-#   BENCH_WORKLOADS      runs in order [hot cold nxdomain mixed tcp]
+#   BENCH_WORKLOADS      runs in order [hot cold nxdomain mixed tcp];
+#                        "miss" too: unique names that exist, in a signed
+#                        zone of BENCH_MISS_NAMES names [200000 when
+#                        asked for] (signing it takes a while)
 #   BENCH_CACHE_SIZE     bytes of cache of dotsecd (cache_size) and Unbound
 #                        (messages 1/4, RRsets 1/2, keys 1/4) [33554432,
 #                        dotsecd's default]
@@ -67,6 +70,7 @@ BENCH_CLIENT_CPU=${BENCH_CLIENT_CPU:-$(($(nproc) - 1))}
 BENCH_NICE=${BENCH_NICE--10}
 BENCH_SYSTEMS=${BENCH_SYSTEMS:-dotsec stubby unbound kresd ceiling}
 BENCH_WORKLOADS=${BENCH_WORKLOADS:-hot cold nxdomain mixed tcp}
+BENCH_MISS_NAMES=${BENCH_MISS_NAMES:-0}
 BENCH_CACHE_SIZE=${BENCH_CACHE_SIZE:-33554432}
 BENCH_COLD_MAX_QPS=${BENCH_COLD_MAX_QPS:-60000}
 BENCH_ZIPF_NAMES=${BENCH_ZIPF_NAMES:-100000}
@@ -123,6 +127,19 @@ make_queries() {
 	awk -v n="$n" -v z="sec13.$WORLD_TLD" 'BEGIN {
 		for (i = 1; i <= n; i++) printf "x%d.%s A\n", i, z }' \
 		>"$q/nxdomain.txt"
+	# Miss: unique names that exist (many.$WORLD_TLD, BENCH_MISS_NAMES
+	# of them, in an order of their own): no proof makes their answers,
+	# every one is a miss that goes upstream and is validated.
+	if [ "$BENCH_MISS_NAMES" -gt 0 ]; then
+		awk -v n="$BENCH_MISS_NAMES" -v z="many.$WORLD_TLD" 'BEGIN {
+			srand(20261207)
+			for (i = 1; i <= n; i++) p[i] = i
+			for (i = n; i > 1; i--) {
+				j = int(rand() * i) + 1; t = p[i]; p[i] = p[j]; p[j] = t
+			}
+			for (i = 1; i <= n; i++) printf "n%d.%s A\n", p[i], z }' \
+			>"$q/miss.txt"
+	fi
 	# Mixed: BENCH_MIXED_LINES queries over BENCH_ZIPF_NAMES names drawn
 	# with probability ~ 1/rank^s.  The first ranks are the hot set; the
 	# others are names under the wildcards of four zones (A, every fifth
@@ -369,6 +386,10 @@ main() {
 		printf 'load before: %s\n' "$(uptime)"
 		ps -eo pid,pcpu,etime,comm --sort=-pcpu | head -n 15
 	} >"$BENCH_OUT/load-before.txt"
+	case " $BENCH_WORKLOADS " in
+	*" miss "*) [ "$BENCH_MISS_NAMES" -gt 0 ] || BENCH_MISS_NAMES=200000 ;;
+	esac
+	WORLD_MANY_NAMES=$BENCH_MISS_NAMES
 	world_start
 	case $WORLD_NET in 127.*) ;; *) die "world not on 127.0.0.0/8" ;; esac
 	renice_world

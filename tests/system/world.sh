@@ -431,6 +431,23 @@ _world_zone_names() {
 	printf '%s\n' sec8 sec13 sec15 insecure badsig expired dsmismatch \
 		nonsec nosig
 	[ "${WORLD_SYNTH_ZONES:-0}" = 0 ] || printf '%s\n' n3 n3opt
+	[ "${WORLD_MANY_NAMES:-0}" = 0 ] || printf '%s\n' many
+}
+
+# WORLD_MANY_NAMES=N: many.$WORLD_TLD, NSEC3 (no salt, 0 iterations), with
+# nN A 192.0.2.1 for N names: unique names that exist, whose answers no
+# cache can make from proofs (the benchmark's miss run).
+_world_many_zone() {
+	local z=many.$WORLD_TLD
+	{
+		_world_body "$z" 31
+		awk -v n="$WORLD_MANY_NAMES" 'BEGIN {
+			for (i = 1; i <= n; i++) printf "n%d\tA\t192.0.2.1\n", i }'
+	} >"$WORLD_DIR/zones/$z.zone"
+	_world_keygen "$z" ECDSAP256SHA256
+	_world_sign "$z" "$WORLD_DIR/zones/$z.zone" -s "$WORLD_SIG_START" \
+		-e "$WORLD_SIG_END" -3 - -H 0 -- "$_ksk" "$_zsk"
+	_world_ds "$_ksk" >>"$tz"
 }
 
 # _world_n3_body ZONE: many names for the NSEC3 proofs of test_synth: 150
@@ -589,6 +606,7 @@ EOF
 	mv "$tmp" "$zd/$z.signed"
 
 	[ "${WORLD_SYNTH_ZONES:-0}" = 0 ] || _world_synth_zones
+	[ "${WORLD_MANY_NAMES:-0}" = 0 ] || _world_many_zone
 
 	# $WORLD_TLD.: ECDSAP256SHA256, NSEC.
 	_world_keygen "$WORLD_TLD" ECDSAP256SHA256
