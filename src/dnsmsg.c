@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dnsmsg.h"
+#include "wire.h"
 
 /* Header flags: the first group is in byte 2, the second in byte 3. */
 #define FLAG_QR		0x80
@@ -115,12 +116,6 @@ enum shape_mode {
 	SHAPE_TC,
 	SHAPE_TC_NO_TEXT
 };
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
 
 static uint8_t
 lower(uint8_t c)

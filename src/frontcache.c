@@ -18,6 +18,7 @@
 #include "dnsmsg.h"
 #include "frontcache.h"
 #include "log.h"
+#include "wire.h"
 
 /* A power of two; with 2-4 workers, collisions on a shard lock are rare. */
 #define FC_SHARDS	16
@@ -71,35 +72,6 @@ static uint8_t *
 entry_reply(struct fc_entry *e)
 {
 	return entry_key(e) + e->keylen;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 /* The key of q: lower-cased name, type, class, and the bits that change

@@ -18,6 +18,7 @@
 
 #include "dnsmsg.h"
 #include "log.h"
+#include "wire.h"
 #include "synth.h"
 
 #define HASH_LEN	20		/* SHA-1, the only NSEC3 hash */
@@ -82,35 +83,6 @@ struct synth {
 	size_t nzones, nrecords, bytes, max_bytes;
 	struct synth_stats st;
 };
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static void
 name_lower(uint8_t *dst, const uint8_t *src, size_t len)

@@ -78,17 +78,6 @@ qname(uint8_t b, uint8_t *wire)
 	return (size_t)n3m_wire(full, wire);
 }
 
-static void
-query(struct dnsmsg_query *q, const uint8_t *name, size_t len, uint16_t t)
-{
-	memset(q, 0, sizeof(*q));
-	memcpy(q->qname, name, len);
-	q->qname_len = len;
-	q->qtype = t;
-	q->qclass = DNS_CLASS_IN;
-	q->question_ok = true;
-}
-
 struct look {
 	unsigned answers;
 	uint8_t rdata[16];
@@ -185,7 +174,7 @@ raw(struct synth *s, const uint8_t *data, size_t size)
 	int n;
 
 	len = qname(0, name);
-	query(&q, name, len, DNS_TYPE_A);
+	n3m_query(&q, name, len, DNS_TYPE_A);
 	while (size - pos >= 2) {
 		size_t l = ((size_t)data[pos] << 8 | data[pos + 1]);
 
@@ -200,7 +189,7 @@ raw(struct synth *s, const uint8_t *data, size_t size)
 			struct dnsmsg_query a;
 
 			len = qname((uint8_t)b, name);
-			query(&a, name, len, qtypes[t]);
+			n3m_query(&a, name, len, qtypes[t]);
 			n = synth_answer(s, &a, 1001, pkt, sizeof(pkt), NULL);
 			if (n > 0 && dnsmsg_records(pkt, (size_t)n, look_rr,
 			    &(struct look){ 0, { 0 }, 0 }) != 0)
@@ -267,7 +256,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		now += data[pos + 2] & 15;
 		len = qname(data[pos], name);
-		query(&q, name, len, t);
+		n3m_query(&q, name, len, t);
 		if (data[pos + 1] & 0x80) {
 			const struct n3model *mm = (ctl & 16) &&
 			    (data[pos + 1] & 0x40) ? &m2 : &m;

@@ -93,18 +93,6 @@ qname_of(const struct n3model *m, unsigned shape, int n, uint8_t *wire)
 	return (size_t)len;
 }
 
-static void
-query(struct dnsmsg_query *q, const uint8_t *name, size_t len, uint16_t t)
-{
-	memset(q, 0, sizeof(*q));
-	memcpy(q->qname, name, len);
-	q->qname_len = len;
-	q->qtype = t;
-	q->qclass = DNS_CLASS_IN;
-	q->question_ok = true;
-	q->rd = true;
-}
-
 /* Teach s what the validator passed on for name/type. */
 static void
 teach(struct synth *s, const struct n3model *m, const uint8_t *name,
@@ -114,7 +102,7 @@ teach(struct synth *s, const struct n3model *m, const uint8_t *name,
 	struct dnsmsg_query q;
 	int n;
 
-	query(&q, name, len, t);
+	n3m_query(&q, name, len, t);
 	n = n3m_reply(m, name, len, t, pkt, sizeof(pkt));
 	ck_assert_int_ge(n, 0);
 	if (n > 0)
@@ -174,7 +162,7 @@ ask(struct synth *s, const struct n3model *m, const uint8_t *name,
 	size_t pos, rdlen;
 	int n;
 
-	query(&q, name, len, t);
+	n3m_query(&q, name, len, t);
 	n = synth_answer(s, &q, now, pkt, sizeof(pkt), &kind);
 	ck_assert_int_ge(n, 0);
 	if (n == 0) {
@@ -291,13 +279,13 @@ START_TEST(test_never_below_a_cut_or_for_ds)
 		for (t = 0; t < 4; t++) {
 			/* shapes 14-17: below and at the delegations */
 			len = qname_of(m, 14 + i % 4, (int)i, name);
-			query(&q, name, len, qtypes[t]);
+			n3m_query(&q, name, len, qtypes[t]);
 			ck_assert_int_eq(synth_answer(s, &q, NOW + 1, pkt,
 			    sizeof(pkt), NULL), 0);
 		}
 	/* A DS question, even for a name proven absent. */
 	len = qname_of(m, 0, 1234, name);
-	query(&q, name, len, DNS_TYPE_DS);
+	n3m_query(&q, name, len, DNS_TYPE_DS);
 	ck_assert_int_eq(synth_answer(s, &q, NOW + 1, pkt, sizeof(pkt),
 	    NULL), 0);
 	synth_delete(s);
@@ -463,7 +451,7 @@ START_TEST(test_damaged_replies)
 
 	zone(m, "", 0, false);
 	len = qname_of(m, 0, 7, name);
-	query(&q, name, len, DNS_TYPE_A);
+	n3m_query(&q, name, len, DNS_TYPE_A);
 	n = n3m_reply(m, name, len, DNS_TYPE_A, pkt, sizeof(pkt));
 	ck_assert_int_gt(n, 0);
 	for (cut = 0; cut < (size_t)n; cut++)

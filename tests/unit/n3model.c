@@ -9,7 +9,9 @@
 
 #include <openssl/sha.h>
 
+#include "dnsmsg.h"
 #include "n3model.h"
+#include "wire.h"
 
 #define T_A	1
 #define T_NS	2
@@ -21,18 +23,17 @@
 #define T_NSEC3	50
 #define T_NSEC3PARAM 51
 
-static void
-put16(uint8_t *p, uint16_t v)
+void
+n3m_query(struct dnsmsg_query *q, const uint8_t *name, size_t len,
+    uint16_t type)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
+	memset(q, 0, sizeof(*q));
+	memcpy(q->qname, name, len);
+	q->qname_len = len;
+	q->qtype = type;
+	q->qclass = DNS_CLASS_IN;
+	q->question_ok = true;
+	q->rd = true;
 }
 
 int

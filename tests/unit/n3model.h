@@ -94,6 +94,11 @@ size_t n3m_rdata(const uint8_t *owner, size_t olen, uint16_t type,
 int n3m_reply(const struct n3model *m, const uint8_t *qname, size_t qlen,
     uint16_t qtype, uint8_t *out, size_t cap);
 
+/* A question for name (wire) and type, class IN, as a parsed query. */
+struct dnsmsg_query;
+void n3m_query(struct dnsmsg_query *q, const uint8_t *name, size_t len,
+    uint16_t type);
+
 /* Wire form of a presentation name. */
 int n3m_wire(const char *name, uint8_t *out);
 
