@@ -55,6 +55,15 @@ struct n3rec {
 	struct rrset *rs;
 };
 
+/* An NSEC record (RFC 4034 section 4): its owner is rs's, lower case. */
+struct nsrec {
+	uint8_t *next;		/* the next owner name, lower case */
+	size_t nlen;
+	const uint8_t *bitmap;	/* into rs */
+	uint16_t bmlen;
+	struct rrset *rs;
+};
+
 struct chain {
 	bool used;
 	uint16_t iterations;
@@ -72,6 +81,8 @@ struct zone {
 	int labels;
 	uint32_t last_used;
 	struct chain chain[MAX_CHAINS];
+	struct nsrec *nsec;	/* sorted by owner, canonical order */
+	size_t nnsec, capnsec;
 	struct rrset *soa;
 	struct rrset **wild;
 	size_t nwild, capwild;
@@ -240,12 +251,25 @@ chain_clear(struct synth *s, struct chain *c)
 }
 
 static void
+nsrec_free(struct synth *s, struct nsrec *r)
+{
+	s->bytes -= rrset_size(r->rs) + r->nlen;
+	free(r->rs);
+	free(r->next);
+}
+
+static void
 zone_free(struct synth *s, struct zone *z)
 {
 	size_t i;
 
 	for (i = 0; i < MAX_CHAINS; i++)
 		chain_clear(s, &z->chain[i]);
+	for (i = 0; i < z->nnsec; i++)
+		nsrec_free(s, &z->nsec[i]);
+	s->nrecords -= z->nnsec;
+	s->bytes -= z->capnsec * sizeof(*z->nsec);
+	free(z->nsec);
 	if (z->soa != NULL) {
 		s->bytes -= rrset_size(z->soa);
 		free(z->soa);
@@ -327,6 +351,15 @@ zone_expire(struct synth *s, struct zone *z, uint32_t now)
 		}
 		c->n = j;
 	}
+	for (i = j = 0; i < z->nnsec; i++) {
+		if ((int32_t)(z->nsec[i].rs->expiry - now) > 0) {
+			z->nsec[j++] = z->nsec[i];
+			continue;
+		}
+		nsrec_free(s, &z->nsec[i]);
+		s->nrecords--;
+	}
+	z->nnsec = j;
 	for (i = j = 0; i < z->nwild; i++) {
 		if ((int32_t)(z->wild[i]->expiry - now) > 0) {
 			z->wild[j++] = z->wild[i];
@@ -398,7 +431,8 @@ learn_collect(void *arg, const struct dnsmsg_record *r)
 
 	if (r->section > 1 || r->rclass != DNS_CLASS_IN)
 		return 0;
-	if (!(r->type == DNS_TYPE_NSEC3 || r->type == DNS_TYPE_SOA ||
+	if (!(r->type == DNS_TYPE_NSEC3 || r->type == DNS_TYPE_NSEC ||
+	    r->type == DNS_TYPE_SOA ||
 	    r->type == DNS_TYPE_RRSIG || (r->section == 0 &&
 	    r->type == l->q->qtype)))
 		return 0;
@@ -642,6 +676,139 @@ learn_nsec3(struct synth *s, const struct learn *l, const struct lrec *r,
 	s->st.learnt++;
 }
 
+/* RFC 4034 section 6.1: lower-case wire names compared label by label
+ * from the root, each label as a string of bytes (a shorter one first
+ * when it is a prefix), a name before the names below it. */
+static int
+canon_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t ao[MAX_LABELS], bo[MAX_LABELS];
+	int na = label_offsets(a, alen, ao), nb = label_offsets(b, blen, bo);
+	int i;
+
+	for (i = 1; i <= na && i <= nb; i++) {
+		const uint8_t *la = a + ao[na - i], *lb = b + bo[nb - i];
+		size_t l = la[0] < lb[0] ? la[0] : lb[0];
+		int c = memcmp(la + 1, lb + 1, l);
+
+		if (c != 0)
+			return c;
+		if (la[0] != lb[0])
+			return la[0] < lb[0] ? -1 : 1;
+	}
+	return na - nb;
+}
+
+/* Index of the first NSEC of z whose owner is not below name (canonical
+ * order). */
+static size_t
+nsec_lower(const struct zone *z, const uint8_t *name, size_t len)
+{
+	size_t lo = 0, hi = z->nnsec;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rrset *rs = z->nsec[mid].rs;
+
+		if (canon_cmp(rs->data, rs->owner_len, name, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* One NSEC record of a validated reply, into the zone that signed it. */
+static void
+learn_nsec(struct synth *s, const struct learn *l, const struct lrec *r,
+    uint32_t now, int64_t wall)
+{
+	uint8_t signer[DNS_MAX_NAME];
+	struct nsrec ns;
+	struct zone *z;
+	size_t nlen, slen, i;
+	uint32_t ttl = r->ttl;
+	int labels;
+
+	if (label_offsets(r->owner, r->owner_len, (size_t[MAX_LABELS]){ 0 })
+	    < 0)
+		return;
+	/* RDATA: the next owner name, written out whole, then the bitmap. */
+	for (nlen = 0; nlen < r->rdlen && r->rdata[nlen] != 0;
+	    nlen += (size_t)r->rdata[nlen] + 1)
+		;
+	if (nlen >= r->rdlen || ++nlen > DNS_MAX_NAME ||
+	    !bitmap_ok(r->rdata + nlen, r->rdlen - nlen))
+		return;
+	/* The signer, from a signature over it; the owner at or below. */
+	for (i = 0; i < l->n; i++) {
+		const struct lrec *g = &l->rec[i];
+
+		if (g->type == DNS_TYPE_RRSIG && g->section == r->section &&
+		    g->owner_len == r->owner_len && g->rdlen > SIG_FIXED &&
+		    get16(g->rdata) == DNS_TYPE_NSEC &&
+		    memcmp(g->owner, r->owner, r->owner_len) == 0)
+			break;
+	}
+	if (i == l->n)
+		return;
+	for (slen = 0; SIG_FIXED + slen < l->rec[i].rdlen &&
+	    l->rec[i].rdata[SIG_FIXED + slen] != 0;
+	    slen += (size_t)l->rec[i].rdata[SIG_FIXED + slen] + 1)
+		;
+	if (SIG_FIXED + slen >= l->rec[i].rdlen || ++slen > DNS_MAX_NAME)
+		return;
+	name_lower(signer, l->rec[i].rdata + SIG_FIXED, slen);
+	if (dnsmsg_name_below(r->owner, r->owner_len, signer, slen) < 0)
+		return;
+	/* A wildcard owner's signatures do not count its "*" label. */
+	labels = dnsmsg_name_labels(r->owner, r->owner_len) -
+	    (r->owner[0] == 1 && r->owner[1] == '*');
+	ns.rs = rrset_make(l, &r, 1, r->owner, r->owner_len, r->owner,
+	    r->owner_len, signer, slen, labels, wall, &ttl);
+	if (ns.rs == NULL)
+		return;
+	ns.rs->expiry = now + ttl;
+	ns.bitmap = ns.rs->data + ns.rs->owner_len + 2 + nlen;
+	ns.bmlen = (uint16_t)(r->rdlen - nlen);
+	ns.nlen = nlen;
+	if ((ns.next = malloc(nlen)) == NULL ||
+	    (z = zone_get(s, signer, slen, now)) == NULL) {
+		free(ns.next);
+		free(ns.rs);
+		return;
+	}
+	name_lower(ns.next, r->rdata, nlen);
+	i = nsec_lower(z, r->owner, r->owner_len);
+	if (i < z->nnsec && z->nsec[i].rs->owner_len == r->owner_len &&
+	    memcmp(z->nsec[i].rs->data, r->owner, r->owner_len) == 0) {
+		nsrec_free(s, &z->nsec[i]);
+		s->nrecords--;
+	} else {
+		if (z->nnsec == z->capnsec) {
+			size_t ncap = z->capnsec ? z->capnsec * 2 : 16;
+			struct nsrec *nv = realloc(z->nsec,
+			    ncap * sizeof(*nv));
+
+			if (nv == NULL) {
+				free(ns.next);
+				free(ns.rs);
+				return;
+			}
+			s->bytes += (ncap - z->capnsec) * sizeof(*nv);
+			z->nsec = nv;
+			z->capnsec = ncap;
+		}
+		memmove(z->nsec + i + 1, z->nsec + i,
+		    (z->nnsec - i) * sizeof(*z->nsec));
+		z->nnsec++;
+	}
+	z->nsec[i] = ns;
+	s->nrecords++;
+	s->bytes += rrset_size(ns.rs) + nlen;
+	s->st.learnt++;
+}
+
 /* The zone's SOA, signed by the zone itself. */
 static void
 learn_soa(struct synth *s, const struct learn *l, const struct lrec *r,
@@ -789,6 +956,9 @@ synth_learn(struct synth *s, const struct dnsmsg_query *q,
 		if (l->rec[i].section == 1 &&
 		    l->rec[i].type == DNS_TYPE_NSEC3)
 			learn_nsec3(s, l, &l->rec[i], now, wall);
+		else if (l->rec[i].section == 1 &&
+		    l->rec[i].type == DNS_TYPE_NSEC)
+			learn_nsec(s, l, &l->rec[i], now, wall);
 	for (i = 0; i < l->n; i++)
 		if (l->rec[i].section == 1 && l->rec[i].type == DNS_TYPE_SOA)
 			learn_soa(s, l, &l->rec[i], now, wall);
@@ -855,13 +1025,13 @@ is_cut(const struct n3rec *r)
 
 struct proof {
 	enum synth_kind kind;
-	const struct n3rec *n3[3];
+	const struct rrset *n3[3];	/* the NSEC3 or NSEC records */
 	unsigned nn3;
 	const struct rrset *wild;	/* SYNTH_WILDCARD */
 };
 
 static void
-proof_add(struct proof *p, const struct n3rec *r)
+proof_add(struct proof *p, const struct rrset *r)
 {
 	unsigned i;
 
@@ -908,7 +1078,7 @@ prove(const struct zone *z, const struct chain *c, const uint8_t *qname,
 		if (is_cut(m) || has(m, qtype) || has(m, DNS_TYPE_CNAME))
 			return false;
 		p->kind = SYNTH_NODATA;
-		proof_add(p, m);
+		proof_add(p, m->rs);
 		return true;
 	}
 	/* The closest encloser: the nearest ancestor known to exist, by
@@ -937,7 +1107,7 @@ prove(const struct zone *z, const struct chain *c, const uint8_t *qname,
 			/* RFC 5155 section 7.2.6. */
 			p->kind = SYNTH_WILDCARD;
 			p->wild = wild;
-			proof_add(p, cover);
+			proof_add(p, cover->rs);
 			return true;
 		}
 		if (m == NULL || elen + 2 > DNS_MAX_NAME)
@@ -953,9 +1123,9 @@ prove(const struct zone *z, const struct chain *c, const uint8_t *qname,
 			    has(wm, DNS_TYPE_CNAME))
 				return false;
 			p->kind = SYNTH_WILDCARD_NODATA;
-			proof_add(p, m);
-			proof_add(p, cover);
-			proof_add(p, wm);
+			proof_add(p, m->rs);
+			proof_add(p, cover->rs);
+			proof_add(p, wm->rs);
 			return true;
 		}
 		if ((wm = find_cover(c, h, now)) == NULL ||
@@ -963,12 +1133,153 @@ prove(const struct zone *z, const struct chain *c, const uint8_t *qname,
 			return false;
 		/* RFC 5155 section 7.2.2. */
 		p->kind = SYNTH_NXDOMAIN;
-		proof_add(p, m);
-		proof_add(p, cover);
-		proof_add(p, wm);
+		proof_add(p, m->rs);
+		proof_add(p, cover->rs);
+		proof_add(p, wm->rs);
 		return true;
 	}
 	return false;
+}
+
+static bool
+ns_has(const struct nsrec *r, uint16_t type)
+{
+	return bitmap_has(r->bitmap, r->bmlen, type);
+}
+
+static bool
+ns_is_cut(const struct nsrec *r)
+{
+	return (ns_has(r, DNS_TYPE_NS) && !ns_has(r, DNS_TYPE_SOA)) ||
+	    ns_has(r, TYPE_DNAME);
+}
+
+/* The NSEC of z at or before name (canonical order), if fresh. */
+static const struct nsrec *
+nsec_floor(const struct zone *z, const uint8_t *name, size_t len,
+    uint32_t now)
+{
+	size_t i = nsec_lower(z, name, len);
+	const struct nsrec *r;
+
+	if (i < z->nnsec && z->nsec[i].rs->owner_len == len &&
+	    memcmp(z->nsec[i].rs->data, name, len) == 0)
+		r = &z->nsec[i];
+	else if (i > 0)
+		r = &z->nsec[i - 1];
+	else
+		return NULL;
+	return (int32_t)(r->rs->expiry - now) > 0 ? r : NULL;
+}
+
+static bool
+ns_owns(const struct nsrec *r, const uint8_t *name, size_t len)
+{
+	return r->rs->owner_len == len &&
+	    memcmp(r->rs->data, name, len) == 0;
+}
+
+/* Whether r, whose owner sorts before name, covers it: name before r's
+ * next name, or r is the last of the zone (its next is the apex). */
+static bool
+ns_covers(const struct zone *z, const struct nsrec *r, const uint8_t *name,
+    size_t len)
+{
+	return canon_cmp(name, len, r->next, r->nlen) < 0 ||
+	    (r->nlen == z->len && memcmp(r->next, z->name, z->len) == 0);
+}
+
+/* Whether b is a (strict) descendant of a. */
+static bool
+below(const uint8_t *b, size_t blen, const uint8_t *a, size_t alen)
+{
+	return blen > alen && dnsmsg_name_below(b, blen, a, alen) >= 0;
+}
+
+/* The offset in qname of the closest encloser that r proves: the longest
+ * of qname's ancestors that r's owner or next name is at or below. */
+static size_t
+ns_encloser(const uint8_t *qname, size_t qlen, const size_t *off, int nl,
+    const struct nsrec *r)
+{
+	int i;
+
+	for (i = 1; i <= nl; i++) {
+		size_t o = i < nl ? off[i] : qlen - 1;
+
+		if (dnsmsg_name_below(r->rs->data, r->rs->owner_len,
+		    qname + o, qlen - o) >= 0 ||
+		    dnsmsg_name_below(r->next, r->nlen, qname + o,
+		    qlen - o) >= 0)
+			return o;
+	}
+	return qlen - 1;
+}
+
+/* The proof for qname from z's NSEC records (RFC 4035 section 5.4, RFC
+ * 8198), if the records at hand make one. */
+static bool
+prove_nsec(const struct zone *z, const uint8_t *qname, size_t qlen,
+    const size_t *off, int nl, uint16_t qtype, uint32_t now,
+    struct proof *p)
+{
+	uint8_t wname[DNS_MAX_NAME];
+	const struct nsrec *r, *w;
+	const struct rrset *wild;
+	size_t ce, elen;
+
+	memset(p, 0, sizeof(*p));
+	if ((r = nsec_floor(z, qname, qlen, now)) == NULL)
+		return false;
+	if (ns_owns(r, qname, qlen)) {
+		if (ns_is_cut(r) || ns_has(r, qtype) ||
+		    ns_has(r, DNS_TYPE_CNAME))
+			return false;
+		p->kind = SYNTH_NODATA;
+		proof_add(p, r->rs);
+		return true;
+	}
+	if (!ns_covers(z, r, qname, qlen))
+		return false;
+	/* Below a delegation or a DNAME: another zone's, or redirected. */
+	if (ns_is_cut(r) && below(qname, qlen, r->rs->data, r->rs->owner_len))
+		return false;
+	/* A name below qname exists: qname is an empty non-terminal. */
+	if (below(r->next, r->nlen, qname, qlen)) {
+		p->kind = SYNTH_NODATA;
+		proof_add(p, r->rs);
+		return true;
+	}
+	ce = ns_encloser(qname, qlen, off, nl, r);
+	elen = qlen - ce;
+	if (dnsmsg_name_below(qname + ce, elen, z->name, z->len) < 0 ||
+	    elen + 2 > DNS_MAX_NAME)
+		return false;
+	if ((wild = find_wild(z, qname + ce, elen, qtype, false, now)) !=
+	    NULL) {
+		p->kind = SYNTH_WILDCARD;
+		p->wild = wild;
+		proof_add(p, r->rs);
+		return true;
+	}
+	wname[0] = 1;
+	wname[1] = '*';
+	memcpy(wname + 2, qname + ce, elen);
+	if ((w = nsec_floor(z, wname, elen + 2, now)) == NULL)
+		return false;
+	if (ns_owns(w, wname, elen + 2)) {
+		if (ns_is_cut(w) || ns_has(w, qtype) ||
+		    ns_has(w, DNS_TYPE_CNAME))
+			return false;
+		p->kind = SYNTH_WILDCARD_NODATA;
+	} else if (ns_covers(z, w, wname, elen + 2) &&
+	    !below(w->next, w->nlen, wname, elen + 2))
+		p->kind = SYNTH_NXDOMAIN;
+	else
+		return false;
+	proof_add(p, r->rs);
+	proof_add(p, w->rs);
+	return true;
 }
 
 struct wbuf {
@@ -1044,7 +1355,7 @@ build(const struct dnsmsg_query *q, const struct zone *z,
 	bool negative = p->kind != SYNTH_WILDCARD;
 
 	for (i = 0; i < p->nn3; i++)
-		ttl = left(p->n3[i]->rs, now, ttl);
+		ttl = left(p->n3[i], now, ttl);
 	if (negative) {
 		uint16_t len;
 		const uint8_t *soa;
@@ -1076,7 +1387,7 @@ build(const struct dnsmsg_query *q, const struct zone *z,
 	else
 		ns += wrrset(&w, z->soa, NULL, 0, ttl);
 	for (i = 0; i < p->nn3; i++)
-		ns += wrrset(&w, p->n3[i]->rs, NULL, 0, ttl);
+		ns += wrrset(&w, p->n3[i], NULL, 0, ttl);
 	if (w.full)
 		return -1;
 	put16(out + 6, (uint16_t)an);
@@ -1144,6 +1455,16 @@ synth_answer(struct synth *s, const struct dnsmsg_query *q, uint32_t now,
 				*kind = p.kind;
 		}
 		break;
+	}
+	if (n == 0 && z->nnsec > 0 &&
+	    prove_nsec(z, qname, q->qname_len, off, nl, q->qtype, now, &p)) {
+		n = build(q, z, &p, now, out, outcap);
+		if (n > 0) {
+			z->last_used = now;
+			s->st.answers[p.kind]++;
+			if (kind != NULL)
+				*kind = p.kind;
+		}
 	}
 out:
 	pthread_mutex_unlock(&s->lock);

@@ -1,10 +1,12 @@
 /*
- * synth.h -- answers made here from validated NSEC3 records: aggressive
- * use of the DNSSEC-validated cache (RFC 8198) for NSEC3 zones (RFC 5155),
- * which libunbound does only for NSEC.
+ * synth.h -- answers made here from validated NSEC3 and NSEC records:
+ * aggressive use of the DNSSEC-validated cache (RFC 8198).  libunbound
+ * does it only for NSEC, and slowly for names under a wildcard (each
+ * costs more CPU than a miss); for NSEC3 zones (RFC 5155) not at all.
  *
  * It learns from replies that libunbound validated as secure: the NSEC3
- * records of their authority section with the RRSIGs that came with them,
+ * and NSEC records of their authority section with the RRSIGs that came
+ * with them,
  * the zone's SOA, and the RRsets that were expanded from a wildcard (an
  * RRSIG whose label count is less than its owner's).  For a later question
  * in the same zone it builds, without asking anyone, the reply a
@@ -18,10 +20,16 @@
  *     and the wildcard's NSEC3 without the type or CNAME;
  *   - wildcard answer: a learnt wildcard RRset expanded to the name, with
  *     the NSEC3 covering the next closer name.
+ * From NSEC records (RFC 4035 section 5.4) the same four, with the NSEC
+ * matching the name, or covering it and, where needed, the wildcard at
+ * the closest encloser (the longest ancestor of the name that the covering
+ * NSEC's owner or next name lies at or below); a name whose covering
+ * NSEC's next name is below it is an empty non-terminal: NODATA.
  * It never answers: a DS question, a meta or DNSSEC type; from an opt-out
  * NSEC3 for the next closer name or the wildcard (opt-out proves only
  * that no secure delegation exists); across a zone cut (a closest
- * encloser or a name with NS and no SOA, or with a DNAME); with NSEC3
+ * encloser or a name with NS and no SOA, or with a DNAME, or an NSEC
+ * owner with them above the name); with NSEC3
  * parameters other than SHA-1, flags other than opt-out, or more than
  * SYNTH_MAX_ITERATIONS iterations (RFC 9276); mixing two NSEC3 chains of a
  * zone (a re-sign with new parameters).  Every record of a synthesised

@@ -1,6 +1,6 @@
 /*
  * fuzz_synth.c -- libFuzzer target: src/synth.c fed with arbitrary NSEC3
- * sets.  The input builds a zone (tests/unit/n3model.h: names from a small
+ * (or NSEC) sets.  The input builds a zone (tests/unit/n3model.h: names from a small
  * alphabet, so that wildcards, empty non-terminals and delegations collide
  * with the questions), its NSEC3 parameters, and a sequence of questions;
  * each is either taught (the secure reply a validator passes on, with
@@ -12,7 +12,8 @@
  *
  * Layout:
  *   byte 0   bit 0 opt-out; bits 1-2 iterations (0..3); bit 3 raw mode;
- *            bit 4 a second chain (another salt) taught as well
+ *            bit 4 a second chain (another salt) taught as well; bit 5
+ *            NSEC records instead of NSEC3
  *   byte 1   salt length (0..7), then the salt
  *   byte     n, the number of names (0..31), then 2 bytes per name: its
  *            shape (name_at) and its types (bit 0 A, 1 TXT, 2 CNAME,
@@ -242,6 +243,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		types[nt] = 0;
 		(void)n3m_add(&m, rel, types, (data[pos + 1] & 16) != 0);
 	}
+	m.nsec = (ctl & 32) != 0;
 	n3m_build(&m);
 	if (ctl & 16) {
 		m2 = m;

@@ -404,7 +404,8 @@ def synth_seeds():
     for tag, ctl, salt in (("nosalt", 0x00, b""),
                            ("salt_iter", 0x06, b"\xab\xcd"),
                            ("optout", 0x01, b"\x01"),
-                           ("two_chains", 0x10 | 0x02, b"\x11")):
+                           ("two_chains", 0x10 | 0x02, b"\x11"),
+                           ("nsec", 0x20, b"")):
         t2 = teach
         if ctl & 0x10:
             t2 += b"".join(bytes([b, 0xc0, 1]) for b in range(3, 256, 11))

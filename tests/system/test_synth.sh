@@ -3,8 +3,8 @@
 # src/synth.c), differentially: every name of a generated set (existing
 # names, NODATA, NXDOMAIN, wildcard expansions and wildcard NODATA, empty
 # non-terminals and names below them, a CNAME, the zone apex, DS; in the
-# NSEC3 zone without salt, in one with salt and 5 iterations, and in an
-# opt-out one) is asked of dotsecd with aggressive_nsec off, a fresh
+# NSEC3 zone without salt, in one with salt and 5 iterations, in an
+# opt-out one, and in the two NSEC zones) is asked of dotsecd with aggressive_nsec off, a fresh
 # libunbound validating each, and then of a new dotsecd with it on.  The
 # second must give the same rcode, AD and answer records (TTLs aside) for
 # every name, while answering many of them without the upstream.  Then the
@@ -32,7 +32,7 @@ mkdir -p "$D"
 # labels of one set differ from another's.
 names() {
 	local p=$1 z i t
-	for z in sec13 n3 n3opt; do
+	for z in sec13 n3 n3opt sec15 sec8; do
 		z=$z.$T
 		for t in A TXT MX; do
 			printf 'www.%s %s\n%s %s\n' "$z" "$t" "$z" "$t"

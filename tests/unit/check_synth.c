@@ -31,7 +31,8 @@ static const uint16_t t_ns[] = { DNS_TYPE_NS, 0 };
  * wildcards with and without the asked type, a CNAME, a signed and an
  * unsigned delegation. */
 static void
-zone(struct n3model *m, const char *salt, uint16_t iter, bool optout)
+zone_kind(struct n3model *m, const char *salt, uint16_t iter, bool optout,
+    bool nsec)
 {
 	char name[32];
 	int i;
@@ -53,14 +54,24 @@ zone(struct n3model *m, const char *salt, uint16_t iter, bool optout)
 		ck_assert_int_eq(n3m_add(m, name, i % 3 ? t_a : t_txt, false),
 		    0);
 	}
+	m->nsec = nsec;
 	n3m_build(m);
+}
+
+static void
+zone(struct n3model *m, const char *salt, uint16_t iter, bool optout)
+{
+	zone_kind(m, salt, iter, optout, false);
 }
 
 static const char *const shapes[] = {
 	"n%d", "n%d.www", "n%d.wild", "q.n%d.wild", "n%d.txtonly", "h%d",
 	"n%d.b.c", "c", "b.c", "n%d.c", "n%d.y.deep", "y.deep", "n%d.deep",
 	"n%d.cnw", "n%d.signed", "n%d.unsigned", "signed", "unsigned", "cn",
-	"n%d.cn", "www", "*.wild", "@", "a.b.c", "n%d.a.b.c"
+	"n%d.cn", "www", "*.wild", "@", "a.b.c", "n%d.a.b.c",
+	/* in NSEC order just after the delegations, whose NSEC proves them
+	 * absent: so that it is learnt */
+	"signedz%d", "unsignedz%d"
 };
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
 
@@ -111,7 +122,7 @@ teach(struct synth *s, const struct n3model *m, const uint8_t *name,
 
 struct seen {
 	unsigned ttl_min, ttl_max;
-	unsigned nsec3;
+	unsigned nsec3;		/* NSEC3 or NSEC records */
 	uint8_t salt[256];
 	int saltlen;		/* -1: none seen yet */
 	bool mixed;		/* two NSEC3 parameter sets in one reply */
@@ -129,6 +140,8 @@ look(void *arg, const struct dnsmsg_record *r)
 		sn->ttl_min = r->ttl;
 	if (r->ttl > sn->ttl_max)
 		sn->ttl_max = r->ttl;
+	if (r->type == DNS_TYPE_NSEC)
+		sn->nsec3++;
 	if (r->type == DNS_TYPE_NSEC3 && r->rdlen > 5) {
 		int sl = r->rdata[4];
 
@@ -259,6 +272,36 @@ START_TEST(test_every_kind_agrees)
 	ck_assert_uint_gt(c[SYNTH_NXDOMAIN], 0);
 	ck_assert_uint_gt(c[SYNTH_WILDCARD], 0);
 	ck_assert_uint_gt(c[SYNTH_WILDCARD_NODATA], 0);
+	synth_delete(s);
+	free(m);
+}
+END_TEST
+
+/* The same with NSEC records (RFC 4035), which libunbound uses itself
+ * but slowly for new names under a wildcard. */
+START_TEST(test_nsec_every_kind_agrees)
+{
+	struct n3model *m = malloc(sizeof(*m));
+	struct synth *s = synth_create(1 << 22);
+	unsigned c[SYNTH_WILDCARD + 1], i, t;
+	uint8_t name[255], pkt[4096];
+	struct dnsmsg_query q;
+	size_t len;
+
+	zone_kind(m, "", 0, false, true);
+	run(s, m, 30, 30, c);
+	ck_assert_uint_gt(c[SYNTH_NODATA], 0);
+	ck_assert_uint_gt(c[SYNTH_NXDOMAIN], 0);
+	ck_assert_uint_gt(c[SYNTH_WILDCARD], 0);
+	ck_assert_uint_gt(c[SYNTH_WILDCARD_NODATA], 0);
+	/* Never at or below the delegations (shapes 14-17). */
+	for (i = 0; i < 200; i++)
+		for (t = 0; t < 4; t++) {
+			len = qname_of(m, 14 + i % 4, (int)i, name);
+			n3m_query(&q, name, len, qtypes[t]);
+			ck_assert_int_eq(synth_answer(s, &q, NOW + 1, pkt,
+			    sizeof(pkt), NULL), 0);
+		}
 	synth_delete(s);
 	free(m);
 }
@@ -477,6 +520,7 @@ synth_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_every_kind_agrees);
+	tcase_add_test(tc, test_nsec_every_kind_agrees);
 	tcase_add_test(tc, test_never_below_a_cut_or_for_ds);
 	tcase_add_test(tc, test_optout_proves_no_nxdomain);
 	tcase_add_test(tc, test_iteration_limit);

@@ -20,6 +20,7 @@
 #define T_DS	43
 #define T_RRSIG	46
 #define T_DNSKEY 48
+#define T_NSEC	47
 #define T_NSEC3	50
 #define T_NSEC3PARAM 51
 
@@ -289,6 +290,84 @@ chain_add(struct n3model *m, const uint8_t *n, size_t len, const uint16_t *t,
 	bitmap(r, t, nt);
 }
 
+/* RFC 4034 section 6.1, on lower-case wire names. */
+static int
+canon(const uint8_t *a, const uint8_t *b)
+{
+	const uint8_t *la[128], *lb[128];
+	int na = 0, nb = 0, i;
+
+	for (; *a != 0; a += *a + 1)
+		la[na++] = a;
+	for (; *b != 0; b += *b + 1)
+		lb[nb++] = b;
+	for (i = 1; i <= na && i <= nb; i++) {
+		const uint8_t *x = la[na - i], *y = lb[nb - i];
+		int c = memcmp(x + 1, y + 1, x[0] < y[0] ? x[0] : y[0]);
+
+		if (c != 0)
+			return c;
+		if (x[0] != y[0])
+			return x[0] < y[0] ? -1 : 1;
+	}
+	return na - nb;
+}
+
+static int
+cmp_nsec(const void *a, const void *b)
+{
+	return canon(((const struct n3m_nsec *)a)->owner,
+	    ((const struct n3m_nsec *)b)->owner);
+}
+
+/* The NSEC chain: every name with records and every delegation, not the
+ * empty non-terminals, not glue. */
+static void
+build_nsec(struct n3model *m)
+{
+	unsigned i, j;
+
+	m->nnsec = 0;
+	for (i = 0; i < m->nnames; i++) {
+		const struct n3m_name *n = &m->names[i];
+		struct n3m_nsec *r = &m->nsecs[m->nnsec];
+		uint16_t t[N3M_MAX_TYPES + 8];
+		unsigned nt = 0;
+		struct n3m_rec tmp;
+
+		if (cut_above(m, n->wire, n->len, true) != NULL)
+			continue;
+		if (is_deleg(m, n)) {
+			t[nt++] = T_NS;
+			if (n->ds)
+				t[nt++] = T_DS;
+		} else {
+			for (j = 0; j < n->ntypes; j++)
+				t[nt++] = n->types[j];
+			if (eq(n->wire, n->len, m->apex, m->apex_len)) {
+				t[nt++] = T_SOA;
+				t[nt++] = T_NS;
+				t[nt++] = T_DNSKEY;
+			}
+		}
+		t[nt++] = T_RRSIG;
+		t[nt++] = T_NSEC;
+		bitmap(&tmp, t, nt);
+		memcpy(r->bitmap, tmp.bitmap, tmp.bmlen);
+		r->bmlen = tmp.bmlen;
+		memcpy(r->owner, n->wire, n->len);
+		r->olen = n->len;
+		m->nnsec++;
+	}
+	qsort(m->nsecs, m->nnsec, sizeof(m->nsecs[0]), cmp_nsec);
+	for (i = 0; i < m->nnsec; i++) {
+		const struct n3m_nsec *nx = &m->nsecs[(i + 1) % m->nnsec];
+
+		memcpy(m->nsecs[i].next, nx->owner, nx->olen);
+		m->nsecs[i].nlen = nx->olen;
+	}
+}
+
 void
 n3m_build(struct n3model *m)
 {
@@ -333,6 +412,8 @@ n3m_build(struct n3model *m)
 	qsort(m->chain, m->nchain, sizeof(m->chain[0]), cmp_rec);
 	for (i = 0; i < m->nchain; i++)
 		memcpy(m->chain[i].next, m->chain[(i + 1) % m->nchain].hash, 20);
+	if (m->nsec)
+		build_nsec(m);
 }
 
 enum n3m_truth
@@ -524,6 +605,102 @@ soa(const struct n3model *m, struct msg *w)
 	sig(m, w, 1, m->apex, m->apex_len, T_SOA, labels(m->apex));
 }
 
+/* The NSEC whose owner is n, or that covers it (the last one before,
+ * wrapping round). */
+static const struct n3m_nsec *
+ns_match(const struct n3model *m, const uint8_t *n)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nnsec; i++)
+		if (canon(m->nsecs[i].owner, n) == 0)
+			return &m->nsecs[i];
+	return NULL;
+}
+
+static const struct n3m_nsec *
+ns_cover(const struct n3model *m, const uint8_t *n)
+{
+	unsigned i;
+
+	for (i = m->nnsec; i-- > 0;)
+		if (canon(m->nsecs[i].owner, n) < 0)
+			return &m->nsecs[i];
+	return m->nnsec ? &m->nsecs[m->nnsec - 1] : NULL;
+}
+
+static void
+nsec(const struct n3model *m, struct msg *w, const struct n3m_nsec *r)
+{
+	uint8_t rd[255 + 64];
+
+	memcpy(rd, r->next, r->nlen);
+	memcpy(rd + r->nlen, r->bitmap, r->bmlen);
+	rr(w, 1, r->owner, r->olen, T_NSEC, m->ttl, rd, r->nlen + r->bmlen);
+	sig(m, w, 1, r->owner, r->olen, T_NSEC, labels(r->owner) -
+	    (r->owner[0] == 1 && r->owner[1] == '*'));
+}
+
+/* n3m_reply for an NSEC zone (RFC 4035 section 3.1.3). */
+static int
+reply_nsec(const struct n3model *m, const uint8_t *qname, size_t qlen,
+    uint16_t qtype, enum n3m_truth t, struct msg *w)
+{
+	const struct n3m_nsec *a, *b;
+	uint8_t rd[16], wname[255];
+	size_t pos, rdlen;
+
+	if (t == N3M_NXDOMAIN || t == N3M_WILD_ANSWER ||
+	    t == N3M_WILD_NODATA) {
+		for (pos = qname[0] + 1; !exists(m, qname + pos, qlen - pos);
+		    pos += (size_t)qname[pos] + 1)
+			;
+		wname[0] = 1;
+		wname[1] = '*';
+		memcpy(wname + 2, qname + pos, qlen - pos);
+	}
+	switch (t) {
+	case N3M_ANSWER:
+		rdlen = n3m_rdata(qname, qlen, qtype, rd);
+		rr(w, 0, qname, qlen, qtype, m->ttl, rd, rdlen);
+		sig(m, w, 0, qname, qlen, qtype, labels(qname) -
+		    (qname[0] == 1 && qname[1] == '*'));
+		return 0;
+	case N3M_WILD_ANSWER:
+		rdlen = n3m_rdata(wname, qlen - pos + 2, qtype, rd);
+		rr(w, 0, qname, qlen, qtype, m->ttl, rd, rdlen);
+		sig(m, w, 0, qname, qlen, qtype, labels(wname) - 1);
+		nsec(m, w, ns_cover(m, qname));
+		return 0;
+	case N3M_NODATA:
+		/* The name's own NSEC, or for an empty non-terminal the one
+		 * before it, whose next name is below it. */
+		if ((a = ns_match(m, qname)) == NULL)
+			a = ns_cover(m, qname);
+		soa(m, w);
+		nsec(m, w, a);
+		return 0;
+	case N3M_WILD_NODATA:
+		/* A wildcard that is an empty non-terminal owns no NSEC. */
+		if ((b = ns_match(m, wname)) == NULL)
+			return -1;
+		a = ns_cover(m, qname);
+		soa(m, w);
+		nsec(m, w, a);
+		if (b != a)
+			nsec(m, w, b);
+		return 0;
+	default:	/* N3M_NXDOMAIN */
+		a = ns_cover(m, qname);
+		b = ns_cover(m, wname);
+		soa(m, w);
+		nsec(m, w, a);
+		if (b != a)
+			nsec(m, w, b);
+		return 0;
+	}
+}
+
 int
 n3m_reply(const struct n3model *m, const uint8_t *qname, size_t qlen,
     uint16_t qtype, uint8_t *out, size_t cap)
@@ -539,6 +716,24 @@ n3m_reply(const struct n3model *m, const uint8_t *qname, size_t qlen,
 	if (t == N3M_CUT || t == N3M_OUTSIDE || t == N3M_CNAME ||
 	    t == N3M_WILD_CNAME)
 		return 0;
+	if (m->nsec) {
+		memset(hdr, 0, sizeof(hdr));
+		hdr[2] = 0x81;
+		hdr[3] = (uint8_t)(0xa0 | (t == N3M_NXDOMAIN ? 3 : 0));
+		put16(hdr + 4, 1);
+		mput(&w, hdr, sizeof(hdr));
+		mput(&w, qname, qlen);
+		put16(q, qtype);
+		put16(q + 2, 1);
+		mput(&w, q, sizeof(q));
+		if (reply_nsec(m, qname, qlen, qtype, t, &w) < 0)
+			return 0;
+		if (w.full)
+			return -1;
+		put16(out + 6, (uint16_t)w.count[0]);
+		put16(out + 8, (uint16_t)w.count[1]);
+		return (int)w.len;
+	}
 	if (t == N3M_NXDOMAIN || t == N3M_WILD_ANSWER ||
 	    t == N3M_WILD_NODATA) {
 		size_t o;

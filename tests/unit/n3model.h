@@ -47,6 +47,13 @@ struct n3m_rec {		/* one NSEC3 record of the chain */
 	size_t bmlen;
 };
 
+struct n3m_nsec {		/* one NSEC record (RFC 4034) */
+	uint8_t owner[255], next[255];
+	size_t olen, nlen;
+	uint8_t bitmap[64];
+	size_t bmlen;
+};
+
 struct n3model {
 	uint8_t apex[255];
 	size_t apex_len;
@@ -59,6 +66,10 @@ struct n3model {
 	unsigned nnames;
 	struct n3m_rec chain[2 * N3M_MAX_NAMES];
 	unsigned nchain;
+	bool nsec;		/* NSEC records instead (set it before
+				   n3m_build); no opt-out then */
+	struct n3m_nsec nsecs[N3M_MAX_NAMES];
+	unsigned nnsec;
 	uint32_t ttl;		/* of every record; SOA minimum too */
 	int64_t wall;		/* signatures valid an hour before, a day
 				   after */
