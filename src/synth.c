@@ -376,8 +376,45 @@ zone_expire(struct synth *s, struct zone *z, uint32_t now)
 	}
 }
 
+/* Halve z's NSEC3 and NSEC records (every other one goes): a zone alone
+ * larger than the store keeps part of its proofs instead of losing them
+ * all.  False when it has none left. */
+static bool
+zone_halve(struct synth *s, struct zone *z)
+{
+	size_t i, j, k, dropped = 0;
+
+	for (k = 0; k < MAX_CHAINS; k++) {
+		struct chain *c = &z->chain[k];
+
+		for (i = j = 0; i < c->n; i++) {
+			if (i % 2 == 0 && c->n > 1) {
+				s->bytes -= rrset_size(c->v[i].rs);
+				free(c->v[i].rs);
+				s->nrecords--;
+				dropped++;
+				continue;
+			}
+			c->v[j++] = c->v[i];
+		}
+		c->n = j;
+	}
+	for (i = j = 0; i < z->nnsec; i++) {
+		if (i % 2 == 0 && z->nnsec > 1) {
+			nsrec_free(s, &z->nsec[i]);
+			s->nrecords--;
+			dropped++;
+			continue;
+		}
+		z->nsec[j++] = z->nsec[i];
+	}
+	z->nnsec = j;
+	return dropped > 0;
+}
+
 /* Make room: expired records first, then whole zones, least recently
- * used first, never keep (the zone being filled). */
+ * used first, never keep (the zone being filled); the last zone left is
+ * halved rather than dropped. */
 static void
 make_room(struct synth *s, uint32_t now, const struct zone *keep)
 {
@@ -399,6 +436,11 @@ make_room(struct synth *s, uint32_t now, const struct zone *keep)
 					lru = z;
 		if (lru == NULL)
 			break;
+		if (s->nzones == 1) {
+			if (!zone_halve(s, lru))
+				zone_unlink(s, lru);
+			continue;
+		}
 		zone_unlink(s, lru);
 	}
 }

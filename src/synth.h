@@ -40,7 +40,8 @@
  * Whether a name may be answered here at all (the default route, no
  * negative trust anchor) is the caller's question.  The store is shared
  * by the workers under one lock and bounded in bytes: expired records go
- * first, then whole zones, least recently used first.
+ * first, then whole zones, least recently used first; a zone alone larger
+ * than the bound loses every other record instead.
  */
 #ifndef DS_SYNTH_H
 #define DS_SYNTH_H
