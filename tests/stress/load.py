@@ -12,8 +12,8 @@ that comes after that is counted as late (and the query stays lost).
           [--qtype A] [--no-edns] [--tag TAG] [--max-queries N]
 
 --zone makes every name unique ("l<N>-<TAG>.<ZONE>", a cache miss each
-time: under a wildcard of an NSEC3 zone the answer cannot be synthesised
-from cached proofs); --name asks one name again and again.
+time when the resolver makes no answers from cached proofs: dotsecd with
+aggressive_nsec off); --name asks one name again and again.
 
 Prints one JSON object on stdout:
   sent, answered, lost, late, unexpected, duplicate, rcodes {NAME: n},
