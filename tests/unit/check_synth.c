@@ -258,6 +258,49 @@ run(struct synth *s, const struct n3model *m, int teach_n, int ask_n,
 			}
 }
 
+/* Each kind of proof was made (and ask() checked every one). */
+static void
+expect_every_kind(const unsigned c[SYNTH_WILDCARD + 1])
+{
+	ck_assert_uint_gt(c[SYNTH_NODATA], 0);
+	ck_assert_uint_gt(c[SYNTH_NXDOMAIN], 0);
+	ck_assert_uint_gt(c[SYNTH_WILDCARD], 0);
+	ck_assert_uint_gt(c[SYNTH_WILDCARD_NODATA], 0);
+}
+
+/* Nothing answered at or below the delegations (shapes 14-17). */
+static void
+expect_nothing_at_cuts(struct synth *s, const struct n3model *m)
+{
+	uint8_t name[255], pkt[4096];
+	struct dnsmsg_query q;
+	unsigned i, t;
+	size_t len;
+
+	for (i = 0; i < 200; i++)
+		for (t = 0; t < 4; t++) {
+			len = qname_of(m, 14 + i % 4, (int)i, name);
+			n3m_query(&q, name, len, qtypes[t]);
+			ck_assert_int_eq(synth_answer(s, &q, NOW + 1, pkt,
+			    sizeof(pkt), NULL), 0);
+		}
+}
+
+/* Teach s the NXDOMAIN replies of n names next to the apex, signatures
+ * seen at wall. */
+static void
+teach_absent(struct synth *s, const struct n3model *m, int n, int64_t wall)
+{
+	uint8_t name[255];
+	size_t len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		len = qname_of(m, 0, i, name);
+		teach(s, m, name, len, DNS_TYPE_A, NOW, wall);
+	}
+}
+
 START_TEST(test_every_kind_agrees)
 {
 	struct n3model *m = malloc(sizeof(*m));
@@ -266,12 +309,7 @@ START_TEST(test_every_kind_agrees)
 
 	zone(m, "\xab\xcd", 3, false);
 	run(s, m, 30, 30, c);
-	/* Each kind of proof was made, and only ever agreed with the zone
-	 * (ask() checks every one). */
-	ck_assert_uint_gt(c[SYNTH_NODATA], 0);
-	ck_assert_uint_gt(c[SYNTH_NXDOMAIN], 0);
-	ck_assert_uint_gt(c[SYNTH_WILDCARD], 0);
-	ck_assert_uint_gt(c[SYNTH_WILDCARD_NODATA], 0);
+	expect_every_kind(c);
 	synth_delete(s);
 	free(m);
 }
@@ -283,25 +321,12 @@ START_TEST(test_nsec_every_kind_agrees)
 {
 	struct n3model *m = malloc(sizeof(*m));
 	struct synth *s = synth_create(1 << 22);
-	unsigned c[SYNTH_WILDCARD + 1], i, t;
-	uint8_t name[255], pkt[4096];
-	struct dnsmsg_query q;
-	size_t len;
+	unsigned c[SYNTH_WILDCARD + 1];
 
 	zone_kind(m, "", 0, false, true);
 	run(s, m, 30, 30, c);
-	ck_assert_uint_gt(c[SYNTH_NODATA], 0);
-	ck_assert_uint_gt(c[SYNTH_NXDOMAIN], 0);
-	ck_assert_uint_gt(c[SYNTH_WILDCARD], 0);
-	ck_assert_uint_gt(c[SYNTH_WILDCARD_NODATA], 0);
-	/* Never at or below the delegations (shapes 14-17). */
-	for (i = 0; i < 200; i++)
-		for (t = 0; t < 4; t++) {
-			len = qname_of(m, 14 + i % 4, (int)i, name);
-			n3m_query(&q, name, len, qtypes[t]);
-			ck_assert_int_eq(synth_answer(s, &q, NOW + 1, pkt,
-			    sizeof(pkt), NULL), 0);
-		}
+	expect_every_kind(c);
+	expect_nothing_at_cuts(s, m);
 	synth_delete(s);
 	free(m);
 }
@@ -311,21 +336,14 @@ START_TEST(test_never_below_a_cut_or_for_ds)
 {
 	struct n3model *m = malloc(sizeof(*m));
 	struct synth *s = synth_create(1 << 22);
-	unsigned c[SYNTH_WILDCARD + 1], i, t;
+	unsigned c[SYNTH_WILDCARD + 1];
 	uint8_t name[255], pkt[4096];
 	struct dnsmsg_query q;
 	size_t len;
 
 	zone(m, "", 0, false);
 	run(s, m, 30, 5, c);
-	for (i = 0; i < 200; i++)
-		for (t = 0; t < 4; t++) {
-			/* shapes 14-17: below and at the delegations */
-			len = qname_of(m, 14 + i % 4, (int)i, name);
-			n3m_query(&q, name, len, qtypes[t]);
-			ck_assert_int_eq(synth_answer(s, &q, NOW + 1, pkt,
-			    sizeof(pkt), NULL), 0);
-		}
+	expect_nothing_at_cuts(s, m);
 	/* A DS question, even for a name proven absent. */
 	len = qname_of(m, 0, 1234, name);
 	n3m_query(&q, name, len, DNS_TYPE_DS);
@@ -403,13 +421,9 @@ START_TEST(test_ttl_and_expiry)
 	uint8_t name[255];
 	struct seen sn;
 	size_t len;
-	int i;
 
 	zone(m, "", 0, false);
-	for (i = 0; i < 300; i++) {
-		len = qname_of(m, 0, i, name);
-		teach(s, m, name, len, DNS_TYPE_A, NOW, WALL);
-	}
+	teach_absent(s, m, 300, WALL);
 	/* The SOA comes again with a TTL (and minimum) of 100. */
 	m->ttl = 100;
 	len = qname_of(m, 20, 0, name);		/* www MX: NODATA */
@@ -427,10 +441,7 @@ START_TEST(test_ttl_and_expiry)
 	/* Signatures that expire in 50 s bound the records' life. */
 	s = synth_create(1 << 22);
 	m->ttl = 300;
-	for (i = 0; i < 300; i++) {
-		len = qname_of(m, 0, i, name);
-		teach(s, m, name, len, DNS_TYPE_A, NOW, WALL + 86400 - 50);
-	}
+	teach_absent(s, m, 300, WALL + 86400 - 50);
 	len = qname_of(m, 0, 500, name);
 	ck_assert_int_eq(ask(s, m, name, len, DNS_TYPE_A, NOW + 10, &sn),
 	    SYNTH_NXDOMAIN);
@@ -453,10 +464,7 @@ START_TEST(test_drop_and_bound)
 	int i, ol;
 
 	zone(m, "", 0, false);
-	for (i = 0; i < 300; i++) {
-		len = qname_of(m, 0, i, name);
-		teach(s, m, name, len, DNS_TYPE_A, NOW, WALL);
-	}
+	teach_absent(s, m, 300, WALL);
 	len = qname_of(m, 0, 500, name);
 	ck_assert_int_eq(ask(s, m, name, len, DNS_TYPE_A, NOW + 1, &sn),
 	    SYNTH_NXDOMAIN);
