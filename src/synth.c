@@ -1437,6 +1437,23 @@ build(const struct dnsmsg_query *q, const struct zone *z,
 	return (int)w.len;
 }
 
+/* The reply of proof p, counted, with z marked as used. */
+static int
+answer_from(struct synth *s, struct zone *z, const struct dnsmsg_query *q,
+    const struct proof *p, uint32_t now, uint8_t *out, size_t outcap,
+    enum synth_kind *kind)
+{
+	int n = build(q, z, p, now, out, outcap);
+
+	if (n > 0) {
+		z->last_used = now;
+		s->st.answers[p->kind]++;
+		if (kind != NULL)
+			*kind = p->kind;
+	}
+	return n;
+}
+
 static bool
 type_answerable(uint16_t t)
 {
@@ -1489,24 +1506,12 @@ synth_answer(struct synth *s, const struct dnsmsg_query *q, uint32_t now,
 		    !prove(z, c, qname, q->qname_len, off, nl, q->qtype, now,
 		    &p))
 			continue;
-		n = build(q, z, &p, now, out, outcap);
-		if (n > 0) {
-			z->last_used = now;
-			s->st.answers[p.kind]++;
-			if (kind != NULL)
-				*kind = p.kind;
-		}
+		n = answer_from(s, z, q, &p, now, out, outcap, kind);
 		break;
 	}
 	if (n == 0 && z->nnsec > 0 &&
 	    prove_nsec(z, qname, q->qname_len, off, nl, q->qtype, now, &p)) {
-		n = build(q, z, &p, now, out, outcap);
-		if (n > 0) {
-			z->last_used = now;
-			s->st.answers[p.kind]++;
-			if (kind != NULL)
-				*kind = p.kind;
-		}
+		n = answer_from(s, z, q, &p, now, out, outcap, kind);
 	}
 out:
 	pthread_mutex_unlock(&s->lock);
