@@ -8,8 +8,72 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acl.h"
+
+static const char *const id_kinds[] = { "cn:", "dns:", "uri:", "spki:" };
+
+bool
+acl_is_identity(const char *text)
+{
+	size_t i;
+
+	if (strcmp(text, "*") == 0 || strncmp(text, "* ", 2) == 0)
+		return true;
+	for (i = 0; i < sizeof(id_kinds) / sizeof(id_kinds[0]); i++)
+		if (strncasecmp(text, id_kinds[i], strlen(id_kinds[i])) == 0)
+			return true;
+	return false;
+}
+
+int
+acl_identity_parse(const char *text, struct acl_identity *id, char *err,
+    size_t errlen)
+{
+	const char *sp = strchr(text, ' '), *action;
+	size_t n = sp ? (size_t)(sp - text) : strlen(text);
+	size_t k = strcspn(text, ":");
+
+	memset(id, 0, sizeof(*id));
+	if (!acl_is_identity(text) || (strcmp(text, "*") != 0 &&
+	    strncmp(text, "* ", 2) != 0 && k + 1 >= n)) {
+		snprintf(err, errlen, "'%s' is not a client identity "
+		    "(cn:NAME, dns:NAME, uri:URI, spki:BASE64 or *)", text);
+		return -1;
+	}
+	if (sp != NULL) {
+		for (action = sp; *action == ' '; action++)
+			;
+		if (strcmp(action, "refuse") == 0)
+			id->refuse = true;
+		else if (strcmp(action, "allow") != 0) {
+			snprintf(err, errlen, "'%s': the action after the "
+			    "identity must be 'allow' or 'refuse'", text);
+			return -1;
+		}
+	}
+	if ((id->id = strndup(text, n)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The kind in lower case, as tlsserve writes it. */
+	for (k = 0; id->id[k] != '\0' && id->id[k] != ':'; k++)
+		if (id->id[k] >= 'A' && id->id[k] <= 'Z')
+			id->id[k] = (char)(id->id[k] - 'A' + 'a');
+	return 0;
+}
+
+bool
+acl_identity_matches(const struct acl_identity *rule, const char *ident)
+{
+	if (strcmp(rule->id, "*") == 0)
+		return true;
+	if (strncmp(rule->id, "cn:", 3) == 0 ||
+	    strncmp(rule->id, "dns:", 4) == 0)
+		return strcasecmp(rule->id, ident) == 0;
+	return strcmp(rule->id, ident) == 0;
+}
 
 int
 acl_parse(const char *text, struct acl_prefix *p, char *err, size_t errlen)

@@ -754,6 +754,16 @@ parse_upstreams(struct ctx *c, const char *key, size_t keyline,
 }
 
 static void
+free_acl_ids(struct acl_identity *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(ids[i].id);
+	free(ids);
+}
+
+static void
 parse_acl(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node,
     struct ds_config *cfg)
 {
@@ -767,7 +777,11 @@ parse_acl(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node,
 		return;
 	free(cfg->acl);
 	cfg->nacl = 0;
-	if ((cfg->acl = calloc(n, sizeof(*cfg->acl))) == NULL) {
+	free_acl_ids(cfg->acl_ids, cfg->nacl_ids);
+	cfg->acl_ids = NULL;
+	cfg->nacl_ids = 0;
+	if ((cfg->acl = calloc(n, sizeof(*cfg->acl))) == NULL ||
+	    (cfg->acl_ids = calloc(n, sizeof(*cfg->acl_ids))) == NULL) {
 		report(c, line_of(node), "out of memory");
 		return;
 	}
@@ -777,6 +791,18 @@ parse_acl(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node,
 		if ((text = scalar(c, key, line_of(v), v,
 		    "a prefix such as 192.0.2.0/24")) == NULL)
 			continue;
+		if (acl_is_identity(text)) {
+			if (cfg->nacl_ids == ACL_MAX_IDENTITIES)
+				report(c, line_of(v), "'%s': at most %d client "
+				    "identities", key, ACL_MAX_IDENTITIES);
+			else if (acl_identity_parse(text,
+			    &cfg->acl_ids[cfg->nacl_ids], err,
+			    sizeof(err)) != 0)
+				report(c, line_of(v), "'%s': %s", key, err);
+			else
+				cfg->nacl_ids++;
+			continue;
+		}
 		if (acl_parse(text, &cfg->acl[cfg->nacl], err,
 		    sizeof(err)) != 0) {
 			report(c, line_of(v), "'%s': %s", key, err);
@@ -784,23 +810,31 @@ parse_acl(struct ctx *c, const char *key, size_t keyline, yaml_node_t *node,
 		}
 		cfg->nacl++;
 	}
+	if (cfg->nacl == 0 && cfg->nacl_ids > 0)
+		report(c, keyline, "'%s' names client identities but no "
+		    "address prefix, which would refuse every client: add "
+		    "the networks they come from (0.0.0.0/0 and ::/0 for "
+		    "any)", key);
 }
 
+/* listen_addresses (UDP and TCP), or with tls listen_tls_addresses (TLS
+ * over TCP, port 853 unless given). */
 static void
 parse_listen(struct ctx *c, const char *key, size_t keyline,
-    yaml_node_t *node, struct ds_config *cfg)
+    yaml_node_t *node, struct ds_config *cfg, bool tls)
 {
 	yaml_node_item_t *item;
 	yaml_node_t *v;
-	struct ds_listen *l;
+	struct ds_listen *l, **list = tls ? &cfg->listen_tls : &cfg->listen;
+	size_t *count = tls ? &cfg->nlisten_tls : &cfg->nlisten;
 	const char *text;
 	size_t n, i;
 
 	if (nonempty_list(c, key, keyline, node, "addresses", &n) != 0)
 		return;
-	free_listen(cfg->listen, cfg->nlisten);
-	cfg->nlisten = 0;
-	if ((cfg->listen = calloc(n, sizeof(*cfg->listen))) == NULL) {
+	free_listen(*list, *count);
+	*count = 0;
+	if ((*list = calloc(n, sizeof(**list))) == NULL) {
 		report(c, line_of(node), "out of memory");
 		return;
 	}
@@ -809,34 +843,35 @@ parse_listen(struct ctx *c, const char *key, size_t keyline,
 		v = yaml_document_get_node(c->doc, *item);
 		/* Entries are counted only once complete, so that the
 		 * duplicate check below compares real addresses. */
-		l = &cfg->listen[cfg->nlisten];
-		if ((text = scalar(c, key, line_of(v), v,
+		l = &(*list)[*count];
+		if ((text = scalar(c, key, line_of(v), v, tls ?
+		    "an address such as 0.0.0.0@853" :
 		    "an address such as 127.0.0.1@53")) == NULL)
 			continue;
-		if (config_parse_addr(text, DEFAULT_PORT, &l->addr,
-		    &l->addrlen) != 0) {
+		if (config_parse_addr(text, tls ? DEFAULT_TLS_PORT :
+		    DEFAULT_PORT, &l->addr, &l->addrlen) != 0) {
 			report(c, line_of(v), "'%.*s' in '%s' is not a "
 			    "numeric address with an optional @PORT or "
 			    "#PORT in 1..65535", QUOTE_MAX, text, key);
 			continue;
 		}
-		for (i = 0; i < cfg->nlisten; i++)
-			if (cfg->listen[i].addrlen == l->addrlen &&
-			    memcmp(&cfg->listen[i].addr, &l->addr,
+		for (i = 0; i < *count; i++)
+			if ((*list)[i].addrlen == l->addrlen &&
+			    memcmp(&(*list)[i].addr, &l->addr,
 			    l->addrlen) == 0)
 				break;
-		if (i < cfg->nlisten) {
+		if (i < *count) {
 			/* The second bind() would fail; say so now. */
 			report(c, line_of(v), "'%.*s' in '%s' is the same "
 			    "address as '%.*s'", QUOTE_MAX, text, key,
-			    QUOTE_MAX, cfg->listen[i].spec);
+			    QUOTE_MAX, (*list)[i].spec);
 			continue;
 		}
 		if ((l->spec = strdup(text)) == NULL) {
 			report(c, line_of(v), "out of memory");
 			continue;
 		}
-		cfg->nlisten++;
+		(*count)++;
 	}
 }
 
@@ -1407,6 +1442,7 @@ enum key_kind {
 	K_TLS_VERSION,
 	K_LOG_LEVEL,
 	K_LISTEN,
+	K_LISTEN_TLS,	/* listen_tls_addresses */
 	K_UPSTREAMS,
 	K_FWD_ZONES,	/* forward_zones: appended, includes too */
 	K_INSECURE,	/* domain_insecure: names, appended */
@@ -1437,6 +1473,11 @@ struct key_desc {
 /* Timeouts are capped at an hour: a larger one is a mistake in units. */
 static const struct key_desc top_keys[] = {
 	KEY("listen_addresses", K_LISTEN, listen),
+	KEY("listen_tls_addresses", K_LISTEN_TLS, listen_tls),
+	KEY("tls_service_pem", K_STRING, tls_service_pem),
+	KEY("tls_service_key", K_STRING, tls_service_key),
+	KEY("tls_client_ca", K_STRING, tls_client_ca),
+	UINT_KEY("tls_handshake_timeout", tls_handshake_timeout_ms, 1, 60000),
 	KEY("upstream_recursive_servers", K_UPSTREAMS, upstreams),
 	KEY("round_robin_upstreams", K_BOOL, round_robin),
 	UINT_KEY("tls_query_padding_blocksize", padding_blocksize, 0, 512),
@@ -1690,7 +1731,10 @@ parse_top(struct ctx *c, yaml_node_t *root, struct ds_config *cfg)
 			set_log_level(c, kd, keyline, v, cfg);
 			break;
 		case K_LISTEN:
-			parse_listen(c, key, keyline, v, cfg);
+			parse_listen(c, key, keyline, v, cfg, false);
+			break;
+		case K_LISTEN_TLS:
+			parse_listen(c, key, keyline, v, cfg, true);
 			break;
 		case K_UPSTREAMS:
 			parse_upstreams(c, key, keyline, v, cfg);
@@ -1779,6 +1823,7 @@ config_default(void)
 	cfg->nacl = 2;
 	cfg->tcp_max_inflight = 100;
 	cfg->tcp_read_timeout_ms = 3000;
+	cfg->tls_handshake_timeout_ms = 3000;
 	cfg->health_max_age = 60;
 	cfg->max_inflight = 10000;
 	if ((cfg->path = strdup("(defaults)")) == NULL ||
@@ -2092,6 +2137,30 @@ static struct ds_config *
 parse_all(const char *text, size_t len, const char *name,
     const char *overlay, size_t olen, ds_config_err_fn err, void *arg);
 
+/* The DoT listener needs its certificate and key, and must not share an
+ * address and port with a plain listener's TCP socket. */
+static void
+check_tls_listen(struct ctx *c, const struct ds_config *cfg)
+{
+	size_t i, j;
+
+	if (cfg->nlisten_tls == 0)
+		return;
+	if (cfg->tls_service_pem == NULL || cfg->tls_service_key == NULL)
+		report_raw(c, "%s: 'listen_tls_addresses' needs "
+		    "'tls_service_pem' and 'tls_service_key'", c->name);
+	for (i = 0; i < cfg->nlisten_tls; i++)
+		for (j = 0; j < cfg->nlisten; j++)
+			if (cfg->listen[j].addrlen == cfg->listen_tls[i].addrlen &&
+			    memcmp(&cfg->listen[j].addr,
+			    &cfg->listen_tls[i].addr,
+			    cfg->listen[j].addrlen) == 0)
+				report_raw(c, "%s: '%s' is in both "
+				    "'listen_addresses' and "
+				    "'listen_tls_addresses'", c->name,
+				    cfg->listen_tls[i].spec);
+}
+
 struct ds_config *
 config_parse(const char *text, size_t len, const char *name,
     ds_config_err_fn err, void *arg)
@@ -2128,6 +2197,7 @@ parse_all(const char *text, size_t len, const char *name,
 		parse_include_dir(&c, cfg);
 	if (overlay != NULL && olen > 0)
 		parse_overlay(&c, cfg, overlay, olen);
+	check_tls_listen(&c, cfg);
 
 	if (c.nerr > 0) {
 		config_free(cfg);
@@ -2179,6 +2249,11 @@ config_free(struct ds_config *cfg)
 		return;
 	free(cfg->path);
 	free_listen(cfg->listen, cfg->nlisten);
+	free_listen(cfg->listen_tls, cfg->nlisten_tls);
+	free_acl_ids(cfg->acl_ids, cfg->nacl_ids);
+	free(cfg->tls_service_pem);
+	free(cfg->tls_service_key);
+	free(cfg->tls_client_ca);
 	free_upstreams(cfg->upstreams, cfg->nupstreams);
 	free(cfg->tls_ca_file);
 	free(cfg->tls_ca_path);

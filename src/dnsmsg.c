@@ -297,6 +297,55 @@ opt_options_ok(const uint8_t *p, size_t len)
 }
 
 int
+dnsmsg_opt_find(const uint8_t *msg, size_t len, size_t *rdlen_at,
+    size_t *end)
+{
+	struct dname n;
+	struct rr rr;
+	size_t pos = DNS_HEADER_LEN, i, nrr;
+	uint16_t qd;
+
+	if (msg == NULL || len < DNS_HEADER_LEN)
+		return -1;
+	qd = get16(msg + 4);
+	nrr = (size_t)get16(msg + 6) + get16(msg + 8) + get16(msg + 10);
+	for (i = 0; i < qd; i++) {
+		if (!name_read(msg, len, pos, true, &n, &pos) ||
+		    len - pos < QD_FIXED_LEN)
+			return -1;
+		pos += QD_FIXED_LEN;
+	}
+	for (i = 0; i < nrr; i++) {
+		if (!rr_read(msg, len, pos, &rr))
+			return -1;
+		pos = rr.end;
+		/* Only the additional section may hold it. */
+		if (rr.type == DNS_TYPE_OPT && i >= nrr - get16(msg + 10)) {
+			if (!opt_options_ok(msg + rr.rdata, rr.rdlen))
+				return -1;
+			*rdlen_at = rr.rdata - 2;
+			*end = rr.end;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool
+dnsmsg_opt_has(const uint8_t *msg, size_t rdlen_at, size_t end,
+    uint16_t code)
+{
+	size_t pos = rdlen_at + 2;
+
+	while (end - pos >= 4) {
+		if (get16(msg + pos) == code)
+			return true;
+		pos += 4 + (size_t)get16(msg + pos + 2);
+	}
+	return false;
+}
+
+int
 dnsmsg_parse_query(const uint8_t *pkt, size_t len, struct dnsmsg_query *q)
 {
 	struct dname n;

@@ -57,6 +57,8 @@ enum dns_ede {
 };
 #define DNS_EDE_NONE	(-1)
 
+#define DNS_EDNS_OPT_KEEPALIVE	11	/* RFC 7828 */
+#define DNS_EDNS_OPT_PADDING	12	/* RFC 7830 */
 #define DNS_EDNS_OPT_EDE	15
 
 /* A parsed query.  Everything points into the struct itself, nothing into
@@ -169,6 +171,17 @@ struct dnsmsg_record {
  * nonzero value fn returned, which ends the walk. */
 int dnsmsg_records(const uint8_t *msg, size_t len,
     int (*fn)(void *arg, const struct dnsmsg_record *r), void *arg);
+
+/* Find the OPT record in the additional section of msg (a query or a
+ * reply): *rdlen_at is the offset of its RDLENGTH field, *end the offset
+ * just after its RDATA.  Returns 0, or -1 when msg has none, or when msg
+ * or the OPT's options are malformed. */
+int dnsmsg_opt_find(const uint8_t *msg, size_t len, size_t *rdlen_at,
+    size_t *end);
+
+/* Whether the OPT found by dnsmsg_opt_find holds an option of code. */
+bool dnsmsg_opt_has(const uint8_t *msg, size_t rdlen_at, size_t end,
+    uint16_t code);
 
 /* The UDP reply limit for q: 512 without EDNS, else the client's size
  * capped by ours (and at least 512). */

@@ -74,6 +74,15 @@ struct ds_config {
 
 	struct ds_listen *listen;	/* listen_addresses */
 	size_t nlisten;
+	/* The DoT listener (src/tlsserve.h): listen_tls_addresses (none by
+	 * default), its certificate chain and key (PEM files), and the CA
+	 * whose certificates clients must present (NULL: none asked). */
+	struct ds_listen *listen_tls;
+	size_t nlisten_tls;
+	char *tls_service_pem;
+	char *tls_service_key;
+	char *tls_client_ca;
+	unsigned tls_handshake_timeout_ms;	/* default 3000 */
 	struct ds_upstream *upstreams;	/* upstream_recursive_servers */
 	size_t nupstreams;
 
@@ -137,6 +146,9 @@ struct ds_config {
 	 * get REFUSED, or nothing over UDP with access_control_drop. */
 	struct acl_prefix *acl;
 	size_t nacl;
+	/* access_control's client identities (DoT, src/acl.h), in order. */
+	struct acl_identity *acl_ids;
+	size_t nacl_ids;
 	bool acl_drop;
 	/* Per client address (IPv6: /64), shared out among the workers;
 	 * 0: off (default).  Over it: dropped, or REFUSED with

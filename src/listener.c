@@ -15,11 +15,20 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
+#include "dnsmsg.h"
 #include "listener.h"
 #include "log.h"
 #include "stats.h"
+#include "tlsserve.h"
+#include "wire.h"
+
+/* RFC 8467: a padded query's reply is padded to a multiple of this. */
+#define PAD_BLOCK	468
 
 /* A client that does not read its replies may hold this much. */
 #define CONN_MAX_OUTPUT	(256 * 1024)
@@ -76,6 +85,8 @@ struct conn {
 	bool paused;		/* reading stopped at tcp_max_inflight */
 	bool eof;		/* the client closed its side */
 	bool dead;		/* to be closed from the loop */
+	bool handshaking;	/* TLS: no query before the handshake */
+	const void *ident;	/* TLS: opts.identify's verdict */
 	struct ds_req *reqs;
 	struct event *read_timer;	/* a partial message is waiting */
 	struct conn *next, *prev;
@@ -86,6 +97,7 @@ static void udp_read(evutil_socket_t, short, void *);
 static void tcp_accept(evutil_socket_t, short, void *);
 static void conn_read(struct bufferevent *, void *);
 static void conn_write(struct bufferevent *, void *);
+static void req_edns_wants(const struct listener *, struct ds_req *);
 static void conn_event(struct bufferevent *, short, void *);
 static void conn_close(struct conn *);
 static void conn_read_timo(evutil_socket_t, short, void *);
@@ -250,7 +262,7 @@ listener_create(struct event_base *base, int fd, enum ds_transport transport,
 	}
 	if (evutil_make_socket_nonblocking(fd) != 0 ||
 	    (l->ev = event_new(base, fd, EV_READ | EV_PERSIST,
-	    transport == DS_TCP ? tcp_accept : udp_read, l)) == NULL ||
+	    transport == DS_UDP ? udp_read : tcp_accept, l)) == NULL ||
 	    event_add(l->ev, NULL) != 0) {
 		ds_err("listener: cannot watch socket %d", fd);
 		if (l->ev)
@@ -555,6 +567,82 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 		udp_flush(l);
 }
 
+static const char *
+tname(const struct listener *l)
+{
+	return l->transport == DS_TLS ? "dot" : "tcp";
+}
+
+static void
+ms_tv(unsigned ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+/* A connection's bufferevent: over TLS as the server of a handshake
+ * still to come, else on the bare socket.  NULL: fd is still open. */
+static struct bufferevent *
+conn_bev_new(struct listener *l, int fd)
+{
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (l->opts.tls == NULL)
+		return bufferevent_socket_new(l->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if ((ssl = tlsserve_ssl_new(l->opts.tls)) == NULL)
+		return NULL;
+	if ((bev = bufferevent_openssl_socket_new(l->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* A client may close without close_notify after its answers
+	 * (RFC 7766's half-close has no TLS twin): an EOF, not an error. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* The TLS handshake of c ended: from now on, queries and the idle
+ * timeout; or the reason it failed, logged. */
+static void
+conn_handshake_done(struct conn *c)
+{
+	struct listener *l = c->l;
+	struct timeval tv;
+
+	c->handshaking = false;
+	if (l->opts.stats)
+		stats_inc(&l->opts.stats->tls_handshakes);
+	if (l->opts.identify)
+		c->ident = l->opts.identify(l->opts.accept_arg,
+		    bufferevent_openssl_get_ssl(c->bev));
+	ms_tv(l->opts.tcp_idle_timeout_ms, &tv);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
+static void
+conn_handshake_failed(struct conn *c, short what)
+{
+	struct listener *l = c->l;
+	char name[64], why[256];
+	unsigned long e;
+
+	if (l->opts.stats)
+		stats_inc(&l->opts.stats->tls_handshake_failures);
+	if (what & BEV_EVENT_TIMEOUT)
+		snprintf(why, sizeof(why), "not done within %u ms",
+		    l->opts.tls_handshake_timeout_ms);
+	else if ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+		ERR_error_string_n(e, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "connection closed");
+	ds_info("dot: handshake with %s failed: %s",
+	    listener_addr_str((struct sockaddr *)&c->peer, name,
+	    sizeof(name)), why);
+}
+
 static void
 tcp_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -584,21 +672,22 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		if (l->nconns >= l->opts.tcp_max_connections) {
-			ds_info("tcp: %u connections open, refusing %s",
+			ds_info("%s: %u connections open, refusing %s", tname(l),
 			    l->nconns, listener_addr_str(
 			    (struct sockaddr *)&peer, name, sizeof(name)));
 			close(fd);
 			continue;
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL ||
-		    (c->bev = bufferevent_socket_new(l->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-			ds_err("tcp: out of memory, connection closed");
+		    (c->bev = conn_bev_new(l, fd)) == NULL) {
+			ds_err("%s: out of memory, connection closed",
+			    tname(l));
 			free(c);
 			close(fd);
 			continue;
 		}
 		c->l = l;
+		c->handshaking = l->opts.tls != NULL;
 		if (l->opts.stats) {
 			atomic_fetch_add_explicit(&l->opts.stats->tcp_open, 1,
 			    memory_order_relaxed);
@@ -607,7 +696,7 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 		if (l->opts.tcp_read_timeout_ms > 0 &&
 		    (c->read_timer = evtimer_new(l->base, conn_read_timo,
 		    c)) == NULL) {
-			ds_err("tcp: out of memory, connection closed");
+			ds_err("%s: out of memory, connection closed", tname(c->l));
 			bufferevent_free(c->bev);
 			free(c);
 			continue;
@@ -619,9 +708,15 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 			l->conns->prev = c;
 		l->conns = c;
 		l->nconns++;
-		tv.tv_sec = l->opts.tcp_idle_timeout_ms / 1000;
-		tv.tv_usec = (l->opts.tcp_idle_timeout_ms % 1000) * 1000;
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
+		if (c->handshaking) {
+			/* The whole handshake within the timeout, both
+			 * ways (a client that never reads ours, too). */
+			ms_tv(l->opts.tls_handshake_timeout_ms, &tv);
+			bufferevent_set_timeouts(c->bev, &tv, &tv);
+		} else {
+			ms_tv(l->opts.tcp_idle_timeout_ms, &tv);
+			bufferevent_set_timeouts(c->bev, &tv, NULL);
+		}
 		bufferevent_setcb(c->bev, conn_read, conn_write, conn_event,
 		    c);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -636,7 +731,7 @@ conn_read_timo(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	ds_info("tcp: %s did not complete a message within %u ms, closed",
+	ds_info("%s: %s did not complete a message within %u ms, closed", tname(c->l),
 	    listener_addr_str((struct sockaddr *)&c->peer, name,
 	    sizeof(name)), c->l->opts.tcp_read_timeout_ms);
 	conn_close(c);
@@ -723,11 +818,13 @@ conn_read(struct bufferevent *bev, void *arg)
 		}
 		if ((pkt = evbuffer_pullup(in, (ev_ssize_t)(mlen + 2))) ==
 		    NULL || (req = req_new(l, pkt + 2, mlen)) == NULL) {
-			ds_err("tcp: out of memory, connection closed");
+			ds_err("%s: out of memory, connection closed", tname(c->l));
 			conn_close(c);
 			return;
 		}
 		evbuffer_drain(in, mlen + 2);
+		req_edns_wants(l, req);
+		req->ident = c->ident;
 		memcpy(&req->peer, &c->peer, c->peerlen);
 		req->peerlen = c->peerlen;
 		req->conn = c;
@@ -747,6 +844,67 @@ conn_read(struct bufferevent *bev, void *arg)
 	conn_arm_read_timer(c);
 }
 
+/* Which EDNS options a stream query's reply gets (conn_put_reply): the
+ * TCP keepalive when asked for (RFC 7828), padding when the query was
+ * padded and the connection is encrypted (RFC 8467). */
+static void
+req_edns_wants(const struct listener *l, struct ds_req *req)
+{
+	size_t at, end;
+
+	if (dnsmsg_opt_find(req->pkt, req->len, &at, &end) != 0)
+		return;
+	req->keepalive = dnsmsg_opt_has(req->pkt, at, end,
+	    DNS_EDNS_OPT_KEEPALIVE);
+	req->pad = l->transport == DS_TLS && dnsmsg_opt_has(req->pkt, at,
+	    end, DNS_EDNS_OPT_PADDING);
+}
+
+/* Queue the reply buf on c with its length, and with the options
+ * req_edns_wants chose appended to its OPT record (a reply without one
+ * goes as it is).  Returns 0, or -1 when out of memory. */
+static int
+conn_put_reply(struct conn *c, const struct ds_req *req, const uint8_t *buf,
+    size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint8_t opts[6 + 4 + PAD_BLOCK], hdr[2], rdlen[2];
+	size_t at = 0, end = 0, olen = 0, n, pad;
+
+	if ((req->keepalive || req->pad) &&
+	    dnsmsg_opt_find(buf, len, &at, &end) == 0) {
+		if (req->keepalive) {
+			unsigned t = c->l->opts.tcp_idle_timeout_ms / 100;
+
+			put16(opts, DNS_EDNS_OPT_KEEPALIVE);
+			put16(opts + 2, 2);
+			put16(opts + 4, (uint16_t)(t > 65535 ? 65535 : t));
+			olen = 6;
+		}
+		n = len + olen + 4;
+		pad = (PAD_BLOCK - n % PAD_BLOCK) % PAD_BLOCK;
+		if (req->pad && n + pad <= 65535) {
+			put16(opts + olen, DNS_EDNS_OPT_PADDING);
+			put16(opts + olen + 2, (uint16_t)pad);
+			memset(opts + olen + 4, 0, pad);
+			olen += 4 + pad;
+		}
+	}
+	if (len + olen > 65535)
+		olen = 0;
+	put16(hdr, (uint16_t)(len + olen));
+	if (olen == 0)
+		return evbuffer_add(out, hdr, 2) != 0 ||
+		    evbuffer_add(out, buf, len) != 0 ? -1 : 0;
+	put16(rdlen, (uint16_t)(get16(buf + at) + olen));
+	return evbuffer_add(out, hdr, 2) != 0 ||
+	    evbuffer_add(out, buf, at) != 0 ||
+	    evbuffer_add(out, rdlen, 2) != 0 ||
+	    evbuffer_add(out, buf + at + 2, end - at - 2) != 0 ||
+	    evbuffer_add(out, opts, olen) != 0 ||
+	    evbuffer_add(out, buf + end, len - end) != 0 ? -1 : 0;
+}
+
 static void
 conn_write(struct bufferevent *bev, void *arg)
 {
@@ -764,6 +922,17 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->handshaking) {
+		if (what & BEV_EVENT_CONNECTED) {
+			conn_handshake_done(c);
+			/* Queries may have come with the last flight. */
+			conn_read(bev, c);
+			return;
+		}
+		conn_handshake_failed(c, what);
+		conn_close(c);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		/* RFC 7766 6.2.4: a client may half-close after its last
 		 * query; its answers are still owed. */
@@ -793,7 +962,6 @@ listener_reply(struct ds_req *req, const uint8_t *buf, size_t len)
 	} else if (req->conn != NULL && len <= 65535) {
 		struct conn *c = req->conn;
 		struct evbuffer *out = bufferevent_get_output(c->bev);
-		uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
 
 		if (evbuffer_get_length(out) > CONN_MAX_OUTPUT) {
 			/* The client does not read: stop serving it, from
@@ -803,9 +971,8 @@ listener_reply(struct ds_req *req, const uint8_t *buf, size_t len)
 			bufferevent_trigger(c->bev, EV_WRITE,
 			    BEV_TRIG_IGNORE_WATERMARKS |
 			    BEV_TRIG_DEFER_CALLBACKS);
-		} else if (evbuffer_add(out, hdr, 2) != 0 ||
-		    evbuffer_add(out, buf, len) != 0)
-			ds_err("tcp: out of memory, reply lost");
+		} else if (conn_put_reply(c, req, buf, len) != 0)
+			ds_err("%s: out of memory, reply lost", tname(l));
 	}
 	req_free(req);
 }

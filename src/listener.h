@@ -21,7 +21,9 @@ struct listener;
 struct stats;
 struct conn;
 
-enum ds_transport { DS_UDP = 0, DS_TCP = 1 };
+/* DS_TLS: DNS over TLS (RFC 7858), framed as over TCP; its sockets are
+ * bound as DS_TCP. */
+enum ds_transport { DS_UDP = 0, DS_TCP = 1, DS_TLS = 2 };
 
 /* One query in flight.  The listener owns it until the handler gives it
  * back with listener_reply() or listener_drop(), exactly once. */
@@ -36,6 +38,10 @@ struct ds_req {
 	struct sockaddr_storage dst;	/* the address the query was sent
 					   to, the reply's source */
 	int ifindex;
+	bool keepalive;			/* stream: the query asked for the
+					   TCP keepalive option (RFC 7828) */
+	bool pad;			/* DoT: the query was padded */
+	const void *ident;		/* DoT: what identify said */
 	struct listener *l;
 	struct conn *conn;		/* TCP; NULL once the client left */
 	struct ds_req *next, *prev;	/* the connection's requests */
@@ -47,6 +53,12 @@ struct ds_req {
  * listener_drop().
  */
 typedef void (*listener_query_fn)(void *arg, struct ds_req *req);
+
+/* DoT: once a client's TLS handshake is done, what identifies it (an
+ * opaque pointer, given with each of the connection's requests as
+ * req->ident). */
+struct ssl_st;
+typedef const void *(*listener_identify_fn)(void *arg, struct ssl_st *ssl);
 
 /* Decide whether a peer may talk to this listener; NULL accepts all. */
 typedef bool (*listener_accept_fn)(void *arg, const struct sockaddr *peer,
@@ -62,6 +74,9 @@ struct listener_opts {
 	void *accept_arg;
 	bool accept_tcp_only;		/* apply accept to TCP only */
 	struct stats *stats;		/* TCP connection counters; NULL */
+	struct tlsserve *tls;		/* DS_TLS: the certificates */
+	listener_identify_fn identify;	/* DS_TLS, with accept_arg; NULL */
+	unsigned tls_handshake_timeout_ms;	/* DS_TLS */
 };
 
 /* Serve DNS on fd, a bound UDP socket or a listening TCP socket (the

@@ -43,6 +43,7 @@
 #include "service.h"
 #include "stats.h"
 #include "synth.h"
+#include "tlsserve.h"
 #include "control.h"
 #include "ctlcmd.h"
 #include "runtime.h"
@@ -62,6 +63,7 @@ struct evbuffer;
 struct runtime;
 static int reload(struct evbuffer *);
 static int load_config(struct evbuffer *, const struct runtime *);
+static void reload_tls(struct evbuffer *, const struct ds_config *);
 
 /* The workers, for the trust anchor hand-over and the metrics. */
 static struct worker *workers[DS_MAX_WORKERS];
@@ -73,6 +75,9 @@ static struct frontcache *answer_cache;
 static struct frontcache *key_cache;
 /* The validated NSEC3 records answers are made from; likewise. */
 static struct synth *synth;
+/* The DoT listener's certificates (tlsserve.h); NULL: no DoT listener. */
+static struct tlsserve *tls;
+#define MAX_LISTEN_TLS	16
 /* The configuration file and every configuration loaded: a reload keeps
  * the old ones (the workers may still read them) until exit. */
 static const char *config_path;
@@ -297,7 +302,8 @@ sandbox_line(void *arg, const char *line)
 static const char *
 outside_sandbox(const struct ds_config *cfg)
 {
-	const char *files[] = { cfg->path, cfg->tls_ca_file };
+	const char *files[] = { cfg->path, cfg->tls_ca_file,
+	    cfg->tls_service_pem, cfg->tls_service_key, cfg->tls_client_ca };
 	size_t i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -362,6 +368,21 @@ reload(struct evbuffer *out)
 	return load_config(out, runtime_state);
 }
 
+/* Whether two lists of listening addresses differ (as written). */
+static bool
+listen_changed(const struct ds_listen *a, size_t na,
+    const struct ds_listen *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return true;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i].spec, b[i].spec) != 0)
+			return true;
+	return false;
+}
+
 /* Read the configuration file with rt's additions (runtime.h) and put it
  * in force; reload() with the additions in force. */
 static int
@@ -415,22 +436,21 @@ load_config(struct evbuffer *out, const struct runtime *rt)
 		service_notify("READY=1");
 		return -1;
 	}
-	if (cfg->nlisten != old->nlisten)
+	if (listen_changed(cfg->listen, cfg->nlisten, old->listen,
+	    old->nlisten))
 		reload_say(out, DS_LOG_WARN, "reload: listen_addresses changes "
 		    "need a restart");
-	else
-		for (i = 0; i < cfg->nlisten; i++)
-			if (strcmp(cfg->listen[i].spec,
-			    old->listen[i].spec) != 0) {
-				reload_say(out, DS_LOG_WARN, "reload: "
-				    "listen_addresses changes need a restart");
-				break;
-			}
+	if (listen_changed(cfg->listen_tls, cfg->nlisten_tls,
+	    old->listen_tls, old->nlisten_tls))
+		reload_say(out, DS_LOG_WARN, "reload: listen_tls_addresses "
+		    "changes need a restart");
 	if (strcmp(cfg->state_dir, old->state_dir) != 0 ||
 	    strcmp(cfg->user, old->user) != 0 ||
 	    strcmp(cfg->control_socket, old->control_socket) != 0)
 		reload_say(out, DS_LOG_WARN, "reload: state_dir, user and "
 		    "control_socket changes need a restart");
+	if (tls != NULL)
+		reload_tls(out, cfg);
 	ds_log_set_level(cfg->log_level);
 	configs[nconfigs++] = cfg;
 	config_loaded_at = time(NULL);
@@ -443,6 +463,59 @@ load_config(struct evbuffer *out, const struct runtime *rt)
 		worker_reconfigure(workers[i], cfg);
 	reload_say(out, DS_LOG_NOTICE, "reload: %s reloaded", config_path);
 	service_notify("READY=1");
+	return 0;
+}
+
+/* A reload re-reads the DoT listener's certificate, key and client CA:
+ * new handshakes use them, open connections keep theirs.  A pair that
+ * does not load leaves the one in force. */
+static void
+reload_tls(struct evbuffer *out, const struct ds_config *cfg)
+{
+	char err[512], serial[128];
+
+	if (tlsserve_reload(tls, cfg, err, sizeof(err)) != 0) {
+		reload_say(out, DS_LOG_ERR, "reload: dot: %s; the certificate "
+		    "in force (serial %s) stays", err,
+		    tlsserve_serial(tls, serial, sizeof(serial)));
+		return;
+	}
+	reload_say(out, DS_LOG_NOTICE, "reload: dot: certificate serial %s "
+	    "from %s%s", tlsserve_serial(tls, serial, sizeof(serial)),
+	    cfg->tls_service_pem, cfg->tls_client_ca != NULL ?
+	    ", client certificates required" : "");
+}
+
+/* Bind every worker's sockets of listen_tls_addresses (after the nfds
+ * already in fds and types) and load the certificates.  Returns 0, or -1
+ * after logging. */
+static int
+open_tls_listeners(const struct ds_config *cfg,
+    int fds[][2 * 64 + MAX_LISTEN_TLS], enum ds_transport *types,
+    unsigned *nfds)
+{
+	char serial[128];
+	unsigned i, j;
+
+	if ((tls = tlsserve_create(cfg)) == NULL)
+		return -1;
+	for (i = 0; i < nworkers; i++)
+		for (j = 0; j < cfg->nlisten_tls; j++) {
+			const struct ds_listen *ls = &cfg->listen_tls[j];
+
+			types[*nfds + j] = DS_TLS;
+			if ((fds[i][*nfds + j] = listener_bind(
+			    (const struct sockaddr *)&ls->addr, ls->addrlen,
+			    DS_TCP, nworkers > 1)) < 0)
+				return -1;
+			if (i == 0)
+				ds_notice("listening on %s (dot, certificate "
+				    "serial %s%s)", ls->spec, tlsserve_serial(
+				    tls, serial, sizeof(serial)),
+				    cfg->tls_client_ca != NULL ? ", client "
+				    "certificates required" : "");
+		}
+	*nfds += (unsigned)cfg->nlisten_tls;
 	return 0;
 }
 
@@ -820,9 +893,10 @@ main(int argc, char **argv)
 	const char *path = NULL;
 	struct ds_config *cfg;
 	struct http_srv *http = NULL;
-	static int fds[DS_MAX_WORKERS][2 * 64];
+	static int fds[DS_MAX_WORKERS][2 * 64 + MAX_LISTEN_TLS];
 	static int act_fds[2 * 64];
-	static enum ds_transport types[2 * 64], act_types[2 * 64];
+	static enum ds_transport types[2 * 64 + MAX_LISTEN_TLS];
+	static enum ds_transport act_types[2 * 64];
 	unsigned nfds = 0;
 	int nact = 0;
 	struct event_base *base = NULL;
@@ -879,6 +953,18 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		/* The DoT listener's files must load, too. */
+		if (cfg->nlisten_tls > 0) {
+			struct tlsserve *t = tlsserve_create(cfg);
+
+			if (t == NULL) {
+				fprintf(stderr, "dotsecd: %s: configuration "
+				    "not valid\n", path ? path : "(defaults)");
+				config_free(cfg);
+				return 1;
+			}
+			tlsserve_free(t);
+		}
 		route_describe(cfg, route_line, stdout);
 		sandbox_describe(cfg, sandbox_line, NULL);
 		printf("dotsecd: %s: configuration valid\n",
@@ -911,6 +997,9 @@ main(int argc, char **argv)
 
 	if (cfg->nlisten > 64)
 		ds_fatal("%s: at most 64 listen_addresses", cfg->path);
+	if (cfg->nlisten_tls > MAX_LISTEN_TLS)
+		ds_fatal("%s: at most %d listen_tls_addresses", cfg->path,
+		    MAX_LISTEN_TLS);
 	/* Every listening socket first, while privileged (port 53): passed
 	 * by the service manager (socket activation), or bound here. */
 	nact = service_listen_fds(act_fds, act_types, 2 * 64);
@@ -960,6 +1049,10 @@ main(int argc, char **argv)
 				    ls->spec);
 		}
 	}
+	/* The DoT listener's sockets, and its key read while root. */
+	if (cfg->nlisten_tls > 0 && open_tls_listeners(cfg, fds, types,
+	    &nfds) != 0)
+		goto out;
 	/* The control socket, while still root: in /run, with the group
 	 * of the user dotsecd becomes. */
 	if (cfg->control_socket[0] != '\0' &&
@@ -990,7 +1083,7 @@ main(int argc, char **argv)
 		goto out;
 	stats_set_synth(synth);
 	for (i = 0; i < nworkers; i++) {
-		workers[i] = worker_create(cfg, i, fds[i], types, nfds,
+		workers[i] = worker_create(cfg, i, fds[i], types, nfds, tls,
 		    anchor_trusted(anchors));
 		/* The worker owns its fds now, also when it failed. */
 		for (j = 0; j < nfds; j++)
@@ -1070,7 +1163,7 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	for (i = 0; i < DS_MAX_WORKERS; i++)
-		for (j = 0; j < 2 * 64; j++)
+		for (j = 0; j < 2 * 64 + MAX_LISTEN_TLS; j++)
 			if (fds[i][j] >= 0)
 				close(fds[i][j]);
 	/* Drain: every query in flight may still take the whole timeout. */
@@ -1100,6 +1193,7 @@ out:
 	frontcache_delete(key_cache);
 	stats_set_synth(NULL);
 	synth_delete(synth);
+	tlsserve_free(tls);
 	for (i = 0; i < 4; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

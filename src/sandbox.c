@@ -134,6 +134,10 @@ collect_read_roots(const struct ds_config *cfg)
 	root_add(cfg->include_dir, true);
 	root_add(cfg->tls_ca_file, false);
 	root_add(cfg->tls_ca_path, true);
+	/* The DoT listener's files, re-read on reload (rotation). */
+	root_add(cfg->tls_service_pem, false);
+	root_add(cfg->tls_service_key, false);
+	root_add(cfg->tls_client_ca, false);
 	for (i = 0; i < cfg->nfwd_zones; i++)
 		root_add(cfg->fwd_zones[i].tls_ca_file, false);
 	root_add(cfg->trust_anchor_file, false);

@@ -27,7 +27,7 @@
 
 /* The sum of every worker's struct stats, in plain integers. */
 struct totals {
-	uint64_t queries[2];
+	uint64_t queries[3];
 	uint64_t qtype[STATS_QTYPES];
 	uint64_t rcode[STATS_RCODES];
 	uint64_t verdict[STATS_VERDICTS];
@@ -51,11 +51,13 @@ struct totals {
 	int64_t upstream_last_ok;	/* the latest over the workers */
 	int64_t tcp_open;
 	uint64_t tcp_accepted;
+	uint64_t tls_handshakes, tls_handshake_failures;
 	uint64_t up_hs[STATS_UPSTREAMS], up_tlsf[STATS_UPSTREAMS];
 	uint64_t up_connf[STATS_UPSTREAMS];
 	uint64_t up_failovers[STATS_UPSTREAMS];
 	int64_t up_down[STATS_UPSTREAMS];
 	uint64_t fwd_queries[STATS_ZONES];
+	uint64_t dot_identity[STATS_IDENTITIES + 1];
 	uint64_t local_answers;
 	const struct ds_config *cfg;
 };
@@ -71,6 +73,7 @@ struct out {
 static uint64_t ld(atomic_uint_fast64_t *);
 static int64_t lds(atomic_int_fast64_t *);
 static void totals_sum(struct stats *const *, size_t, struct totals *);
+static void out_identities(struct out *, const struct totals *);
 static void out_printf(struct out *, const char *, ...)
 	__attribute__((format(printf, 2, 3)));
 static void out_head(struct out *, const char *, const char *,
@@ -273,7 +276,7 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 
 		if (x == NULL)
 			continue;
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < 3; i++)
 			t->queries[i] += ld(&x->queries[i]);
 		for (i = 0; i < STATS_QTYPES; i++)
 			t->qtype[i] += ld(&x->qtype[i]);
@@ -304,6 +307,8 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 			t->upstream_last_ok = last;
 		t->tcp_open += lds(&x->tcp_open);
 		t->tcp_accepted += ld(&x->tcp_accepted);
+		t->tls_handshakes += ld(&x->tls_handshakes);
+		t->tls_handshake_failures += ld(&x->tls_handshake_failures);
 		for (i = 0; i < STATS_UPSTREAMS; i++) {
 			t->up_hs[i] += ld(&x->up_tls_handshakes[i]);
 			t->up_tlsf[i] += ld(&x->up_tls_failures[i]);
@@ -313,6 +318,8 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 		}
 		for (i = 0; i < STATS_ZONES; i++)
 			t->fwd_queries[i] += ld(&x->fwd_queries[i]);
+		for (i = 0; i <= STATS_IDENTITIES; i++)
+			t->dot_identity[i] += ld(&x->dot_identity[i]);
 		t->local_answers += ld(&x->local_answers);
 		if (t->cfg == NULL)
 			t->cfg = atomic_load_explicit(&x->cfg,
@@ -376,6 +383,7 @@ out_upstreams(struct out *o, const struct totals *t)
 		    "transport=\"%s\"} %llu\n", t->cfg->fwd_zones[i].name,
 		    t->cfg->fwd_zones[i].transport == DS_FWD_PLAIN ? "plain" :
 		    "tls", (unsigned long long)t->fwd_queries[i]);
+	out_identities(o, t);
 	out_counter(o, "local_answers_total",
 	    "Special-use names answered by dotsecd itself.",
 	    t->local_answers);
@@ -440,6 +448,30 @@ out_labelled(struct out *o, const char *name, const char *help,
 		    values[i], (unsigned long long)v[i]);
 }
 
+/* DoT queries by client identity: the identities access_control names
+ * (a bounded set), and "other".  A label value escapes \\, " and
+ * newlines. */
+static void
+out_identities(struct out *o, const struct totals *t)
+{
+	size_t i, n = t->cfg->nacl_ids;
+	const char *p;
+
+	out_head(o, "dot_queries_total", "counter",
+	    "DoT queries by the client identity access_control names.");
+	for (i = 0; i <= STATS_IDENTITIES; i++) {
+		if (i < STATS_IDENTITIES && i >= n)
+			continue;
+		out_printf(o, "dotsec_dot_queries_total{identity=\"");
+		p = i < n ? t->cfg->acl_ids[i].id : "other";
+		for (; *p != '\0'; p++)
+			out_printf(o, "%s%c", *p == '\\' || *p == '"' ||
+			    *p == '\n' ? "\\" : "", *p == '\n' ? 'n' : *p);
+		out_printf(o, "\"} %llu\n",
+		    (unsigned long long)t->dot_identity[i]);
+	}
+}
+
 static void
 out_latency(struct out *o, const struct totals *t)
 {
@@ -475,14 +507,14 @@ stats_render(struct stats *const *s, size_t n,
 {
 	struct out o = { buf, len, 0 };
 	struct totals t;
-	static const char *const transports[2] = { "udp", "tcp" };
+	static const char *const transports[3] = { "udp", "tcp", "tls" };
 
 	totals_sum(s, n, &t);
 	if (len > 0)
 		buf[0] = '\0';
 
 	out_labelled(&o, "queries_total", "Client queries received.",
-	    "transport", transports, t.queries, 2);
+	    "transport", transports, t.queries, 3);
 	out_labelled(&o, "queries_by_type_total", "Client queries by QTYPE.",
 	    "type", stats_qtype_names, t.qtype, STATS_QTYPES);
 	out_labelled(&o, "responses_total", "Replies sent, by RCODE.",
@@ -536,7 +568,12 @@ stats_render(struct stats *const *s, size_t n,
 	out_gauge(&o, "tcp_connections", "Client TCP connections open.",
 	    t.tcp_open);
 	out_counter(&o, "tcp_accepted_total",
-	    "Client TCP connections accepted.", t.tcp_accepted);
+	    "Client TCP connections accepted (DoT too).", t.tcp_accepted);
+	out_counter(&o, "tls_handshakes_total",
+	    "DoT listener: TLS handshakes completed.", t.tls_handshakes);
+	out_counter(&o, "tls_handshake_failures_total",
+	    "DoT listener: TLS handshakes failed or timed out.",
+	    t.tls_handshake_failures);
 	out_upstreams(&o, &t);
 	if (anchor != NULL) {
 		out_gauge(&o, "anchor_keys", "Trusted root keys.",
@@ -564,15 +601,18 @@ stats_log_line(struct stats *const *s, size_t n, char *buf, size_t len)
 	for (i = 0; i < STATS_RCODES; i++)
 		replies += t.rcode[i];
 	/* A line too long for buf is cut short, which snprintf does. */
-	(void)snprintf(buf, len, "stats: queries %llu (udp %llu, tcp %llu), "
+	(void)snprintf(buf, len, "stats: queries %llu (udp %llu, tcp %llu, "
+	    "dot %llu), "
 	    "replies %llu (NOERROR %llu, NXDOMAIN %llu, SERVFAIL %llu, "
 	    "REFUSED %llu), secure %llu, insecure %llu, bogus %llu, "
 	    "failed %llu, cd %llu, cache hits %llu, misses %llu, "
 	    "dropped %llu, acl %llu, ratelimited %llu, overloaded %llu, "
 	    "timeouts %llu, upstream %llu, errors %llu, tcp open %lld",
-	    (unsigned long long)(t.queries[0] + t.queries[1]),
+	    (unsigned long long)(t.queries[0] + t.queries[1] +
+	    t.queries[2]),
 	    (unsigned long long)t.queries[0],
 	    (unsigned long long)t.queries[1],
+	    (unsigned long long)t.queries[2],
 	    (unsigned long long)replies,
 	    (unsigned long long)t.rcode[0],
 	    (unsigned long long)t.rcode[3],

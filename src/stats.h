@@ -20,6 +20,7 @@
 #define STATS_LAT_BUCKETS	12	/* see stats_latency_bounds_ms */
 #define STATS_UPSTREAMS		8	/* upstreams counted one by one */
 #define STATS_ZONES		32	/* forward zones counted one by one */
+#define STATS_IDENTITIES	32	/* = ACL_MAX_IDENTITIES */
 
 enum stats_transport { STATS_UDP = 0, STATS_TCP = 1 };
 
@@ -31,7 +32,7 @@ enum stats_verdict {
 
 struct stats {
 	/* client queries */
-	atomic_uint_fast64_t queries[2];		/* by transport */
+	atomic_uint_fast64_t queries[3];		/* by ds_transport */
 	atomic_uint_fast64_t qtype[STATS_QTYPES];
 	atomic_uint_fast64_t rcode[STATS_RCODES];	/* replies sent */
 	atomic_uint_fast64_t verdict[STATS_VERDICTS];
@@ -84,6 +85,11 @@ struct stats {
 	/* connections */
 	atomic_int_fast64_t tcp_open;		/* gauge */
 	atomic_uint_fast64_t tcp_accepted;
+	atomic_uint_fast64_t tls_handshakes;	/* DoT listener */
+	atomic_uint_fast64_t tls_handshake_failures;
+	/* DoT queries by the access_control identity rule their client met
+	 * (its position; the last: none, "other"). */
+	atomic_uint_fast64_t dot_identity[STATS_IDENTITIES + 1];
 };
 
 struct ds_config;

@@ -28,6 +28,7 @@
 #include "route.h"
 #include "stats.h"
 #include "synth.h"
+#include "tlsserve.h"
 #include "upstreams.h"
 #include "validator.h"
 #include "worker.h"
@@ -126,6 +127,14 @@ struct query {
 	struct query *next, *prev;
 };
 
+static const char *client_identity_label(const struct worker *,
+    const struct ds_req *);
+static bool client_identity_allowed(struct worker *, const struct ds_req *);
+static const void *client_identify(void *, struct ssl_st *);
+
+/* The query log's names of enum ds_transport. */
+static const char *const transport_names[] = { "udp", "tcp", "dot" };
+
 static void client_query(void *, struct ds_req *);
 static void query_timo(evutil_socket_t, short, void *);
 static void validate_done(void *, enum validator_verdict, int,
@@ -188,12 +197,15 @@ send_reply(struct worker *w, struct ds_req *req, const uint8_t *buf,
 			snprintf(name, sizeof(name), "?");
 		/* One fprintf per line: stdio locks the stream. */
 		fprintf(w->query_log, "%ld %s %s %s %u rcode=%d verdict=%s "
-		    "cache=%s ms=%lld\n", (long)time(NULL), client,
-		    req->transport == DS_TCP ? "tcp" : "udp", name,
+		    "cache=%s ms=%lld%s%s\n", (long)time(NULL), client,
+		    transport_names[req->transport], name,
 		    qr->q.qtype, buf[3] & 0x0f, qr->verdict >= 0 ?
 		    stats_verdict_names[qr->verdict] : "none",
 		    qr->synthesized ? "synth" : qr->cache_hit ? "hit" : "miss",
-		    ms_since(&qr->start));
+		    ms_since(&qr->start),
+		    req->transport == DS_TLS ? " id=" : "",
+		    req->transport == DS_TLS ? client_identity_label(w, req) :
+		    "");
 	}
 	listener_reply(req, buf, len);
 }
@@ -642,7 +654,7 @@ client_query(void *arg, struct ds_req *req)
 	unsigned deadline_ms = w->cfg->timeout_ms;
 	int rc;
 
-	stats_inc(&w->stats.queries[req->transport == DS_TCP]);
+	stats_inc(&w->stats.queries[req->transport]);
 	/* On the stack until it must outlive this call: a front cache hit
 	 * and every refusal allocate nothing. */
 	memset(&tmp, 0, sizeof(tmp));
@@ -659,6 +671,15 @@ client_query(void *arg, struct ds_req *req)
 		else
 			reply_error(w, req, &qr->q, DNS_RCODE_REFUSED,
 			    DNS_EDE_PROHIBITED, NULL, qr);
+		return;
+	}
+	if (req->transport == DS_TLS && !client_identity_allowed(w, req)) {
+		stats_inc(&w->stats.refused_acl);
+		if (rc < 0)
+			listener_drop(req);
+		else
+			reply_error(w, req, &qr->q, DNS_RCODE_REFUSED,
+			    DNS_EDE_PROHIBITED, "client identity refused", qr);
 		return;
 	}
 	if (!ratelimit_allow(w->rl, (struct sockaddr *)&req->peer,
@@ -795,6 +816,49 @@ client_allowed(void *arg, const struct sockaddr *peer, socklen_t len)
 		return true;
 	stats_inc(&w->stats.refused_acl);
 	return false;
+}
+
+/* DoT: the access_control identity rule a client's certificate meets,
+ * under the configuration in force at its handshake (configurations live
+ * until exit), or NULL. */
+static const void *
+client_identify(void *arg, struct ssl_st *ssl)
+{
+	struct worker *w = arg;
+
+	return tlsserve_match(ssl, w->cfg->acl_ids, w->cfg->nacl_ids);
+}
+
+/* The metrics' and query log's position of a DoT request's identity
+ * rule in the configuration in force; STATS_IDENTITIES: none ("other"). */
+static size_t
+client_identity_index(const struct worker *w, const struct ds_req *req)
+{
+	const struct acl_identity *id = req->ident;
+
+	if (id == NULL || id < w->cfg->acl_ids ||
+	    id >= w->cfg->acl_ids + w->cfg->nacl_ids)
+		return STATS_IDENTITIES;
+	return (size_t)(id - w->cfg->acl_ids);
+}
+
+static const char *
+client_identity_label(const struct worker *w, const struct ds_req *req)
+{
+	size_t i = client_identity_index(w, req);
+
+	return i < STATS_IDENTITIES ? w->cfg->acl_ids[i].id : "other";
+}
+
+/* Count a DoT query by its client's identity; whether the identity rule
+ * it met lets it ask. */
+static bool
+client_identity_allowed(struct worker *w, const struct ds_req *req)
+{
+	const struct acl_identity *id = req->ident;
+
+	stats_inc(&w->stats.dot_identity[client_identity_index(w, req)]);
+	return id == NULL || !id->refuse;
 }
 
 /* Stopping: no new queries; the loop ends when the last one in flight is
@@ -1258,7 +1322,8 @@ worker_relay_port(const struct worker *w)
 
 struct worker *
 worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
-    const enum ds_transport *types, unsigned nfds, char *const *anchors)
+    const enum ds_transport *types, unsigned nfds, struct tlsserve *tls,
+    char *const *anchors)
 {
 	struct worker *w;
 	struct listener_opts lo;
@@ -1310,13 +1375,17 @@ worker_create(const struct ds_config *cfg, unsigned index, const int *fds,
 	lo.tcp_max_connections = cfg->tcp_max_connections;
 	lo.tcp_max_inflight = cfg->tcp_max_inflight;
 	lo.tcp_read_timeout_ms = cfg->tcp_read_timeout_ms;
+	lo.tls_handshake_timeout_ms = cfg->tls_handshake_timeout_ms;
 	lo.stats = &w->stats;
 	/* Over TCP, clients outside access_control are turned away at
 	 * accept; over UDP the query path answers them (REFUSED). */
 	lo.accept = client_allowed;
+	lo.identify = client_identify;
 	lo.accept_arg = w;
 	lo.accept_tcp_only = true;
 	for (i = 0; i < nfds; i++) {
+		/* DoT: the same limits and answers as TCP, over TLS. */
+		lo.tls = types[i] == DS_TLS ? tls : NULL;
 		w->listeners[i] = listener_create(w->base, fds[i],
 		    types[i], &lo, client_query, w);
 		if (w->listeners[i] == NULL)

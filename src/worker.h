@@ -14,6 +14,7 @@
 
 struct ds_config;
 struct worker;
+struct tlsserve;
 
 #include <pthread.h>
 #include <stddef.h>
@@ -30,12 +31,13 @@ struct stats;
 
 /* Build worker number index for cfg (kept, not copied: it must outlive the
  * worker), serving the bound sockets fds[0..nfds-1] of transports
- * types[0..nfds-1], and trusting anchors (copied).  The
+ * types[0..nfds-1] (DS_TLS ones with the certificates of tls, which must
+ * outlive the worker), and trusting anchors (copied).  The
  * worker owns the fds from here on, also on failure.  Returns NULL after
  * logging. */
 struct worker *worker_create(const struct ds_config *cfg, unsigned index,
     const int *fds, const enum ds_transport *types, unsigned nfds,
-    char *const *anchors);
+    struct tlsserve *tls, char *const *anchors);
 
 /* Give the worker a new set of trust anchors (copied), from any thread.
  * Between two queries the worker builds a new validator with them and

@@ -1137,6 +1137,50 @@ START_TEST(test_listen_addresses)
 }
 END_TEST
 
+/* The DoT listener: port 853 by default, its files required, no address
+ * shared with listen_addresses. */
+START_TEST(test_listen_tls)
+{
+	struct ds_config *cfg;
+
+	cfg = parse_ok("listen_tls_addresses:\n  - 192.0.2.1\n  - ::1@8853\n"
+	    "tls_service_pem: /a.pem\ntls_service_key: /a.key\n"
+	    "tls_client_ca: /ca.pem\ntls_handshake_timeout: 500\n",
+	    "config_parse: listen_tls_addresses");
+	ck_assert_uint_eq(cfg->nlisten_tls, 2);
+	check_sockaddr(&cfg->listen_tls[0].addr, cfg->listen_tls[0].addrlen,
+	    AF_INET, "192.0.2.1", 853, "config_parse: DoT default port");
+	check_sockaddr(&cfg->listen_tls[1].addr, cfg->listen_tls[1].addrlen,
+	    AF_INET6, "::1", 8853, "config_parse: DoT port given");
+	check_str_eq(cfg->tls_client_ca, "/ca.pem", "config_parse: DoT",
+	    "tls_client_ca");
+	ck_assert_uint_eq(cfg->tls_handshake_timeout_ms, 500);
+	ck_assert_uint_eq(cfg->nlisten, 2);	/* the defaults stay */
+	config_free(cfg);
+
+	cfg = parse_ok("tls_service_pem: /a.pem\n", "config_parse: files "
+	    "without a DoT listener");
+	ck_assert_uint_eq(cfg->nlisten_tls, 0);
+	ck_assert_uint_eq(cfg->tls_handshake_timeout_ms, 3000);
+	config_free(cfg);
+
+	parse_err("listen_tls_addresses:\n  - 127.0.0.1\n"
+	    "tls_service_pem: /a.pem\n", "t.yml: 'listen_tls_addresses' "
+	    "needs 'tls_service_pem' and 'tls_service_key'",
+	    "config_parse: DoT without a key -> error");
+	parse_err("listen_addresses:\n  - 127.0.0.1@853\n"
+	    "listen_tls_addresses:\n  - 127.0.0.1\n"
+	    "tls_service_pem: /a.pem\ntls_service_key: /a.key\n",
+	    "t.yml: '127.0.0.1' is in both 'listen_addresses' and "
+	    "'listen_tls_addresses'", "config_parse: DoT on a plain "
+	    "listener's address -> error");
+	parse_err("listen_tls_addresses:\n  - 127.0.0.1\n  - 127.0.0.1@853\n"
+	    "tls_service_pem: /a.pem\ntls_service_key: /a.key\n",
+	    "t.yml:3: '127.0.0.1@853' in 'listen_tls_addresses' is the same "
+	    "address as '127.0.0.1'", "config_parse: DoT address twice");
+}
+END_TEST
+
 /*
  * Upstreams, pins and mandatory authentication.
  */
@@ -2244,6 +2288,7 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_parse_addr, 0, (int)NELEMS(addr_cases));
 	tcase_add_test(tc, test_parse_addr_misc);
 	tcase_add_test(tc, test_listen_addresses);
+	tcase_add_test(tc, test_listen_tls);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("upstreams");

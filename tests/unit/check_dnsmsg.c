@@ -2211,6 +2211,41 @@ n2s(const char *wire, size_t len, char *out, size_t outlen)
 	return dnsmsg_name_to_str((const uint8_t *)wire, len, out, outlen);
 }
 
+/* dnsmsg_opt_find and dnsmsg_opt_has on a reply with a compressed
+ * answer: the OPT of the additional section only, its options walked. */
+START_TEST(opt_find)
+{
+	uint8_t m[] = {
+		0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 1,
+		1, 'a', 0, 0, 1, 0, 1,				/* a. A */
+		0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4,
+		0, 0, 41, 0x10, 0, 0, 0, 0x80, 0, 0, 10,	/* OPT */
+		0, 11, 0, 2, 0, 100,			/* keepalive */
+		0, 12, 0, 0,				/* padding */
+	};
+	size_t at = 0, end = 0;
+
+	ck_assert_int_eq(dnsmsg_opt_find(m, sizeof(m), &at, &end), 0);
+	ck_assert_uint_eq(at, 44);
+	ck_assert_uint_eq(end, sizeof(m));
+	ck_assert(dnsmsg_opt_has(m, at, end, DNS_EDNS_OPT_KEEPALIVE));
+	ck_assert(dnsmsg_opt_has(m, at, end, DNS_EDNS_OPT_PADDING));
+	ck_assert(!dnsmsg_opt_has(m, at, end, DNS_EDNS_OPT_EDE));
+	/* An option that overruns the RDATA: malformed. */
+	m[sizeof(m) - 1] = 1;
+	ck_assert_int_eq(dnsmsg_opt_find(m, sizeof(m), &at, &end), -1);
+	m[sizeof(m) - 1] = 0;
+	/* Cut short: malformed. */
+	ck_assert_int_eq(dnsmsg_opt_find(m, sizeof(m) - 5, &at, &end), -1);
+	/* The same record counted in the answer section: not an OPT of the
+	 * additional section. */
+	m[7] = 2;
+	m[11] = 0;
+	ck_assert_int_eq(dnsmsg_opt_find(m, sizeof(m), &at, &end), -1);
+	ck_assert_int_eq(dnsmsg_opt_find(m, 11, &at, &end), -1);
+}
+END_TEST
+
 START_TEST(name_to_str)
 {
 	char out[4 * 255 + 1];
@@ -2455,6 +2490,7 @@ dnsmsg_suite(void)
 	tc = tcase_create("helpers");
 	tcase_add_test(tc, udp_limit);
 	tcase_add_test(tc, name_to_str);
+	tcase_add_test(tc, opt_find);
 	tcase_add_test(tc, id_rcode_types);
 	suite_add_tcase(s, tc);
 

@@ -133,16 +133,23 @@ read_frame(int fd, uint8_t *buf, size_t len)
 	return (int)mlen;
 }
 
+/* Send the len bytes of m as one framed message. */
+static void
+send_bytes(int fd, const uint8_t *m, size_t len)
+{
+	uint8_t buf[300];
+
+	ck_assert_uint_le(len + 2, sizeof(buf));
+	buf[0] = (uint8_t)(len >> 8);
+	buf[1] = (uint8_t)len;
+	memcpy(buf + 2, m, len);
+	ck_assert_int_eq(send(fd, buf, len + 2, 0), (ssize_t)(len + 2));
+}
+
 static void
 send_frame(int fd, const char *msg)
 {
-	uint8_t buf[300];
-	size_t len = strlen(msg);
-
-	buf[0] = (uint8_t)(len >> 8);
-	buf[1] = (uint8_t)len;
-	memcpy(buf + 2, msg, len);
-	ck_assert_int_eq(send(fd, buf, len + 2, 0), (ssize_t)(len + 2));
+	send_bytes(fd, (const uint8_t *)msg, strlen(msg));
 }
 
 /* A zero-length frame ends the stream (nothing that short is a query),
@@ -502,6 +509,66 @@ START_TEST(test_tcp_slowloris)
 }
 END_TEST
 
+/* RFC 7828: a query over TCP that carries the keepalive option gets it in
+ * its reply, with the idle timeout in units of 100 ms, appended to the
+ * reply's OPT record; a query without it gets the reply unchanged. */
+static size_t
+keepalive_query(uint8_t *q, bool keepalive)
+{
+	static const uint8_t head[] = {
+		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1,
+		1, 'a', 0, 0, 1, 0, 1,			/* a. A IN */
+		0, 0, 41, 0x10, 0x00, 0, 0, 0x80, 0,	/* OPT, DO */
+	};
+	size_t n = sizeof(head);
+
+	memcpy(q, head, n);
+	q[n++] = 0;
+	q[n++] = keepalive ? 4 : 0;	/* RDLENGTH */
+	if (keepalive) {
+		q[n++] = 0;
+		q[n++] = 11;
+		q[n++] = 0;
+		q[n++] = 0;
+	}
+	return n;
+}
+
+START_TEST(test_tcp_keepalive)
+{
+	struct fx f;
+	uint8_t q[64], r[128];
+	size_t qlen;
+	int fd, n;
+
+	fx_init(&f, DS_TCP, 10, 2500, 10);
+	fd = tcp_connect(&f);
+	qlen = keepalive_query(q, true);
+	send_bytes(fd, q, qlen);
+	spin(&f, 30);
+	n = read_frame(fd, r, sizeof(r));
+	/* The echo: the query's bytes, its OPT 6 bytes longer. */
+	ck_assert_msg(n == (int)qlen + 6, "listener tcp keepalive: reply of "
+	    "%zu bytes + 6 (got %d)", qlen, n);
+	ck_assert_msg(memcmp(r, q, qlen - 6) == 0 &&
+	    r[qlen - 6] == 0 && r[qlen - 5] == 10,
+	    "listener tcp keepalive: OPT RDLENGTH 4 + 6");
+	ck_assert_msg(memcmp(r + qlen - 4, q + qlen - 4, 4) == 0,
+	    "listener tcp keepalive: the query's options kept");
+	ck_assert_msg(r[qlen] == 0 && r[qlen + 1] == 11 && r[qlen + 2] == 0 &&
+	    r[qlen + 3] == 2 && r[qlen + 4] == 0 && r[qlen + 5] == 25,
+	    "listener tcp keepalive: option 11, 2500 ms as 25");
+	qlen = keepalive_query(q, false);
+	send_bytes(fd, q, qlen);
+	spin(&f, 30);
+	n = read_frame(fd, r, sizeof(r));
+	ck_assert_msg(n == (int)qlen && memcmp(r, q, qlen) == 0,
+	    "listener tcp keepalive: not asked, not given");
+	close(fd);
+	fx_free(&f);
+}
+END_TEST
+
 Suite *
 listener_suite(void)
 {
@@ -521,6 +588,7 @@ listener_suite(void)
 	tcase_add_test(tc, test_tcp_connection_cap);
 	tcase_add_test(tc, test_tcp_zero_length);
 	tcase_add_test(tc, test_tcp_slowloris);
+	tcase_add_test(tc, test_tcp_keepalive);
 	suite_add_tcase(s, tc);
 	return s;
 }

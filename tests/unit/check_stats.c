@@ -321,6 +321,8 @@ START_TEST(test_render_help_type)
 		"dotsec_upstream_latency_seconds",
 		"dotsec_upstream_last_success_timestamp_seconds",
 		"dotsec_tcp_connections", "dotsec_tcp_accepted_total",
+		"dotsec_tls_handshakes_total",
+		"dotsec_tls_handshake_failures_total",
 		"dotsec_anchor_keys",
 		"dotsec_anchor_last_success_timestamp_seconds",
 		"dotsec_anchor_probe_ok",
@@ -560,7 +562,7 @@ START_TEST(test_log_line)
 	SET(&w[1], upstream_errors, 6);
 	SET(&w[0], tcp_open, 2);
 	stats_log_line(p, 2, line, sizeof(line));
-	ck_assert_ptr_nonnull(strstr(line, "queries 18 (udp 15, tcp 3)"));
+	ck_assert_ptr_nonnull(strstr(line, "queries 18 (udp 15, tcp 3, dot 0)"));
 	ck_assert_ptr_nonnull(strstr(line, "replies 18 (NOERROR 12, "
 	    "NXDOMAIN 2, SERVFAIL 4"));
 	ck_assert_ptr_nonnull(strstr(line, "secure 7,"));
