@@ -50,6 +50,7 @@
 #   BENCH_PERF           after the table, profile dotsecd with perf during
 #                        one more run of each of these workloads and print
 #                        its top DSOs and symbols; 1 means hot [0: none]
+#   BENCH_PERF_SYSTEMS   the systems BENCH_PERF profiles [dotsec]
 #   BENCH_OUT            directory for the results [a new /tmp/dotsec-bench.*]
 
 # No "set -u": world.sh is not written for it.
@@ -77,6 +78,7 @@ BENCH_ZIPF_NAMES=${BENCH_ZIPF_NAMES:-100000}
 BENCH_ZIPF_S=${BENCH_ZIPF_S:-1.0}
 BENCH_MIXED_LINES=${BENCH_MIXED_LINES:-1000000}
 BENCH_PERF=${BENCH_PERF:-0}
+BENCH_PERF_SYSTEMS=${BENCH_PERF_SYSTEMS:-dotsec}
 
 CLK_TCK=$(getconf CLK_TCK)
 NICE=()			# the command prefix that sets BENCH_NICE
@@ -328,6 +330,7 @@ run_one() {
 		cpu_us="-"
 		upq="-"
 	fi
+	printf '%s\n' "$cpu_us" >"$d/cpu_us"
 	busy=$(awk -v a="$b0" -v b="$b1" -v h="$CLK_TCK" -v s="$el" -v n="$(nproc)" \
 		'BEGIN { printf "%.0f%%", (b - a) / h / s / n * 100 }')
 	[ -z "$prof" ] || return 0
@@ -347,16 +350,22 @@ run_one() {
 "
 }
 
-# profile_dotsec WORKLOAD: one more run of dotsecd under perf record.
-profile_dotsec() {
-	local wl=$1 d=$BENCH_OUT/$1-dotsec-perf
-	say "profiling dotsecd during a $wl run (perf record -g)"
-	run_one dotsec "$wl" perf
+# profile_system SYSTEM WORKLOAD: one more run of SYSTEM under perf record;
+# its DSOs as shares of the samples and as CPU microseconds per answered
+# query (the share times the run's CPU per query), then its top symbols.
+profile_system() {
+	local sys=$1 wl=$2 d=$BENCH_OUT/$2-$1-perf us
+	say "profiling $sys during a $wl run (perf record -g)"
+	run_one "$sys" "$wl" perf
+	us=$(cut -d' ' -f1 "$d/cpu_us" 2>/dev/null)
 	{
-		printf '\nperf, dotsecd, %s run (%s): by DSO\n\n~~~\n' "$wl" \
-			"$(awk '/Queries per second:/ { printf "%.0f QPS under perf", $4 }' "$d/dnsperf.summary")"
+		printf '\nperf, %s, %s run (%s, %s µs of CPU per query): by DSO, share and µs per query\n\n~~~\n' \
+			"$sys" "$wl" "$(awk '/Queries per second:/ { printf "%.0f QPS under perf", $4 }' "$d/dnsperf.summary")" \
+			"${us:--}"
 		perf report -g none -i "$d/perf.data" --no-children --sort dso --stdio \
-			2>/dev/null | grep -E '^ +[0-9]' | head -n 8
+			2>/dev/null | grep -E '^ +[0-9]' | head -n 10 |
+			awk -v us="${us:-0}" '{ p = $1; sub(/%/, "", p)
+				printf "%s %7.1f µs\n", $0, p / 100 * us }'
 		printf '~~~\n\nby symbol\n\n~~~\n'
 		perf report -g none -i "$d/perf.data" --no-children --sort dso,sym \
 			--stdio 2>/dev/null | grep -E '^ +[0-9]' | head -n 30
@@ -429,7 +438,9 @@ main() {
 	[ "$BENCH_PERF" = 1 ] && BENCH_PERF=hot
 	[ "$BENCH_PERF" = 0 ] && BENCH_PERF=""
 	for wl in $BENCH_PERF; do
-		profile_dotsec "$wl" | tee -a "$BENCH_OUT/results.md"
+		for sys in $BENCH_PERF_SYSTEMS; do
+			profile_system "$sys" "$wl" | tee -a "$BENCH_OUT/results.md"
+		done
 	done
 	say "results: $BENCH_OUT/results.md, $BENCH_OUT/results.csv"
 }
