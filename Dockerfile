@@ -102,7 +102,9 @@ RUN set -e; \
 VOLUME /var/lib/dotsec
 WORKDIR /var/lib/dotsec
 
-EXPOSE 53/udp 53/tcp
+# 853: DNS-over-TLS, once listen_tls_addresses and a certificate are set
+# in a mounted configuration (README.md, "Deployment").
+EXPOSE 53/udp 53/tcp 853/tcp
 
 # Numeric, so that Kubernetes' runAsNonRoot can check it.
 USER 10053:10053

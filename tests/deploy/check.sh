@@ -92,15 +92,17 @@ if [ "$k8s_ready" = 1 ]; then
 		printf '%s\n' "$out" | indent
 	fi
 	if command -v kubectl >/dev/null 2>&1; then
-		if ! kubectl kustomize "$K8S" >"$W/rendered.yaml" 2>"$W/kustomize.err"; then
-			indent <"$W/kustomize.err"
-			bad "kubectl kustomize $K8S failed"
-		elif out=$(validate "$W/rendered.yaml" 2>&1); then
-			ok "kubectl kustomize renders $(grep -c '^kind:' "$W/rendered.yaml") valid objects"
-		else
-			bad "kubectl kustomize output:"
-			printf '%s\n' "$out" | indent
-		fi
+		for k in "$K8S" "$K8S/shared-dot"; do
+			if ! kubectl kustomize "$k" >"$W/rendered.yaml" 2>"$W/kustomize.err"; then
+				indent <"$W/kustomize.err"
+				bad "kubectl kustomize $k failed"
+			elif out=$(validate "$W/rendered.yaml" 2>&1); then
+				ok "kubectl kustomize $k renders $(grep -c '^kind:' "$W/rendered.yaml") valid objects"
+			else
+				bad "kubectl kustomize $k output:"
+				printf '%s\n' "$out" | indent
+			fi
+		done
 	else
 		say "note: kubectl not installed: kustomization.yaml not rendered"
 	fi
@@ -150,6 +152,22 @@ else
 			check_conf "the dotsecd.yml of deploy/kubernetes/configmap.yaml" "$W/cm.yml"
 		else
 			bad "cannot read dotsecd.yml out of configmap.yaml"
+		fi
+		# The shared DoT variant: its certificate paths pointed at a
+		# pair made here (dotsecd -t loads them).
+		if node -e '
+			const y = require(process.argv[1]);
+			const fs = require("fs");
+			const d = y.load(fs.readFileSync(process.argv[2], "utf8"));
+			process.stdout.write(d.data["dotsecd.yml"]);' \
+			"$W/node_modules/js-yaml" "$K8S/shared-dot/configmap.yaml" >"$W/dot.yml" &&
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+				-days 1 -subj /CN=dotsec.test -keyout "$W/tls.key" \
+				-out "$W/tls.crt" >/dev/null 2>&1 && chmod 600 "$W/tls.key"; then
+			sed -i "s|/etc/dotsec-tls/|$W/|" "$W/dot.yml"
+			check_conf "the dotsecd.yml of deploy/kubernetes/shared-dot/configmap.yaml" "$W/dot.yml"
+		else
+			bad "cannot read dotsecd.yml out of shared-dot/configmap.yaml, or make a certificate"
 		fi
 	fi
 fi
