@@ -416,6 +416,30 @@ def synth_seeds():
     return out
 
 
+def stream_seeds():
+    """fuzz_stream seeds: what a DoT client sends after the handshake."""
+    def frame(m):
+        return struct.pack(">H", len(m)) + m
+    plain = query("www.example.com", A, do=True)
+    n = len(query("www.example.com", A, do=True, options=option(12, b"")))
+    padded = query("www.example.com", A, do=True,
+                   options=option(12, b"\0" * (-n % 128)))
+    keep = query("www.example.com", A, options=option(11, b""))
+    both = query("example.com", TXT, options=option(11, b"") +
+                 option(12, b"\0" * 20))
+    return [
+        ("one", frame(plain)),
+        ("padded", frame(padded)),
+        ("keepalive", frame(keep)),
+        ("pipelined", frame(plain) + frame(padded) + frame(keep) +
+         frame(both)),
+        ("no_edns", frame(query("example.com", A, edns=False))),
+        ("zero_frame", frame(plain) + b"\0\0" + frame(keep)),
+        ("cut_short", frame(plain)[:-3]),
+        ("garbage", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ]
+
+
 def write_dir(path, items):
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
@@ -431,6 +455,7 @@ def main(argv):
     corpus = os.path.join(fuzzdir, "corpus")
 
     write_dir(os.path.join(corpus, "fuzz_query"), queries())
+    write_dir(os.path.join(corpus, "fuzz_stream"), stream_seeds())
 
     # fuzz_shape: flags, max_size, mode (qname and qtype from the reply),
     # qtype, qname length; then the reply.
