@@ -50,6 +50,12 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $PACKAGES
+# systemd-resolved: downloaded, never installed (installing it would take
+# over /etc/resolv.conf); tests/system/test_dot_resolved.sh unpacks it and
+# runs it privately as a DoT client of dotsecd.
+mkdir -p /var/cache/dotsec/debs
+(cd /var/cache/dotsec/debs && rm -f systemd-resolved_*.deb &&
+	apt-get download systemd-resolved)
 # knot-resolver enables a system resolver of its own where systemd runs;
 # the bench starts private instances and needs none.
 if [ "$bench" = 1 ]; then
