@@ -181,6 +181,9 @@ EOF
 	[ -z "${BENCH_ROUND_ROBIN:-}" ] ||
 		printf 'round_robin_upstreams: %s\n' "$BENCH_ROUND_ROBIN"
 	[ -z "${BENCH_DOTSEC_EXTRA:-}" ] || printf '%s\n' "$BENCH_DOTSEC_EXTRA"
+	[ -z "${BENCH_DOT_PEM:-}" ] ||
+		printf 'listen_tls_addresses:\n  - %s@853\ntls_service_pem: "%s"\ntls_service_key: "%s"\n' \
+			"$1" "$BENCH_DOT_PEM" "$BENCH_DOT_KEY"
 }
 
 # Stubby 0.3 (getdns 1.6): validation on, the test root's key as the only
@@ -218,6 +221,8 @@ server:
 	num-threads: $BENCH_THREADS
 	interface-automatic: no
 	interface: $1@53
+$([ -z "${BENCH_DOT_PEM:-}" ] || printf '\tinterface: %s@853\n\ttls-port: 853\n\ttls-service-pem: "%s"\n\ttls-service-key: "%s"\n' \
+		"$1" "$BENCH_DOT_PEM" "$BENCH_DOT_KEY")
 	port: 53
 	do-ip6: no
 	do-not-query-localhost: no
@@ -258,6 +263,8 @@ conf_kresd() {
 	cat <<EOF
 net.ipv6 = false
 net.listen('$1', 53, { kind = 'dns' })
+$([ -z "${BENCH_DOT_PEM:-}" ] || printf "net.listen('%s', 853, { kind = 'tls' })\nnet.tls('%s', '%s')\n" \
+		"$1" "$BENCH_DOT_PEM" "$BENCH_DOT_KEY")
 cache.open($BENCH_CACHE_SIZE, 'lmdb://$2/cache')
 trust_anchors.remove('.')
 trust_anchors.add_file('$WORLD_TA_FILE', true)

@@ -36,6 +36,9 @@
 #   BENCH_SYSTEMS        systems in order [dotsec stubby unbound kresd
 #                        ceiling]
 #   BENCH_WORKLOADS      runs in order [hot cold nxdomain mixed tcp];
+#                        also dot-hot and dot-mixed: hot and mixed over
+#                        DoT (dnsperf -m dot) against the DoT listeners
+#                        of dotsecd, Unbound and kresd (not Stubby);
 #                        "miss" too: unique names that exist, in a signed
 #                        zone of BENCH_MISS_NAMES names [200000 when
 #                        asked for] (signing it takes a while)
@@ -117,6 +120,7 @@ make_queries() {
 	mkdir -p "$q"
 	hot_names >"$q/hot.txt"
 	cp "$q/hot.txt" "$q/tcp.txt"
+	cp "$q/hot.txt" "$q/dot-hot.txt"
 	# Cold: unique names under the wildcard of the NSEC3 zone: a miss
 	# for a cache of answers, which a cache that uses validated NSEC3
 	# (RFC 8198: kresd, and dotsecd's aggressive_nsec) answers from the
@@ -166,6 +170,7 @@ make_queries() {
 			}
 		}' "$q/mixed.hot" >"$q/mixed.txt"
 	rm -f "$q/mixed.hot"
+	cp "$q/mixed.txt" "$q/dot-mixed.txt"
 }
 
 # ---------------------------------------------------------------- measures
@@ -211,8 +216,12 @@ run_one() {
 	local c0 c1 b0 b1 off up rc qps sent compl lost mean sf p50 p99 rss
 	local cpu_us ratio upq ccpu check busy load t0 el label r0 r1 drops rt
 	local tpid dpid d0 d1 t1 rate=()
-	# TCP against the upstream would be the hot DoT run again.
+	# TCP against the upstream would be the hot DoT run again; the DoT
+	# runs are for the systems that serve DoT (not Stubby).
 	[ "$sys" = ceiling ] && [ "$wl" = tcp ] && return 0
+	case $wl in
+	dot-*) [ "$sys" != ceiling ] && [ "$sys" != stubby ] || return 0 ;;
+	esac
 	d=$BENCH_OUT/$wl-$sys${prof:+-perf}
 	# A run directory left by an earlier run in the same BENCH_OUT holds
 	# that world's trust anchor state: every answer would be SERVFAIL.
@@ -220,6 +229,8 @@ run_one() {
 	mkdir -p "$d"
 	qfile=$BENCH_OUT/queries/$wl.txt
 	[ "$wl" = tcp ] && mode=tcp
+	# dnsperf -m dot: port 853, the certificate not checked.
+	case $wl in dot-*) mode=dot ;; esac
 	flush_upstream
 	if [ "$sys" = ceiling ]; then
 		mode="dot"
@@ -397,6 +408,20 @@ main() {
 	} >"$BENCH_OUT/load-before.txt"
 	case " $BENCH_WORKLOADS " in
 	*" miss "*) [ "$BENCH_MISS_NAMES" -gt 0 ] || BENCH_MISS_NAMES=200000 ;;
+	esac
+	# The DoT runs: each system's DoT listener on port 853 of its
+	# address, with a certificate made here.
+	case " $BENCH_WORKLOADS " in
+	*" dot-"*)
+		mkdir -p "$BENCH_OUT/tls"
+		BENCH_DOT_PEM=$BENCH_OUT/tls/dot.pem
+		BENCH_DOT_KEY=$BENCH_OUT/tls/dot.key
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+			-nodes -days 2 -subj /CN=dot.bench -keyout "$BENCH_DOT_KEY" \
+			-out "$BENCH_DOT_PEM" >/dev/null 2>&1 ||
+			die "cannot make the DoT listeners' certificate"
+		chmod 600 "$BENCH_DOT_KEY"
+		;;
 	esac
 	WORLD_MANY_NAMES=$BENCH_MISS_NAMES
 	world_start
