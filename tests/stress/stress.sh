@@ -21,7 +21,11 @@
 #     clients are served;
 #  f. more TCP connections than tcp_max_connections: the extra ones are
 #     closed without an answer, the others keep working, and a new one
-#     works once they are closed.
+#     works once they are closed;
+#  g. the DoT listener: clients that connect, ask 5 pipelined queries and
+#     close, over and over; TCP connections that never start TLS, closed
+#     within tls_handshake_timeout + 1 s; a TLS client that sends 2000
+#     queries and never reads; UDP clients served meanwhile.
 #
 # The 99 %: a few SERVFAILs long after a failover have been seen now and
 # then (reported); a failover that does not work fails the case.
@@ -65,6 +69,9 @@ DEADLINE_MS=$((TIMEOUT_MS + SLACK_MS))
 READ_TIMEOUT_MS=2000    # tcp_read_timeout
 READ_SLACK_MS=1000
 MAX_CONN=40             # tcp_max_connections
+DOT_PORT=8853           # listen_tls_addresses
+HS_TIMEOUT_MS=1000      # tls_handshake_timeout
+DOT_CLIENTS=5
 RSS_SLACK_KB=2048
 FD_SLACK=4
 SETTLE_MAX_S=10
@@ -95,6 +102,16 @@ ds_init
 ds_require_dotsecd
 world_start
 world_start_second_upstream
+# The DoT listener of g (both runs have it): a certificate of the world's
+# CA for dot.test.
+_world_leaf "$WORLD_DIR/tls" dotsvc dot.test ca
+chmod 600 "$WORLD_DIR/tls/dotsvc.key"
+EXTRA="$EXTRA
+listen_tls_addresses:
+  - $WORLD_DOTSECD_ADDR@$DOT_PORT
+tls_service_pem: \"$WORLD_DIR/tls/dotsvc.pem\"
+tls_service_key: \"$WORLD_DIR/tls/dotsvc.key\"
+tls_handshake_timeout: $HS_TIMEOUT_MS"
 # Every query a cache miss: unique names under the wildcard of the NSEC3
 # zone, which no cached proof answers with aggressive_nsec off (EXTRA).
 ZONE_MISS=wild.sec13.$WORLD_TLD
@@ -443,6 +460,42 @@ fi
 check_resources
 row "f. $((MAX_CONN + EXTRA_CONN)) TCP conns, limit $MAX_CONN" "$f_sent" "$f_ok" 0 \
 	"$((f_sent - f_ok))" "$f_notes"
+
+# --- g. DoT: connections made and closed without pause, TCP connections
+# that never say hello, a TLS client that never reads its answers; UDP
+# clients served meanwhile.
+warm "$NAME_HIT" || printf 'stress: %s not answered NOERROR within 10 s before g\n' "$NAME_HIT"
+measure
+ds_case "g. DoT: $DOT_CLIENTS clients reconnecting for ${S}s, $DOT_CLIENTS silent ones closed within ${HS_TIMEOUT_MS}+${READ_SLACK_MS} ms, a non-reader; UDP served"
+load "$W/g.json" --rate "$((RATE / 2 + 1))" --duration "$S" --name "$NAME_HIT" --tag g
+python3 "$STRESS_DIR/tcpclients.py" dot "$DS_ADDR" "$DOT_PORT" \
+	"$WORLD_CLIENT_ADDR" "$NAME_HIT" --ca "$WORLD_CA_FILE" --hostname dot.test \
+	--clients "$DOT_CLIENTS" --duration "$S" --max-wait 10 \
+	>"$W/g-dot.json" 2>"$W/g-dot.err" ||
+	ds_fail "tcpclients.py dot failed: $(cat "$W/g-dot.err")"
+wait_load "$W/g.json"
+settle
+DS_OUT="$(load_summary "$W/g.json")
+$(cat "$W/g-dot.json" 2>/dev/null)"
+expect_all_answered "$W/g.json"
+if [ -s "$W/g-dot.json" ]; then
+	[ "$(jget "$W/g-dot.json" 'd["ok"] == d["sent"] and d["sent"] > 0 and not d["errors"]')" = True ] ||
+		ds_fail "DoT: $(jget "$W/g-dot.json" 'd["ok"]') of $(jget "$W/g-dot.json" 'd["sent"]') answered NOERROR; errors $(jget "$W/g-dot.json" 'd["errors"]')"
+	hi=$((HS_TIMEOUT_MS + READ_SLACK_MS))
+	bad=$(jget "$W/g-dot.json" "[c for c in d['silent'] if c['closed_after_ms'] is None or c['closed_after_ms'] > $hi or c['answered']]")
+	[ "$bad" = "[]" ] || ds_fail "silent connections not closed within $hi ms: $bad"
+	g_sent=$(jget "$W/g-dot.json" 'd["sent"]')
+	g_ok=$(jget "$W/g-dot.json" 'd["ok"]')
+	g_notes="$(jget "$W/g-dot.json" 'd["conns"]') DoT connections; silent ones closed after $(jget "$W/g-dot.json" '" ".join(str(c["closed_after_ms"]) for c in d["silent"])') ms; non-reader: $(jget "$W/g-dot.json" 'd["nonreader"]')"
+else
+	g_sent=0 g_ok=0 g_notes="no result"
+fi
+check_resources
+row "g. DoT churn, silent handshakes, a non-reader" \
+	"$(($(jget "$W/g.json" 'd["sent"]') + g_sent))" \
+	"$(($(jget "$W/g.json" 'd["answered"]') + g_ok))" \
+	"$(jget "$W/g.json" 'd["servfail"]')" \
+	"$(($(jget "$W/g.json" 'd["lost"]') + g_sent - g_ok))" "$g_notes"
 
 ds_dotsecd_stop
 sanitizer_check

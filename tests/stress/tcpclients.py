@@ -15,6 +15,14 @@
       then asks NAME again on each of the N first ones; then closes all and
       asks once more on a new connection.
 
+  tcpclients.py dot SERVER PORT SOURCE NAME --ca FILE --hostname NAME
+                [--clients 5] [--duration 10] [--max-wait 10]
+      DoT (the listener of listen_tls_addresses): CLIENTS threads each,
+      for DURATION seconds, open a TLS connection, send 5 pipelined
+      queries for NAME, read the 5 answers and close; meanwhile CLIENTS
+      TCP connections that never start TLS are timed until the server
+      closes them, and one TLS client sends 2000 queries and never reads.
+
 Loopback addresses only.  Prints one JSON object on stdout (see each
 function); exit status 0 when it ran, 2 on bad usage.
 """
@@ -228,10 +236,87 @@ def cmd_maxconn(a):
     return out
 
 
+def cmd_dot(a):
+    import ssl
+    import threading
+    ctx = ssl.create_default_context(cafile=a.ca)
+    ctx.set_alpn_protocols(["dot"])
+    out = {"conns": 0, "sent": 0, "ok": 0, "errors": [], "silent": [],
+           "nonreader": None}
+    lock = threading.Lock()
+    end = time.monotonic() + a.duration
+
+    def churn(k):
+        qid = (k * 4099) & 0xffff
+        while time.monotonic() < end:
+            ok = sent = 0
+            try:
+                s = ctx.wrap_socket(connect(a.server, a.port, a.source),
+                                    server_hostname=a.hostname)
+                pkts = []
+                for _ in range(5):
+                    qid = (qid + 1) & 0xffff
+                    pkts.append(build(qid, a.name, 1, True)[0])
+                s.sendall(b"".join(frame(p) for p in pkts))
+                sent = 5
+                for _ in range(5):
+                    msg = read_msg(s, 5.0)
+                    if not msg:
+                        break
+                    if parse(msg)[2] == 0:
+                        ok += 1
+                s.close()
+            except (OSError, ssl.SSLError, ValueError) as e:
+                with lock:
+                    if len(out["errors"]) < 5:
+                        out["errors"].append(str(e))
+            with lock:
+                out["conns"] += 1
+                out["sent"] += sent
+                out["ok"] += ok
+
+    def silent():
+        s = connect(a.server, a.port, a.source)
+        t0 = time.monotonic()
+        closed, answered = closed_by_server(s, a.max_wait)
+        with lock:
+            out["silent"].append(
+                {"closed_after_ms": int((time.monotonic() - t0) * 1000)
+                 if closed else None, "answered": answered})
+        s.close()
+
+    def nonreader():
+        try:
+            s = ctx.wrap_socket(connect(a.server, a.port, a.source),
+                                server_hostname=a.hostname)
+            data = b"".join(frame(build(i, a.name, 16, True)[0])
+                            for i in range(2000))
+            s.settimeout(a.duration)
+            try:
+                s.sendall(data)
+                out["nonreader"] = "sent all"
+            except (OSError, ssl.SSLError) as e:
+                out["nonreader"] = "stopped: %s" % e
+            time.sleep(max(0.0, end - time.monotonic()))
+            s.close()
+        except (OSError, ssl.SSLError) as e:
+            out["nonreader"] = "failed: %s" % e
+
+    threads = [threading.Thread(target=churn, args=(k,))
+               for k in range(a.clients)]
+    threads += [threading.Thread(target=silent) for _ in range(a.clients)]
+    threads.append(threading.Thread(target=nonreader))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("cmd", choices=["slowloris", "maxconn"])
+    ap.add_argument("cmd", choices=["slowloris", "maxconn", "dot"])
     ap.add_argument("server")
     ap.add_argument("port", type=int)
     ap.add_argument("source")
@@ -241,6 +326,9 @@ def main():
     ap.add_argument("--max-wait", type=float, default=10.0)
     ap.add_argument("--limit", type=int, default=40)
     ap.add_argument("--extra", type=int, default=20)
+    ap.add_argument("--ca")
+    ap.add_argument("--hostname")
+    ap.add_argument("--duration", type=float, default=10.0)
     a = ap.parse_args()
     for addr in (a.server, a.source):
         if not addr.startswith("127."):
@@ -250,7 +338,12 @@ def main():
             a.max_wait > 120:
         sys.stderr.write("tcpclients.py: bounds exceeded\n")
         return 2
-    res = cmd_slowloris(a) if a.cmd == "slowloris" else cmd_maxconn(a)
+    if a.cmd == "dot" and (not a.ca or not a.hostname or
+                           a.duration > 600):
+        sys.stderr.write("tcpclients.py: dot needs --ca and --hostname\n")
+        return 2
+    res = {"slowloris": cmd_slowloris, "maxconn": cmd_maxconn,
+           "dot": cmd_dot}[a.cmd](a)
     json.dump(res, sys.stdout)
     sys.stdout.write("\n")
     return 0
