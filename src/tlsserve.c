@@ -90,24 +90,41 @@ ticket_key_make(struct ticket_key *k)
 	return 0;
 }
 
-/* Under t->lock: a new issuing key when the one in use is old enough. */
-static void
-ticket_keys_rotate(struct tlsserve *t)
+/* Under t->lock: a new issuing key, the one in use kept for decryption. */
+static int
+ticket_keys_shift(struct tlsserve *t)
 {
 	struct ticket_key fresh;
-	uint64_t now = now_sec();
 
-	if (t->keys[0].born != 0 &&
-	    now - t->keys[0].born < TLSSERVE_TICKET_ROTATE_SEC)
-		return;
 	if (ticket_key_make(&fresh) != 0) {
 		ds_warn("dot: no random bytes for a new session ticket key; "
 		    "the old one stays");
-		return;
+		return -1;
 	}
 	t->keys[1] = t->keys[0];
 	t->keys[0] = fresh;
 	OPENSSL_cleanse(&fresh, sizeof(fresh));
+	return 0;
+}
+
+/* Under t->lock: a new issuing key when the one in use is old enough. */
+static void
+ticket_keys_rotate(struct tlsserve *t)
+{
+	if (t->keys[0].born == 0 ||
+	    now_sec() - t->keys[0].born >= TLSSERVE_TICKET_ROTATE_SEC)
+		(void)ticket_keys_shift(t);
+}
+
+int
+tlsserve_rotate_tickets(struct tlsserve *t)
+{
+	int rc;
+
+	pthread_mutex_lock(&t->lock);
+	rc = ticket_keys_shift(t);
+	pthread_mutex_unlock(&t->lock);
+	return rc;
 }
 
 static int

@@ -37,6 +37,12 @@ int tlsserve_reload(struct tlsserve *t, const struct ds_config *cfg,
 /* A server-side SSL for a new connection, or NULL (logged). */
 SSL *tlsserve_ssl_new(struct tlsserve *t);
 
+/* Make a new session ticket key now, as the hourly rotation does: new
+ * tickets use it, tickets of the key before still resume (and are
+ * replaced), older ones no longer do.  Returns 0, or -1 (logged) when no
+ * random bytes could be had. */
+int tlsserve_rotate_tickets(struct tlsserve *t);
+
 /* Whether client certificates are required (tls_client_ca is set). */
 bool tlsserve_client_auth(struct tlsserve *t);
 

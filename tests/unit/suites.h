@@ -23,5 +23,6 @@ Suite *cachedump_suite(void);
 Suite *route_suite(void);
 Suite *sandbox_suite(void);
 Suite *synth_suite(void);
+Suite *tlsserve_suite(void);
 
 #endif /* DS_SUITES_H */
