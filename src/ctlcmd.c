@@ -154,6 +154,17 @@ cmd_status(struct ctl_daemon *d, struct evbuffer *out)
 					snprintf(last, sizeof(last), "%s", why);
 				}
 			}
+			unsigned nrtt;
+			uint64_t med = stats_upstream_rtt_median(st,
+			    d->nworkers, i, &nrtt);
+
+			if (nrtt > 0)
+				evbuffer_add_printf(out, "; median rtt %.1f ms "
+				    "(last %u answers)", (double)med / 1000.0,
+				    nrtt);
+			else
+				evbuffer_add_printf(out, "; median rtt - (no "
+				    "answer yet)");
 			evbuffer_add_printf(out, "; smoothed rtt %lld ms (the "
 			    "slowest worker's); tls handshakes %llu, tls "
 			    "failures %llu, connection failures %llu, found "

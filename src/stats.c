@@ -8,12 +8,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dsconfig.h"
 #include "frontcache.h"
 #include "synth.h"
 #include "stats.h"
+#include "worker.h"
 
 /* DNS RR types with a bucket of their own (RFC 1035, 3596, 4034). */
 #define T_A		1
@@ -113,6 +115,55 @@ stats_upstream_error(struct stats *s, unsigned i, const char *why)
 	    why ? why : "");
 	s->up_error_at[i] = why ? time(NULL) : 0;
 	pthread_mutex_unlock(&s->err_lock);
+}
+
+void
+stats_upstream_rtt(struct stats *s, unsigned i, uint64_t us)
+{
+	unsigned k;
+
+	if (i >= STATS_UPSTREAMS)
+		return;
+	/* Only the worker's own thread writes its ring. */
+	k = atomic_load_explicit(&s->up_rtt_next[i], memory_order_relaxed);
+	atomic_store_explicit(&s->up_rtt_us[i][k % STATS_RTT_SAMPLES],
+	    (uint_least32_t)(us == 0 ? 1 : us > UINT32_MAX ? UINT32_MAX : us),
+	    memory_order_relaxed);
+	atomic_store_explicit(&s->up_rtt_next[i], (k + 1) % STATS_RTT_SAMPLES,
+	    memory_order_relaxed);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint64_t
+stats_upstream_rtt_median(struct stats *const *s, unsigned n, unsigned i,
+    unsigned *count)
+{
+	uint32_t v[DS_MAX_WORKERS * STATS_RTT_SAMPLES];
+	unsigned w, k, m = 0;
+
+	*count = 0;
+	if (i >= STATS_UPSTREAMS)
+		return 0;
+	for (w = 0; w < n && w < DS_MAX_WORKERS; w++)
+		for (k = 0; k < STATS_RTT_SAMPLES; k++) {
+			uint32_t x = atomic_load_explicit(
+			    &s[w]->up_rtt_us[i][k], memory_order_relaxed);
+
+			if (x != 0)
+				v[m++] = x;
+		}
+	*count = m;
+	if (m == 0)
+		return 0;
+	qsort(v, m, sizeof(v[0]), cmp_u32);
+	return m % 2 ? v[m / 2] : ((uint64_t)v[m / 2 - 1] + v[m / 2]) / 2;
 }
 
 void

@@ -19,6 +19,7 @@
 #define STATS_QTYPES		8	/* see stats_qtype_index() */
 #define STATS_LAT_BUCKETS	12	/* see stats_latency_bounds_ms */
 #define STATS_UPSTREAMS		8	/* upstreams counted one by one */
+#define STATS_RTT_SAMPLES	32	/* round trips kept per upstream */
 #define STATS_ZONES		32	/* forward zones counted one by one */
 #define STATS_IDENTITIES	32	/* = ACL_MAX_IDENTITIES */
 
@@ -69,6 +70,10 @@ struct stats {
 	atomic_uint_fast64_t up_failovers[STATS_UPSTREAMS];
 	atomic_int_fast64_t up_srtt_ms[STATS_UPSTREAMS];	/* smoothed
 						   round trip, 0: none yet */
+	/* The last STATS_RTT_SAMPLES round trips of each upstream, in
+	 * microseconds (0: no sample), written in turn from rtt_next. */
+	atomic_uint_least32_t up_rtt_us[STATS_UPSTREAMS][STATS_RTT_SAMPLES];
+	atomic_uint up_rtt_next[STATS_UPSTREAMS];
 	/* Each upstream's last failure in plain words ("" none, or an
 	 * answer since) and its wall-clock time, for dotsec-control status;
 	 * under err_lock (stats_init). */
@@ -119,6 +124,15 @@ stats_inc(atomic_uint_fast64_t *c)
 {
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
+
+/* A round trip of us microseconds to upstream i, for its median. */
+void stats_upstream_rtt(struct stats *s, unsigned i, uint64_t us);
+
+/* The median of the round trips to upstream i that the n workers' stats
+ * hold (their last STATS_RTT_SAMPLES each), in microseconds; *count gets
+ * how many there were (0: no answer yet, and 0 is returned). */
+uint64_t stats_upstream_rtt_median(struct stats *const *s, unsigned n,
+    unsigned i, unsigned *count);
 
 /* Record one upstream round trip of us microseconds. */
 void stats_upstream_latency(struct stats *s, uint64_t us);

@@ -322,6 +322,13 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 
 	m->outstanding--;
 	if (status == 0) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (counted(m))
+			stats_upstream_rtt(m->p->u->st, m->index,
+			    (uint64_t)((now.tv_sec - q->sent.tv_sec) * 1000000LL +
+			    (now.tv_nsec - q->sent.tv_nsec) / 1000));
 		rtt = ms_since(&q->sent);
 		now_ts(&m->waiting_since);
 		m->srtt_ms = m->srtt_ms == 0 ? (unsigned)rtt + 1 :

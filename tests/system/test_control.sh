@@ -52,6 +52,10 @@ has "version "
 has "workers 2"
 has "upstream $WORLD_UPSTREAM_ADDR@853#$WORLD_AUTH_NAME: usable"
 has "tls handshakes "
+# The upstream answered the first query's chain: a median of its round
+# trips, in tenths of a millisecond, over that many answers.
+printf '%s\n' "$CTL_OUT" | grep -qE "upstream $WORLD_UPSTREAM_ADDR@853#$WORLD_AUTH_NAME: usable; median rtt [0-9]+\.[0-9] ms \(last [1-9][0-9]* answers\); smoothed rtt" ||
+	ds_fail "no median rtt over the answers of the first query"
 has "anchor 1 trusted key"
 has "queries in flight 0"
 has "config $DS_CONF (loaded "

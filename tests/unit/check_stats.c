@@ -543,6 +543,46 @@ START_TEST(test_latency_buckets)
 }
 END_TEST
 
+/* The median round trip of an upstream over every worker's last
+ * STATS_RTT_SAMPLES answers: none, odd and even counts, a ring that wraps
+ * (only the newest samples count), and other upstreams kept apart. */
+START_TEST(test_rtt_median)
+{
+	static struct stats a, b;
+	struct stats *both[2] = { &a, &b };
+	unsigned n, i;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ck_assert_uint_eq(stats_upstream_rtt_median(both, 2, 0, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	stats_upstream_rtt(&a, 0, 3000);
+	stats_upstream_rtt(&a, 0, 1000);
+	stats_upstream_rtt(&b, 0, 90000);
+	ck_assert_uint_eq(stats_upstream_rtt_median(both, 2, 0, &n), 3000);
+	ck_assert_uint_eq(n, 3);
+	stats_upstream_rtt(&b, 0, 5000);
+	ck_assert_uint_eq(stats_upstream_rtt_median(both, 2, 0, &n), 4000);
+	ck_assert_uint_eq(n, 4);
+	/* Another upstream, and one beyond those counted. */
+	stats_upstream_rtt(&a, 1, 7);
+	stats_upstream_rtt(&a, STATS_UPSTREAMS, 7);
+	ck_assert_uint_eq(stats_upstream_rtt_median(both, 2, 1, &n), 7);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(stats_upstream_rtt_median(both, 2, 0, &n), 4000);
+	/* a's ring wraps: its old 3000 and 1000 are gone. */
+	for (i = 0; i < STATS_RTT_SAMPLES; i++)
+		stats_upstream_rtt(&a, 0, 200);
+	ck_assert_uint_eq(stats_upstream_rtt_median(both, 2, 0, &n), 200);
+	ck_assert_uint_eq(n, STATS_RTT_SAMPLES + 2);
+	/* A round trip under a microsecond still counts as a sample. */
+	memset(&b, 0, sizeof(b));
+	stats_upstream_rtt(&b, 2, 0);
+	ck_assert_uint_eq(stats_upstream_rtt_median(both, 2, 2, &n), 1);
+	ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
 START_TEST(test_log_line)
 {
 	struct stats w[2];
@@ -596,6 +636,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_qtype_index);
 	tcase_add_test(tc, test_latency_buckets);
 	tcase_add_test(tc, test_log_line);
+	tcase_add_test(tc, test_rtt_median);
 	suite_add_tcase(s, tc);
 	return s;
 }
