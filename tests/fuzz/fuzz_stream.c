@@ -108,6 +108,48 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* A connection to the listener.  libFuzzer's timers interrupt system
+ * calls: a connect cut short by EINTR goes on in the background, so its
+ * end is waited for; the other calls are tried again. */
+static int
+connect_listener(void)
+{
+	struct pollfd p;
+	socklen_t len = sizeof(int);
+	int fd, err = 0;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		fuzz_fail("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+		return fd;
+	if (errno != EINTR && errno != EINPROGRESS)
+		fuzz_fail("connect: %s", strerror(errno));
+	p.fd = fd;
+	p.events = POLLOUT;
+	while (poll(&p, 1, 1000) < 0)
+		if (errno != EINTR)
+			fuzz_fail("poll: %s", strerror(errno));
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+		fuzz_fail("connect: %s", strerror(err ? err : errno));
+	return fd;
+}
+
+static void
+send_all(int fd, const uint8_t *data, size_t size)
+{
+	ssize_t n;
+
+	while (size > 0) {
+		if ((n = send(fd, data, size, MSG_NOSIGNAL)) < 0) {
+			if (errno == EINTR)
+				continue;
+			fuzz_fail("send: %s", strerror(errno));
+		}
+		data += n;
+		size -= (size_t)n;
+	}
+}
+
 /* Run the loop until it has nothing to do at once. */
 static void
 spin(void)
@@ -127,12 +169,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ssize_t n;
 
 	nqueries = nheld = npadded = 0;
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
-		fuzz_fail("connect: %s", strerror(errno));
+	fd = connect_listener();
 	spin();
-	if (size > 0 && send(fd, data, size, MSG_NOSIGNAL) != (ssize_t)size)
-		fuzz_fail("send: %s", strerror(errno));
+	send_all(fd, data, size);
 	shutdown(fd, SHUT_WR);
 	/* Until the listener closes the connection (all answered after the
 	 * client's EOF). */
