@@ -21,6 +21,18 @@ ms_since(const struct timespec *t)
 	    (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+/* Microseconds from t (CLOCK_MONOTONIC) to now; negative when t is in
+ * the future. */
+static inline long long
+us_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * 1000000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000;
+}
+
 /* Seconds on the monotonic clock, the caches' "now" (frontcache.h): the
  * coarse clock, cheap on the hot path, as precise as a TTL needs. */
 static inline uint32_t

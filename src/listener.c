@@ -672,8 +672,8 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 			continue;
 		}
 		if (l->nconns >= l->opts.tcp_max_connections) {
-			ds_info("%s: %u connections open, refusing %s", tname(l),
-			    l->nconns, listener_addr_str(
+			ds_info("%s: %u connections open, refusing %s",
+			    tname(l), l->nconns, listener_addr_str(
 			    (struct sockaddr *)&peer, name, sizeof(name)));
 			close(fd);
 			continue;
@@ -696,7 +696,8 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 		if (l->opts.tcp_read_timeout_ms > 0 &&
 		    (c->read_timer = evtimer_new(l->base, conn_read_timo,
 		    c)) == NULL) {
-			ds_err("%s: out of memory, connection closed", tname(c->l));
+			ds_err("%s: out of memory, connection closed",
+			    tname(l));
 			bufferevent_free(c->bev);
 			free(c);
 			continue;
@@ -731,8 +732,8 @@ conn_read_timo(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	ds_info("%s: %s did not complete a message within %u ms, closed", tname(c->l),
-	    listener_addr_str((struct sockaddr *)&c->peer, name,
+	ds_info("%s: %s did not complete a message within %u ms, closed",
+	    tname(c->l), listener_addr_str((struct sockaddr *)&c->peer, name,
 	    sizeof(name)), c->l->opts.tcp_read_timeout_ms);
 	conn_close(c);
 }
@@ -753,8 +754,7 @@ conn_arm_read_timer(struct conn *c)
 	}
 	if (evtimer_pending(c->read_timer, NULL))
 		return;
-	tv.tv_sec = c->l->opts.tcp_read_timeout_ms / 1000;
-	tv.tv_usec = (c->l->opts.tcp_read_timeout_ms % 1000) * 1000;
+	ms_tv(c->l->opts.tcp_read_timeout_ms, &tv);
 	evtimer_add(c->read_timer, &tv);
 }
 
@@ -818,7 +818,8 @@ conn_read(struct bufferevent *bev, void *arg)
 		}
 		if ((pkt = evbuffer_pullup(in, (ev_ssize_t)(mlen + 2))) ==
 		    NULL || (req = req_new(l, pkt + 2, mlen)) == NULL) {
-			ds_err("%s: out of memory, connection closed", tname(c->l));
+			ds_err("%s: out of memory, connection closed",
+			    tname(l));
 			conn_close(c);
 			return;
 		}

@@ -478,12 +478,10 @@ relay_done(void *arg, int status, const uint8_t *reply, size_t len,
 			relay_error(rl, r->req, &r->q, DNS_RCODE_SERVFAIL);
 	} else {
 		if (rl->st) {
-			struct timespec now;
+			long long us = us_since(&r->start);
 
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			stats_upstream_latency(rl->st, (uint64_t)((now.tv_sec -
-			    r->start.tv_sec) * 1000000 + (now.tv_nsec -
-			    r->start.tv_nsec) / 1000));
+			stats_upstream_latency(rl->st,
+			    (uint64_t)(us > 0 ? us : 0));
 			atomic_store_explicit(&rl->st->upstream_last_ok,
 			    (int_fast64_t)time(NULL), memory_order_relaxed);
 		}

@@ -318,18 +318,15 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 {
 	struct uq *q = arg;
 	struct member *m = q->m;
-	long long rtt;
+	long long us, rtt;
 
 	m->outstanding--;
 	if (status == 0) {
-		struct timespec now;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		us = us_since(&q->sent);
+		rtt = us / 1000;
 		if (counted(m))
 			stats_upstream_rtt(m->p->u->st, m->index,
-			    (uint64_t)((now.tv_sec - q->sent.tv_sec) * 1000000LL +
-			    (now.tv_nsec - q->sent.tv_nsec) / 1000));
-		rtt = ms_since(&q->sent);
+			    (uint64_t)(us > 0 ? us : 0));
 		now_ts(&m->waiting_since);
 		m->srtt_ms = m->srtt_ms == 0 ? (unsigned)rtt + 1 :
 		    (unsigned)((m->srtt_ms * 7 + (unsigned)rtt) / 8);
