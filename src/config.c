@@ -1492,6 +1492,7 @@ static const struct key_desc top_keys[] = {
 	KEY("tls_ca_file", K_STRING, tls_ca_file),
 	KEY("tls_ca_path", K_STRING, tls_ca_path),
 	KEY("tls_min_version", K_TLS_VERSION, tls_min_version),
+	KEY("tls_max_version", K_TLS_VERSION, tls_max_version),
 	KEY("trust_anchor_file", K_STRING, trust_anchor_file),
 	KEY("state_dir", K_STRING, state_dir),
 	KEY("user", K_USER, user),
@@ -1595,7 +1596,8 @@ set_tls_version(struct ctx *c, const struct key_desc *kd, size_t keyline,
 		    "GETDNS_TLS1_3, not '%.*s'", kd->name, QUOTE_MAX, text);
 		return;
 	}
-	get_string(c, kd->name, keyline, v, &cfg->tls_min_version);
+	get_string(c, kd->name, keyline, v,
+	    (char **)((char *)cfg + kd->offset));
 }
 
 static void
@@ -2161,6 +2163,18 @@ check_tls_listen(struct ctx *c, const struct ds_config *cfg)
 				    cfg->listen_tls[i].spec);
 }
 
+/* GETDNS_TLS1_3 as the oldest version and GETDNS_TLS1_2 as the newest
+ * leave no version at all. */
+static void
+check_tls_versions(struct ctx *c, const struct ds_config *cfg)
+{
+	if (cfg->tls_min_version != NULL && cfg->tls_max_version != NULL &&
+	    strcmp(cfg->tls_min_version, cfg->tls_max_version) > 0)
+		report_raw(c, "%s: 'tls_min_version' %s is newer than "
+		    "'tls_max_version' %s: no TLS version is left", c->name,
+		    cfg->tls_min_version, cfg->tls_max_version);
+}
+
 struct ds_config *
 config_parse(const char *text, size_t len, const char *name,
     ds_config_err_fn err, void *arg)
@@ -2198,6 +2212,7 @@ parse_all(const char *text, size_t len, const char *name,
 	if (overlay != NULL && olen > 0)
 		parse_overlay(&c, cfg, overlay, olen);
 	check_tls_listen(&c, cfg);
+	check_tls_versions(&c, cfg);
 
 	if (c.nerr > 0) {
 		config_free(cfg);
@@ -2258,6 +2273,7 @@ config_free(struct ds_config *cfg)
 	free(cfg->tls_ca_file);
 	free(cfg->tls_ca_path);
 	free(cfg->tls_min_version);
+	free(cfg->tls_max_version);
 	free(cfg->trust_anchor_file);
 	free(cfg->state_dir);
 	free(cfg->user);

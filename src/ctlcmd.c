@@ -112,7 +112,7 @@ cmd_status(struct ctl_daemon *d, struct evbuffer *out)
 	evbuffer_add_printf(out, ")\n");
 	for (i = 0; i < cfg->nupstreams; i++) {
 		const struct ds_upstream *u = &cfg->upstreams[i];
-		uint64_t hs = 0, tf = 0, cf = 0, fo = 0;
+		uint64_t hs = 0, rs = 0, tf = 0, cf = 0, fo = 0;
 		int64_t srtt = 0;
 
 		down = 0;
@@ -120,6 +120,7 @@ cmd_status(struct ctl_daemon *d, struct evbuffer *out)
 			down += atomic_load_explicit(&st[w]->up_down[i],
 			    memory_order_relaxed) != 0;
 			hs += ld(&st[w]->up_tls_handshakes[i]);
+			rs += ld(&st[w]->up_tls_resumptions[i]);
 			tf += ld(&st[w]->up_tls_failures[i]);
 			cf += ld(&st[w]->up_conn_failures[i]);
 			fo += ld(&st[w]->up_failovers[i]);
@@ -166,10 +167,11 @@ cmd_status(struct ctl_daemon *d, struct evbuffer *out)
 				evbuffer_add_printf(out, "; median rtt - (no "
 				    "answer yet)");
 			evbuffer_add_printf(out, "; smoothed rtt %lld ms (the "
-			    "slowest worker's); tls handshakes %llu, tls "
-			    "failures %llu, connection failures %llu, found "
-			    "unusable %llu times; ", (long long)srtt,
-			    (unsigned long long)hs, (unsigned long long)tf,
+			    "slowest worker's); tls handshakes %llu (%llu "
+			    "resumed), tls failures %llu, connection failures "
+			    "%llu, found unusable %llu times; ", (long long)srtt,
+			    (unsigned long long)hs, (unsigned long long)rs,
+			    (unsigned long long)tf,
 			    (unsigned long long)cf, (unsigned long long)fo);
 			if (last_at != 0 && now - last_at <=
 			    UPSTREAMS_FAILURE_AGE) {

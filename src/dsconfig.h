@@ -100,6 +100,7 @@ struct ds_config {
 	char *tls_ca_file;		/* NULL: the system's CA store */
 	char *tls_ca_path;
 	char *tls_min_version;		/* NULL, "GETDNS_TLS1_2" or "..1_3" */
+	char *tls_max_version;		/* the same */
 
 	char *trust_anchor_file;	/* default DS_DATADIR "/root.key" */
 	char *state_dir;		/* default DS_STATEDIR */

@@ -82,6 +82,7 @@ struct resolver {
 	const struct ds_config *cfg;
 	bool plain;		/* a plain forward zone: no TLS */
 	bool pinned;		/* its upstream has an SPKI pinset */
+	int index;		/* its upstream's, or -1: several */
 	enum conn_phase phase;
 	struct timespec opened;	/* when the connection was opened */
 	bool conn_failed;	/* this connection's failure is recorded */
@@ -111,6 +112,7 @@ static void getdns_logged(void *, uint64_t, getdns_loglevel_type,
 static int set_upstreams(struct resolver *, const struct ds_config *,
     const struct ds_fwd_zone *, int);
 static void count_event(struct resolver *, const char *);
+static void count_resumed(struct resolver *);
 static void note_event(struct resolver *, const char *);
 static void resolver_done(getdns_context *, getdns_callback_type_t,
     getdns_dict *, void *, getdns_transaction_t);
@@ -306,6 +308,17 @@ count_event(struct resolver *r, const char *msg)
 			return;
 		}
 	}
+}
+
+/* A TLS connection of r answered without a certificate check: getdns
+ * 1.6 checks none on a resumed session (stub.c, tls_do_handshake). */
+static void
+count_resumed(struct resolver *r)
+{
+	if (r->plain || r->st == NULL || r->index < 0 ||
+	    r->index >= STATS_UPSTREAMS)
+		return;
+	stats_inc(&r->st->up_tls_resumptions[r->index]);
 }
 
 /* s contains the lower-case word w, in any case. */
@@ -645,6 +658,7 @@ resolver_create(struct event_base *base, const struct ds_config *cfg,
 	}
 	r->cfg = cfg;
 	r->plain = plain;
+	r->index = only;
 	{
 		const struct ds_upstream *ups = zone ? zone->upstreams :
 		    cfg->upstreams;
@@ -700,6 +714,10 @@ resolver_create(struct event_base *base, const struct ds_config *cfg,
 		GD_CHECK(getdns_context_set_tls_min_version(r->ctx,
 		    strcmp(cfg->tls_min_version, "GETDNS_TLS1_3") == 0 ?
 		    GETDNS_TLS1_3 : GETDNS_TLS1_2));
+	if (cfg->tls_max_version)
+		GD_CHECK(getdns_context_set_tls_max_version(r->ctx,
+		    strcmp(cfg->tls_max_version, "GETDNS_TLS1_3") == 0 ?
+		    GETDNS_TLS1_3 : GETDNS_TLS1_2));
 	if (set_upstreams(r, cfg, zone, only) != 0)
 		goto fail;
 	/* Every query asks for DNSSEC data (DO) and for the data even when
@@ -747,9 +765,12 @@ resolver_done(getdns_context *ctx, getdns_callback_type_t type,
 	    getdns_dict_get_list(resp, "replies_full", &replies) == 0 &&
 	    getdns_list_get_bindata(replies, 0, &raw) == 0 &&
 	    raw != NULL && raw->size > 0) {
-		/* A resumed TLS session is not verified again: no log. */
-		if (rq->r->phase == CONN_TCP)
+		/* A resumed TLS session is not verified again: a reply
+		 * before any "Verify" line came over a resumed one. */
+		if (rq->r->phase == CONN_TCP) {
 			rq->r->phase = CONN_READY;
+			count_resumed(rq->r);
+		}
 		rq->cb(rq->arg, 0, raw->data, raw->size, NULL);
 		goto done;
 	}

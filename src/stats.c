@@ -55,6 +55,7 @@ struct totals {
 	uint64_t tcp_accepted;
 	uint64_t tls_handshakes, tls_handshake_failures;
 	uint64_t up_hs[STATS_UPSTREAMS], up_tlsf[STATS_UPSTREAMS];
+	uint64_t up_resumed[STATS_UPSTREAMS];
 	uint64_t up_connf[STATS_UPSTREAMS];
 	uint64_t up_failovers[STATS_UPSTREAMS];
 	int64_t up_down[STATS_UPSTREAMS];
@@ -362,6 +363,7 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 		t->tls_handshake_failures += ld(&x->tls_handshake_failures);
 		for (i = 0; i < STATS_UPSTREAMS; i++) {
 			t->up_hs[i] += ld(&x->up_tls_handshakes[i]);
+			t->up_resumed[i] += ld(&x->up_tls_resumptions[i]);
 			t->up_tlsf[i] += ld(&x->up_tls_failures[i]);
 			t->up_connf[i] += ld(&x->up_conn_failures[i]);
 			t->up_failovers[i] += ld(&x->up_failovers[i]);
@@ -390,6 +392,10 @@ out_upstreams(struct out *o, const struct totals *t)
 		{ "upstream_tls_handshakes_total",
 		  "TLS connections opened to each upstream.",
 		  offsetof(struct totals, up_hs) },
+		{ "upstream_tls_resumptions_total",
+		  "Of those, connections whose TLS session was resumed "
+		  "(no certificate sent, none checked).",
+		  offsetof(struct totals, up_resumed) },
 		{ "upstream_tls_failures_total",
 		  "TLS authentication failures of each upstream.",
 		  offsetof(struct totals, up_tlsf) },

@@ -62,6 +62,8 @@ struct stats {
 	/* per upstream, by its index in upstream_recursive_servers, from
 	 * getdns's connection log */
 	atomic_uint_fast64_t up_tls_handshakes[STATS_UPSTREAMS];
+	atomic_uint_fast64_t up_tls_resumptions[STATS_UPSTREAMS];	/* of
+						   those, resumed sessions */
 	atomic_uint_fast64_t up_tls_failures[STATS_UPSTREAMS];
 	atomic_uint_fast64_t up_conn_failures[STATS_UPSTREAMS];
 	/* dotsecd's own view (upstreams.h): 1 while this worker finds the

@@ -1172,7 +1172,8 @@ same_upstreams(const struct ds_config *a, const struct ds_config *b)
 	    a->limit_outstanding_queries != b->limit_outstanding_queries ||
 	    !str_eq(a->tls_ca_file, b->tls_ca_file) ||
 	    !str_eq(a->tls_ca_path, b->tls_ca_path) ||
-	    !str_eq(a->tls_min_version, b->tls_min_version))
+	    !str_eq(a->tls_min_version, b->tls_min_version) ||
+	    !str_eq(a->tls_max_version, b->tls_max_version))
 		return false;
 	return config_upstreams_same(a->upstreams, a->nupstreams,
 	    b->upstreams, b->nupstreams);

@@ -20,6 +20,9 @@
 #    left as they were.
 # 8. cache dump FILE / cache load FILE: after flush all, the loaded dump
 #    answers the hot set with no upstream query; a bad dump is refused.
+# 9. TLS resumption: status and stats count resumed sessions as the
+#    upstream saw them, over TLS 1.2 (resumed) and 1.3 (getdns 1.6 never
+#    resumes).
 . "$(dirname "$0")/lib.sh"
 ds_init
 ds_require_dotsecd
@@ -407,6 +410,47 @@ ctl_case "forward add without a server: refused" 1 forward add bad.example --pla
 ctl_case "forward remove of a zone not added: exit 1" 1 forward remove nothing.example
 
 ds_dotsecd_stop
+
+# --- 9. TLS session resumption, as status counts it ------------------------
+# Three connections one after the other (idle_timeout 1 s closes each):
+# over TLS 1.2 getdns offers the session of the previous one and the
+# upstream resumes it; over TLS 1.3 getdns 1.6 offers a session without a
+# ticket and every handshake is a full one.  status's count must agree
+# with what the upstream saw (unbound counts the queries that came over
+# resumed sessions: num.query.tls.resume).
+up_resumed() {
+	world_upstream_ctl stats_noreset | awk -F= '$1 == "num.query.tls.resume" { print $2 }'
+}
+for ver in GETDNS_TLS1_2 GETDNS_TLS1_3; do
+	ds_dotsecd_start workers=1 "extra=idle_timeout: 1000
+tls_max_version: $ver"
+	before=$(up_resumed)
+	for z in "$WORLD_ZONE_SEC8" "$WORLD_ZONE_SEC15" "$WORLD_ZONE_SEC13"; do
+		sleep 2
+		ds_dig "$ver: www.$z after the connection closed" "www.$z" A +dnssec
+		ds_expect_rcode NOERROR
+		ds_expect_flag ad
+	done
+	after=$(up_resumed)
+	ctl_case "$ver: status counts handshakes and resumed sessions" 0 status
+	line=$(printf '%s\n' "$CTL_OUT" | grep "^upstream $WORLD_UPSTREAM_ADDR@853")
+	hs=$(printf '%s\n' "$line" | sed -n 's/.*tls handshakes \([0-9]*\) (\([0-9]*\) resumed).*/\1/p')
+	rs=$(printf '%s\n' "$line" | sed -n 's/.*tls handshakes \([0-9]*\) (\([0-9]*\) resumed).*/\2/p')
+	DS_OUT="$line; upstream num.query.tls.resume $before -> $after"
+	[ -n "$hs" ] && [ -n "$rs" ] || ds_fail "no 'tls handshakes N (M resumed)'"
+	[ "$hs" -ge 4 ] || ds_fail "$hs handshakes, expected 4 (start-up and three queries)"
+	if [ "$ver" = GETDNS_TLS1_2 ]; then
+		[ "$rs" -ge 3 ] && [ "$rs" -lt "$hs" ] || ds_fail "$rs of $hs resumed, expected all but the first"
+		[ "$after" -gt "$before" ] || ds_fail "the upstream saw no resumed session"
+	else
+		[ "$rs" = 0 ] || ds_fail "$rs resumed over TLS 1.3, the upstream saw $((after - before))"
+		[ "$after" = "$before" ] || ds_fail "the upstream saw resumed sessions that status did not count"
+	fi
+	ctl_case "$ver: the resumptions in stats" 0 stats
+	n=$(printf '%s\n' "$CTL_OUT" | awk -v k="dotsec_upstream_tls_resumptions_total{upstream=\"$WORLD_UPSTREAM_ADDR@853\"}" '$1 == k { print $2 }')
+	[ "$n" = "$rs" ] || ds_fail "dotsec_upstream_tls_resumptions_total ${n:-missing}, status $rs"
+	ds_dotsecd_stop
+done
 
 # --- A configured control_socket that cannot be made (its directory is a
 # file) stops the start-up with a clear error.

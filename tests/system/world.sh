@@ -758,6 +758,8 @@ EOF
 	num-queries-per-thread: 64
 	prefetch: no
 	minimal-responses: yes
+	# num.query.tls.resume and the like (unbound-control stats)
+	extended-statistics: yes
 stub-zone:
 	name: "."
 	stub-addr: $WORLD_NSD_ADDR@53

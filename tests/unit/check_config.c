@@ -789,6 +789,24 @@ START_TEST(test_tls_min_version)
 	    "config_parse: tls_min_version GETDNS_TLS1_1 -> error");
 	parse_err("tls_min_version: 1.3\n", "t.yml:1: 'tls_min_version'",
 	    "config_parse: tls_min_version 1.3 -> error");
+	cfg = parse_ok("tls_max_version: GETDNS_TLS1_2\n",
+	    "config_parse: tls_max_version GETDNS_TLS1_2");
+	check_str_eq(cfg->tls_max_version, "GETDNS_TLS1_2",
+	    "config_parse: tls_max_version", "GETDNS_TLS1_2");
+	ck_assert_msg(cfg->tls_min_version == NULL, "config_parse: "
+	    "tls_max_version set tls_min_version");
+	config_free(cfg);
+	cfg = parse_ok("tls_min_version: GETDNS_TLS1_2\n"
+	    "tls_max_version: GETDNS_TLS1_3\n",
+	    "config_parse: tls 1.2 .. 1.3");
+	config_free(cfg);
+	parse_err("tls_max_version: TLS1_2\n", "t.yml:1: 'tls_max_version' "
+	    "must be GETDNS_TLS1_2 or GETDNS_TLS1_3, not 'TLS1_2'",
+	    "config_parse: tls_max_version TLS1_2 -> error");
+	parse_err("tls_min_version: GETDNS_TLS1_3\n"
+	    "tls_max_version: GETDNS_TLS1_2\n", "'tls_min_version' "
+	    "GETDNS_TLS1_3 is newer than 'tls_max_version' GETDNS_TLS1_2",
+	    "config_parse: tls_min_version above tls_max_version -> error");
 }
 END_TEST
 
