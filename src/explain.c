@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -16,6 +17,7 @@
 #include "dsconfig.h"
 #include "explain.h"
 #include "route.h"
+#include "sigfilter.h"
 #include "validator.h"
 
 #define MAX_TEXT_NAME	(4 * DNS_MAX_NAME + 2)
@@ -35,6 +37,15 @@ struct ex {
 	bool json;
 	bool first_zone;	/* JSON: no comma before the first zone */
 	time_t now;
+	/* For the verdict on one RRSIG alone (sigfilter.h). */
+	const struct ds_config *cfg;
+	char *const *anchors;
+	const char *relay_ip;
+	unsigned relay_port;
+	struct sigfilter *filter;	/* started on first use */
+	bool filter_failed;
+	const char *qname;		/* the question of the reply shown */
+	int qtype;
 };
 
 static uint16_t
@@ -199,11 +210,116 @@ struct zone_keys {
 	bool any;			/* JSON: an item was written */
 };
 
+/* What the validator makes of one RRSIG. */
+struct sig_check {
+	const char *word;	/* "verified", "not accepted", "not checked" */
+	bool alone;		/* asked again with the other RRSIGs of its
+				   RRset left out */
+	char why[256];
+};
+
+/* The RRSIGs at r's owner covering what r covers, in res. */
+struct sig_count {
+	const struct rr *r;
+	unsigned n;
+};
+
 static void
-rrsig_line(struct ex *x, const struct rr *r)
+count_cb(struct ex *x, const struct rr *o, void *arg)
+{
+	struct sig_count *c = arg;
+
+	(void)x;
+	if (o->type == DNS_TYPE_RRSIG && o->rdlen >= 2 &&
+	    g16(o->rdata) == g16(c->r->rdata) &&
+	    strcasecmp(o->owner, c->r->owner) == 0)
+		c->n++;
+}
+
+/* Ask x's question again through the signature filter, with r the only
+ * RRSIG of its RRset in every reply: libunbound's verdict on it. */
+static void
+check_alone(struct ex *x, const struct rr *r, struct sig_check *c)
+{
+	uint8_t owner[DNS_MAX_NAME];
+	struct ub_ctx *ctx;
+	struct ub_result *res = NULL;
+	int wl, rc;
+
+	c->alone = true;
+	c->word = "not checked";
+	snprintf(c->why, sizeof(c->why), "the filter could not be started");
+	if (x->filter == NULL && !x->filter_failed &&
+	    (x->filter = sigfilter_start(x->relay_ip, x->relay_port)) == NULL)
+		x->filter_failed = true;
+	if (x->filter == NULL)
+		return;
+	if ((wl = route_name_to_wire(r->owner, owner, sizeof(owner))) < 0 ||
+	    sigfilter_target(x->filter, owner, (size_t)wl, g16(r->rdata),
+	    r->rdata, r->rdlen) != 0) {
+		snprintf(c->why, sizeof(c->why), "bad owner name");
+		return;
+	}
+	if ((ctx = validator_explain_context(x->cfg, x->relay_ip,
+	    sigfilter_port(x->filter), x->anchors)) == NULL) {
+		snprintf(c->why, sizeof(c->why), "no validator (see the log)");
+		return;
+	}
+	if ((rc = ub_resolve(ctx, x->qname, x->qtype, 1, &res)) != 0)
+		snprintf(c->why, sizeof(c->why), "%s", ub_strerror(rc));
+	else if (res->secure) {
+		c->word = "verified";
+		c->why[0] = '\0';
+	} else if (res->bogus) {
+		c->word = "not accepted";
+		snprintf(c->why, sizeof(c->why), "%s", res->why_bogus ?
+		    validator_reason(res->why_bogus) : "bogus");
+	} else
+		snprintf(c->why, sizeof(c->why), "the reply was not "
+		    "validated");
+	ub_resolve_free(res);
+	ub_ctx_delete(ctx);
+}
+
+/* The validator's verdict on r, an RRSIG of res: res's own when r is the
+ * only signature of its RRset; else res's question asked again with r
+ * alone. */
+static void
+check_sig(struct ex *x, const struct ub_result *res, const struct rr *r,
+    struct sig_check *c)
+{
+	struct sig_count n = { r, 0 };
+
+	c->alone = false;
+	c->why[0] = '\0';
+	if (!res->secure && !res->bogus) {
+		c->word = "not checked";
+		snprintf(c->why, sizeof(c->why), "the reply was not "
+		    "validated");
+		return;
+	}
+	if (res->answer_packet != NULL)
+		(void)each_rr(res->answer_packet, (size_t)res->answer_len,
+		    count_cb, x, &n);
+	if (n.n > 1) {
+		check_alone(x, r, c);
+		return;
+	}
+	if (res->secure)
+		c->word = "verified";
+	else {
+		c->word = "not accepted";
+		snprintf(c->why, sizeof(c->why), "%s", res->why_bogus ?
+		    validator_reason(res->why_bogus) : "bogus");
+	}
+}
+
+static void
+rrsig_line(struct ex *x, const struct ub_result *res, const struct rr *r)
 {
 	char signer[MAX_TEXT_NAME], inc[32], exp[32], tb[16];
 	uint8_t wire[DNS_MAX_NAME];
+	struct sig_check c;
 	size_t n;
 
 	if (r->rdlen < 19)
@@ -219,27 +335,40 @@ rrsig_line(struct ex *x, const struct rr *r)
 		return;
 	fmt_sigtime(x->now, g32(r->rdata + 8), exp, sizeof(exp));
 	fmt_sigtime(x->now, g32(r->rdata + 12), inc, sizeof(inc));
+	check_sig(x, res, r, &c);
 	if (x->json) {
-		evbuffer_add_printf(x->out, "{\"covers\":%u,\"algorithm\":%u,"
+		evbuffer_add_printf(x->out, "{\"owner\":");
+		put_str(x, r->owner);
+		evbuffer_add_printf(x->out, ",\"covers\":%u,\"algorithm\":%u,"
 		    "\"key_tag\":%u,\"signer\":", g16(r->rdata), r->rdata[2],
 		    g16(r->rdata + 16));
 		put_str(x, signer);
 		evbuffer_add_printf(x->out, ",\"inception\":\"%s\","
-		    "\"expiration\":\"%s\"}", inc, exp);
+		    "\"expiration\":\"%s\",\"check\":", inc, exp);
+		put_str(x, c.word);
+		evbuffer_add_printf(x->out, ",\"alone\":%s", c.alone ? "true" :
+		    "false");
+		if (c.why[0] != '\0') {
+			evbuffer_add_printf(x->out, ",\"why\":");
+			put_str(x, c.why);
+		}
+		evbuffer_add(x->out, "}", 1);
 		return;
 	}
 	evbuffer_add_printf(x->out, "    RRSIG %s by %s key %u/%u, valid "
-	    "%s .. %s%s\n", type_name(g16(r->rdata), tb, sizeof(tb)), signer,
-	    g16(r->rdata + 16),
+	    "%s .. %s%s: %s%s%s%s\n", type_name(g16(r->rdata), tb, sizeof(tb)),
+	    signer, g16(r->rdata + 16),
 	    r->rdata[2], inc, exp, (int32_t)(g32(r->rdata + 8) -
 	    (uint32_t)x->now) < 0 ? " (EXPIRED)" : (int32_t)(g32(r->rdata +
-	    12) - (uint32_t)x->now) > 0 ? " (NOT YET VALID)" : "");
+	    12) - (uint32_t)x->now) > 0 ? " (NOT YET VALID)" : "", c.word,
+	    c.alone ? " alone" : "", c.why[0] != '\0' ? ": " : "", c.why);
 }
 
 /* The RRSIGs of a reply, as one list. */
 struct sig_list {
 	bool any;
 	uint16_t covers;	/* 0: all */
+	const struct ub_result *res;
 };
 
 static void
@@ -253,13 +382,18 @@ sig_cb(struct ex *x, const struct rr *r, void *arg)
 	if (x->json && l->any)
 		evbuffer_add(x->out, ",", 1);
 	l->any = true;
-	rrsig_line(x, r);
+	rrsig_line(x, l->res, r);
 }
 
+/* The RRSIGs of res, the reply to name/type. */
 static void
-sigs(struct ex *x, const struct ub_result *res, uint16_t covers)
+sigs(struct ex *x, const struct ub_result *res, const char *name, int type,
+    uint16_t covers)
 {
-	struct sig_list l = { false, covers };
+	struct sig_list l = { false, covers, res };
+
+	x->qname = name;
+	x->qtype = type;
 
 	if (x->json)
 		evbuffer_add_printf(x->out, ",\"rrsigs\":[");
@@ -443,7 +577,8 @@ explain_run(const struct ds_config *cfg, char *const *anchors,
     const char *relay_ip, unsigned relay_port, const char *name,
     uint16_t qtype, bool json, struct evbuffer *out)
 {
-	struct ex x = { out, json, true, time(NULL) };
+	struct ex x = { out, json, true, time(NULL), cfg, anchors, relay_ip,
+	    relay_port, NULL, false, NULL, 0 };
 	struct ub_ctx *ctx;
 	struct ub_result *soa = NULL, *ds = NULL, *key = NULL, *ans = NULL;
 	uint8_t wire[DNS_MAX_NAME];
@@ -523,7 +658,7 @@ explain_run(const struct ds_config *cfg, char *const *anchors,
 			ds_items(&x, &zk, ds);
 			if (json)
 				evbuffer_add(out, "]", 1);
-			sigs(&x, ds, DNS_TYPE_DS);
+			sigs(&x, ds, anc, DNS_TYPE_DS, DNS_TYPE_DS);
 			if (!ds->havedata)
 				proofs(&x, ds);
 			if (json)
@@ -551,7 +686,7 @@ explain_run(const struct ds_config *cfg, char *const *anchors,
 		dnskey_items(&x, key);
 		if (json)
 			evbuffer_add(out, "]", 1);
-		sigs(&x, key, DNS_TYPE_DNSKEY);
+		sigs(&x, key, anc, DNS_TYPE_DNSKEY, DNS_TYPE_DNSKEY);
 		if (json)
 			evbuffer_add_printf(out, "}}");
 		if (key->bogus && bad.why == NULL) {
@@ -574,7 +709,7 @@ explain_run(const struct ds_config *cfg, char *const *anchors,
 		verdict_of(&x, "answer", ans);
 	} else
 		verdict_of(&x, "answer", ans);
-	sigs(&x, ans, 0);
+	sigs(&x, ans, qname, qtype, 0);
 	if (!ans->havedata)
 		proofs(&x, ans);
 	if (json)
@@ -628,6 +763,7 @@ done:
 	ub_resolve_free(ans);
 	free(bad.why);
 	ub_ctx_delete(ctx);
+	sigfilter_stop(x.filter);
 	evbuffer_free(err);
 	return rc;
 }

@@ -10,7 +10,9 @@
  * RRSIGs, the proofs of denial, and libunbound's own verdict for each.
  * The verdict is the validator's, never a second opinion: this code checks
  * no signature; it only computes key tags and DS digests to say which key
- * a DS names.
+ * a DS names.  Each RRSIG gets the reply's verdict when it is the only one
+ * of its RRset; one of several gets the verdict of a fresh context asked
+ * the same question through sigfilter.h, which leaves it alone.
  */
 #ifndef DS_EXPLAIN_H
 #define DS_EXPLAIN_H

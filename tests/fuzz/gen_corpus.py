@@ -5,7 +5,8 @@ Usage: gen_corpus.py [SRCDIR]
 
 SRCDIR is the top of the source tree (default: two levels above this
 script).  Writes SRCDIR/tests/fuzz/corpus/{fuzz_query,fuzz_shape,
-fuzz_relay,fuzz_config,fuzz_cachedump,fuzz_synth}/ (replacing what is there) and
+fuzz_relay,fuzz_config,fuzz_cachedump,fuzz_synth,fuzz_stream,
+fuzz_sigfilter}/ (replacing what is there) and
 SRCDIR/tests/fuzz/fuzz_config.dict (the configuration's key names, read
 from src/config.c).  Only the standard library; the packets are built here,
 nothing is sent anywhere.  The input layouts are described at the top of
@@ -440,6 +441,22 @@ def stream_seeds():
     ]
 
 
+def sigfilter_seeds():
+    """fuzz_sigfilter seeds: the replies of fuzz_shape, each with its
+    question's RRset as the target and, for the signed ones, the RDATA of
+    their RRSIG (as rrsig() builds it) as the one kept."""
+    def rdata(parts):
+        return b"".join(p if isinstance(p, bytes) else wire(p[1])
+                        for p in parts)
+    out = []
+    for i, (tag, name, qtype, pkt) in enumerate(replies()):
+        owner = wire(name)
+        keep = rdata(rrsig(qtype, "example.com")) if i % 2 == 0 else b""
+        out.append((tag, bytes([len(owner)]) + owner +
+                    struct.pack(">HB", qtype, len(keep)) + keep + pkt))
+    return out
+
+
 def write_dir(path, items):
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
@@ -496,6 +513,7 @@ def main(argv):
 
     write_dir(os.path.join(corpus, "fuzz_cachedump"), cachedumps())
     write_dir(os.path.join(corpus, "fuzz_synth"), synth_seeds())
+    write_dir(os.path.join(corpus, "fuzz_sigfilter"), sigfilter_seeds())
 
     # The dictionary: every key name of src/config.c, and YAML syntax.
     with open(os.path.join(srcdir, "src", "config.c")) as f:

@@ -293,6 +293,31 @@ explain_case "nx.$WORLD_ZONE_NONSEC" A \
 	"bogus \\(EDE 12\\): nx\\.$WORLD_ZONE_NONSEC\\. A: .*no DNSSEC records"
 explain_case "www.$WORLD_ZONE_NOSIG" A \
 	"bogus \\(EDE 10\\): www\\.$WORLD_ZONE_NOSIG\\. A: no signatures"
+# Each RRSIG with the validator's verdict on it: the only signature of
+# its RRset takes the reply's; one of several is asked again alone.
+# rrsig_has TYPE SIGNER TAG-REGEX VERDICT-REGEX: such a line in CTL_OUT.
+rrsig_has() {
+	printf '%s\n' "$CTL_OUT" | grep -qE "^    RRSIG $1 by ${2//./\\.} key $3/[0-9]+, valid .*: $4" ||
+		ds_fail "no 'RRSIG $1 by $2 key $3 ...: $4' line"
+}
+ksk() { # ZONE: the tag of its SEP key in CTL_OUT
+	printf '%s\n' "$CTL_OUT" | awk -v z="zone $1" '$0 == z { on = 1; next }
+		/^zone / { on = 0 } on && $1 == "DNSKEY" && / SEP$/ { split($2, a, "/"); print a[1]; exit }'
+}
+ctl_case "explain: each RRSIG checked by the validator" 0 explain "www.$WORLD_ZONE_BADSIG" AAAA
+printf '%s\n' "$CTL_OUT" | grep -q '^verdict: secure (AD)$' || ds_fail "not secure"
+rrsig_has AAAA "$WORLD_ZONE_BADSIG." '[0-9]+' 'verified alone$'
+rrsig_has AAAA "$WORLD_ZONE_BADSIG." '[0-9]+' 'not accepted alone: .*signature verification failed'
+k=$(ksk "$WORLD_ZONE_BADSIG.")
+[ -n "$k" ] || ds_fail "no SEP key of $WORLD_ZONE_BADSIG."
+rrsig_has DNSKEY "$WORLD_ZONE_BADSIG." "$k" 'verified alone$'
+rrsig_has DNSKEY "$WORLD_ZONE_BADSIG." "[0-9]+" 'not accepted alone: signature missing'
+rrsig_has DS "$T." '[0-9]+' 'verified$'
+ctl_case "explain: a bogus RRSIG alone on its RRset" 0 explain "www.$WORLD_ZONE_BADSIG" A
+rrsig_has A "$WORLD_ZONE_BADSIG." '[0-9]+' 'not accepted: .*signature verification failed'
+ctl_case "explain: expired signatures of the DNSKEY set" 0 explain "www.$WORLD_ZONE_EXPIRED" A
+k=$(ksk "$WORLD_ZONE_EXPIRED.")
+rrsig_has DNSKEY "$WORLD_ZONE_EXPIRED." "$k" 'not accepted alone: signature expired'
 ctl_case "explain --json: one JSON document" 0 explain "www.$WORLD_ZONE_EXPIRED" A --json
 printf '%s\n' "$CTL_OUT" | python3 -c '
 import json, sys
@@ -301,6 +326,11 @@ assert d["verdict"] == "bogus", d["verdict"]
 assert d["ede"] == 7, d["ede"]
 assert d["failing_link"].endswith(" DNSKEY"), d["failing_link"]
 assert [z["zone"] for z in d["zones"]][0] == "."
+ks = [r for z in d["zones"] if z["zone"].startswith("expired.")
+      for r in z["dnskey"]["rrsigs"]]
+assert len(ks) == 2 and all(r["check"] == "not accepted" and r["alone"]
+                            for r in ks), ks
+assert any("expired" in r["why"] for r in ks), ks
 ' >/dev/null 2>&1 || ds_fail "not the JSON expected"
 ctl_case "explain with a bad type: exit 1" 1 explain "$INS" NOTATYPE
 ctl_case "explain without a name: exit 1" 1 explain

@@ -132,7 +132,9 @@
 #   WORLD_ZONE_SEC15=sec15.example     secure, ED25519 (15), NSEC     octet 15
 #   WORLD_ZONE_INSECURE=insecure.example  unsigned, no DS             octet 20
 #   WORLD_ZONE_BADSIG=badsig.example   RRSIG of www A corrupted (one base64
-#                                      character changed)             octet 21
+#                                      character changed); www AAAA has
+#                                      its good RRSIG and a corrupted
+#                                      copy (secure: one verifies)    octet 21
 #   WORLD_ZONE_EXPIRED=expired.example every signature valid only in
 #                                      January 2020 (signed with -P)  octet 22
 #   WORLD_ZONE_DSMISMATCH=dsmismatch.example  the DS in example. is that of
@@ -413,16 +415,19 @@ _world_sign() {
 		-f "$WORLD_DIR/zones/$z.signed" "$in" "${keys[@]}"
 }
 
-# _world_corrupt_rrsig ZONE: flip one base64 character in the middle of
-# the signature of www.ZONE A in its signed file.
+# _world_corrupt_rrsig ZONE [TYPE [copy]]: flip one base64 character in
+# the middle of the signature of www.ZONE TYPE (A) in its signed file;
+# with copy, keep the good RRSIG and add the corrupted one after it.
 _world_corrupt_rrsig() {
-	local z=$1 f=$WORLD_DIR/zones/$1.signed
-	awk -v o="www.$z." '$1 == o && $4 == "RRSIG" && $5 == "A" {
+	local z=$1 t=${2:-A} copy=${3:-} f=$WORLD_DIR/zones/$1.signed
+	awk -v o="www.$z." -v t="$t" -v copy="$copy" '
+		$1 == o && $4 == "RRSIG" && $5 == t {
+		if (copy != "") print
 		s = $NF; p = int(length(s) / 2); c = substr(s, p, 1)
 		r = (c == "A") ? "B" : "A"
 		$NF = substr(s, 1, p - 1) r substr(s, p + 1); n++ }
 		{ print } END { if (n != 1) exit 1 }' "$f" >"$f.tmp" ||
-		_world_die "could not corrupt the RRSIG of www.$z A"
+		_world_die "could not corrupt the RRSIG of www.$z $t"
 	mv "$f.tmp" "$f"
 }
 
@@ -562,6 +567,7 @@ EOF
 	_world_sign "$z" "$zd/$z.zone" -- "$_ksk" "$_zsk"
 	_world_ds "$_ksk" >>"$tz"
 	_world_corrupt_rrsig "$z"
+	_world_corrupt_rrsig "$z" AAAA copy
 
 	# expired.$WORLD_TLD: every signature valid only in January 2020.
 	z=expired.$WORLD_TLD

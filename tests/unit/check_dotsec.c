@@ -31,6 +31,7 @@ main(void)
 	srunner_add_suite(sr, sandbox_suite());
 	srunner_add_suite(sr, synth_suite());
 	srunner_add_suite(sr, tlsserve_suite());
+	srunner_add_suite(sr, sigfilter_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

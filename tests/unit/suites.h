@@ -24,5 +24,6 @@ Suite *route_suite(void);
 Suite *sandbox_suite(void);
 Suite *synth_suite(void);
 Suite *tlsserve_suite(void);
+Suite *sigfilter_suite(void);
 
 #endif /* DS_SUITES_H */
