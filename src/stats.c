@@ -42,6 +42,7 @@ struct totals {
 	uint64_t prefetches;
 	uint64_t upstream_shared;
 	uint64_t upstream_key_prefetches;
+	uint64_t upstream_hedges;
 	uint64_t prefetch_failures;
 	uint64_t cache_misses;
 	uint64_t timeouts;
@@ -347,6 +348,7 @@ totals_sum(struct stats *const *s, size_t n, struct totals *t)
 		t->prefetches += ld(&x->prefetches);
 		t->upstream_shared += ld(&x->upstream_shared);
 		t->upstream_key_prefetches += ld(&x->upstream_key_prefetches);
+		t->upstream_hedges += ld(&x->upstream_hedges);
 		t->prefetch_failures += ld(&x->prefetch_failures);
 		t->upstream_queries += ld(&x->upstream_queries);
 		t->upstream_errors += ld(&x->upstream_errors);
@@ -618,6 +620,10 @@ stats_render(struct stats *const *s, size_t n,
 	    "DS and DNSKEY queries sent for the key cache alongside a zone's "
 	    "first query, before its validator asks.",
 	    t.upstream_key_prefetches);
+	out_counter(&o, "upstream_hedged_total",
+	    "Upstream queries also sent to a second upstream because the "
+	    "first had been silent too long (the first answer wins).",
+	    t.upstream_hedges);
 	out_latency(&o, &t);
 	out_gauge(&o, "upstream_last_success_timestamp_seconds",
 	    "Unix time of the latest good upstream reply, 0: never.",

@@ -55,6 +55,8 @@ struct stats {
 	atomic_uint_fast64_t upstream_shared;	/* DS/DNSKEY answered from
 						   the relays' key cache */
 	atomic_uint_fast64_t upstream_key_prefetches;	/* asked for it */
+	atomic_uint_fast64_t upstream_hedges;	/* sent to a second upstream
+						   while the first was silent */
 	atomic_uint_fast64_t upstream_latency[STATS_LAT_BUCKETS];
 	atomic_uint_fast64_t upstream_latency_sum_us;
 	atomic_int_fast64_t upstream_last_ok;	/* time() of the last

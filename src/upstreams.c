@@ -1,6 +1,16 @@
 /*
  * upstreams.c -- one getdns context per upstream of each route, and the
  * health of each: failover within upstream_stall_timeout, probes back.
+ *
+ * A query whose upstream has been silent for a quarter of
+ * upstream_stall_timeout (or three round trips, if longer) is also sent
+ * to another usable upstream: a hedge, a second struct uq whose parent is
+ * the query.  The first answer wins.  When the hedge's does, the query's
+ * request on the silent upstream stays (the query without a callback, id
+ * 0): it still counts as waiting there, so that a dark upstream is found
+ * unusable after upstream_stall_timeout as before, and a late answer
+ * still tells that it lives.  So a query sent just as its upstream went
+ * dark waits about a quarter of the stall time, not all of it.
  */
 #include "config.h"
 
@@ -21,9 +31,10 @@
 #include "stats.h"
 #include "upstreams.h"
 
-#define TICK_MS		100	/* how often silence is checked */
+#define TICK_MS		50	/* how often silence is checked */
 #define PROBE_EVERY_MS	1000	/* a probe of an unusable upstream */
 #define PROBE_WAIT_MS	2000	/* a probe unanswered this long failed */
+#define HEDGES_PER_TICK	256	/* at most, the rest at the next tick */
 
 struct pool;
 struct uq;
@@ -74,6 +85,12 @@ struct uq {
 	bool cancelled;		/* ... and cancelled meanwhile */
 	bool sync_failed;	/* ... which called back with a failure */
 	bool sync_done;		/* ... which called back with the answer */
+	bool leg_dead;		/* its request on m failed or was cancelled:
+				   its hedge carries it */
+	bool hedged;		/* a hedge was sent (once per query) */
+	struct uq *hedge;	/* its hedge in flight, or NULL */
+	struct uq *parent;	/* a hedge: the query it doubles (id 0) */
+	/* cb NULL: answered by its hedge; only its request on m is left. */
 	struct uq *next, *prev;
 };
 
@@ -93,6 +110,7 @@ struct upstreams {
 };
 
 static void member_done(void *, int, const uint8_t *, size_t, const char *);
+static void hedge_done(void *, int, const uint8_t *, size_t, const char *);
 static void tick(evutil_socket_t, short, void *);
 static int dispatch(struct uq *, const struct member *);
 
@@ -206,6 +224,18 @@ stall_ms(const struct member *m)
 	return t;
 }
 
+/* Silence this long, with q waiting as long, sends q to another
+ * upstream as well. */
+static long long
+hedge_ms(const struct member *m)
+{
+	long long t = m->p->u->cfg->upstream_stall_ms / 4;
+
+	if ((long long)m->srtt_ms * 3 > t)
+		t = (long long)m->srtt_ms * 3;
+	return t;
+}
+
 /* The member for the next query of p, other than not: the first usable
  * one (ordered) or the next usable one in turn (round robin); when none
  * is usable, the one that failed first, tried anyway.  NULL if there is
@@ -250,6 +280,37 @@ uq_free(struct uq *q)
 		q->next->prev = q->prev;
 	free(q->name);
 	free(q);
+}
+
+/* Stop q's request on its member, if it is still in flight. */
+static void
+leg_cancel(struct uq *q)
+{
+	if (q->leg_dead)
+		return;
+	if (q->m->res != NULL)
+		resolver_cancel(q->m->res, q->rid);
+	q->m->outstanding--;
+	q->leg_dead = true;
+}
+
+/* Drop q's hedge, if it has one, without its callback. */
+static void
+hedge_drop(struct uq *q)
+{
+	struct uq *h = q->hedge;
+
+	if (h == NULL)
+		return;
+	q->hedge = NULL;
+	h->parent = NULL;
+	if (h->moving) {
+		/* member_stall frees it. */
+		h->cancelled = true;
+		return;
+	}
+	leg_cancel(h);
+	uq_free(h);
 }
 
 /* The last failure of each upstream of p, "ADDR[@PORT]: reason; ...", in
@@ -334,6 +395,11 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 			atomic_store_explicit(&m->p->u->st->up_srtt_ms[m->index],
 			    m->srtt_ms, memory_order_relaxed);
 		member_up(m);
+		if (q->cb == NULL) {
+			uq_free(q);
+			return;
+		}
+		hedge_drop(q);
 		q->cb(q->arg, 0, reply, len, NULL);
 		if (q->submitting)
 			q->sync_done = true;
@@ -342,13 +408,106 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 		return;
 	}
 	member_down(m, why, NULL);
+	if (q->cb == NULL) {
+		uq_free(q);
+		return;
+	}
 	if (q->submitting) {
 		/* dispatch() goes on with another member. */
 		q->sync_failed = true;
 		return;
 	}
+	if (q->hedge != NULL) {
+		/* The hedge carries it (hedge_done). */
+		q->leg_dead = true;
+		return;
+	}
 	if (dispatch(q, m) != 0)
 		uq_fail(q, why);
+}
+
+/* The hedge of the query arg answered or failed (the hedge itself is
+ * freed by its caller). */
+static void
+hedge_done(void *arg, int status, const uint8_t *reply, size_t len,
+    const char *why)
+{
+	struct uq *q = arg;
+
+	q->hedge = NULL;
+	if (status == 0) {
+		q->cb(q->arg, 0, reply, len, NULL);
+		/* Its request on the silent member stays, without a
+		 * callback (see the top of this file). */
+		q->cb = NULL;
+		q->id = 0;
+		if (q->leg_dead)
+			uq_free(q);
+		return;
+	}
+	/* Both failed: q goes on as any failed query. */
+	if (q->leg_dead && dispatch(q, q->m) != 0)
+		uq_fail(q, why);
+}
+
+/* Whether p has a usable member other than not. */
+static bool
+other_usable(const struct pool *p, const struct member *not)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (&p->m[i] != not && p->m[i].res != NULL && !p->m[i].down)
+			return true;
+	return false;
+}
+
+/* q has waited on a silent member long enough to be sent to another. */
+static bool
+hedge_due(const struct uq *q)
+{
+	const struct member *m = q->m;
+
+	return q->parent == NULL && q->hedge == NULL && !q->hedged &&
+	    !q->leg_dead && !q->submitting && !q->moving && !m->down &&
+	    ms_since(&q->sent) >= hedge_ms(m) &&
+	    ms_since(&m->waiting_since) >= hedge_ms(m) &&
+	    other_usable(q->p, m);
+}
+
+/* Send q to one other member as well.  q may be answered, and freed,
+ * before this returns. */
+static void
+hedge_send(struct uq *q)
+{
+	struct upstreams *u = q->u;
+	struct uq *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->name = strdup(q->name)) == NULL) {
+		free(h);
+		return;
+	}
+	h->u = u;
+	h->p = q->p;
+	h->cb = hedge_done;
+	h->arg = q;
+	h->qtype = q->qtype;
+	h->tries = q->p->n - 1;		/* one member, no further */
+	h->parent = q;
+	h->next = u->uqs;
+	if (u->uqs)
+		u->uqs->prev = h;
+	u->uqs = h;
+	q->hedged = true;
+	q->hedge = h;
+	if (u->st != NULL)
+		stats_inc(&u->st->upstream_hedges);
+	if (dispatch(h, q->m) != 0) {
+		/* No member took it: q waits on as before. */
+		q->hedge = NULL;
+		uq_free(h);
+	}
 }
 
 /* Send q to a member other than not, then to others as each fails at
@@ -363,6 +522,7 @@ dispatch(struct uq *q, const struct member *not)
 	while (q->tries < q->p->n && (m = choose(q->p, not)) != NULL) {
 		q->tries++;
 		q->m = m;
+		q->leg_dead = false;
 		if (m->outstanding++ == 0)
 			now_ts(&m->waiting_since);
 		now_ts(&q->sent);
@@ -383,6 +543,7 @@ dispatch(struct uq *q, const struct member *not)
 			m->outstanding--;
 			member_down(m, resolver_last_error(m->res), NULL);
 		}
+		q->leg_dead = true;
 		not = m;
 	}
 	return -1;
@@ -451,21 +612,29 @@ upstreams_cancel(struct upstreams *u, uint64_t id)
 		q->cancelled = true;
 		return;
 	}
-	if (q->m->res != NULL)
-		resolver_cancel(q->m->res, q->rid);
-	q->m->outstanding--;
+	hedge_drop(q);
+	leg_cancel(q);
 	uq_free(q);
 }
 
 void
 upstreams_fail_all(struct upstreams *u, const char *why)
 {
-	struct uq *q;
+	struct uq *q, *next;
 
+	/* Hedges, and queries their hedges answered, first, without
+	 * callbacks: each query fails once. */
+	for (q = u->uqs; q != NULL; q = next) {
+		next = q->next;
+		if (q->parent != NULL)
+			q->parent->hedge = NULL;
+		if (q->parent != NULL || q->cb == NULL) {
+			leg_cancel(q);
+			uq_free(q);
+		}
+	}
 	while ((q = u->uqs) != NULL) {
-		if (q->m->res != NULL)
-			resolver_cancel(q->m->res, q->rid);
-		q->m->outstanding--;
+		leg_cancel(q);
 		/* Unlinked before the callback, which may cancel others. */
 		u->uqs = q->next;
 		if (q->next)
@@ -483,7 +652,7 @@ static void
 member_stall(struct member *m)
 {
 	struct upstreams *u = m->p->u;
-	struct uq *q, **moved;
+	struct uq *q, *next, **moved;
 	char detail[100];
 	const char *why = resolver_timeout_reason(m->res);
 	size_t n = 0, i;
@@ -504,11 +673,17 @@ member_stall(struct member *m)
 		    "their time-out", m->name);
 		return;
 	}
-	for (q = u->uqs; q != NULL; q = q->next) {
-		if (q->m != m || q->submitting)
+	for (q = u->uqs; q != NULL; q = next) {
+		next = q->next;
+		if (q->m != m || q->submitting || q->leg_dead)
 			continue;
-		resolver_cancel(m->res, q->rid);
-		m->outstanding--;
+		leg_cancel(q);
+		if (q->cb == NULL) {
+			uq_free(q);	/* its hedge answered it */
+			continue;
+		}
+		if (q->hedge != NULL)
+			continue;	/* its hedge carries it */
 		q->moving = true;
 		moved[n++] = q;
 	}
@@ -568,6 +743,23 @@ member_probe(struct member *m)
 		m->probing = false;
 }
 
+/* Hedge the queries that waited too long on a silent member.  Their ids
+ * first: an answer that comes while one is sent may end others. */
+static void
+send_hedges(struct upstreams *u)
+{
+	uint64_t ids[HEDGES_PER_TICK];
+	size_t n = 0, i;
+	struct uq *q;
+
+	for (q = u->uqs; q != NULL && n < HEDGES_PER_TICK; q = q->next)
+		if (hedge_due(q))
+			ids[n++] = q->id;
+	for (i = 0; i < n; i++)
+		if ((q = uq_find(u, ids[i])) != NULL && hedge_due(q))
+			hedge_send(q);
+}
+
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -593,6 +785,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 			}
 		}
 	}
+	send_hedges(u);
 	if (again || u->uqs != NULL)
 		arm_tick(u);
 }

@@ -15,6 +15,8 @@
 # 4. A zone's first query: its keys asked for at the same time.
 # 5. Idle: a query after 20 s of silence finds its upstream connection
 # open.
+# 6. Hedge: a query on an upstream gone silent is sent to the other one
+# too, before the silent one is found unusable.
 
 . "$(dirname "$0")/lib.sh"
 ds_init
@@ -89,6 +91,45 @@ metrics_address: $WORLD_DOTSECD_ADDR@9153"
 	ds_expect_flag ad
 	ds_dotsecd_stop
 done
+
+# Hedge: a query whose upstream has gone silent is also sent to the other
+# upstream once the first has been silent for a quarter of
+# upstream_stall_timeout (here 6 s: 1.5 s), long before that upstream is
+# found unusable (6 s), so it is answered within dig's 4 s.  Before, it
+# waited the whole stall time.  Ordered mode, so that the first upstream
+# has every query; a name that must go upstream (TXT exists, so no proof
+# held can answer it).
+ds_dotsecd_start upstream2="$WORLD_UPSTREAM2_ADDR" workers=1 timeout=10000 \
+	"extra=round_robin_upstreams: 0
+upstream_stall_timeout: 6000
+metrics_address: $WORLD_DOTSECD_ADDR@9153"
+ds_dig "hedge: warm-up" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_expect_rcode NOERROR
+pid=$(world_upstream_pid 1)
+ds_case "hedge: the first upstream stops answering"
+[ -n "$pid" ] && kill -STOP "$pid" || ds_fail "no PID of upstream 1"
+DS_DIG_TIME=4 ds_dig "hedge: a name asked while it is silent is answered by the other" \
+	"www.$WORLD_ZONE_SEC8" TXT +dnssec
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+ds_case "hedge: counted, and the silent upstream not yet found unusable"
+DS_OUT=$(metrics)
+n=$(awk '$1 == "dotsec_upstream_hedged_total" { print $2 }' <<<"$DS_OUT")
+[ "${n:-0}" -ge 1 ] || ds_fail "dotsec_upstream_hedged_total '${n:-none}'"
+grep -q "upstream $U1@853#$WORLD_AUTH_NAME unusable" "$DS_STDERR" &&
+	ds_fail "found unusable already: the answer came from the stall, not the hedge"
+# The request left on it still counts: the stall time passes and makes
+# it unusable.
+ds_case "hedge: the silent upstream is still found unusable"
+ds_wait_stderr "upstream $U1@853#$WORLD_AUTH_NAME unusable: .*no answer for" 80 ||
+	ds_fail "no 'unusable' line within 8 s: the hedged request no longer counted"
+kill -CONT "$pid"
+ds_wait_stderr "upstream $U1@853#$WORLD_AUTH_NAME usable again" 100 ||
+	ds_fail "no 'usable again' line within 10 s"
+ds_dig "hedge: after it, names resolve" "www.$WORLD_ZONE_SEC8" AAAA +dnssec
+ds_expect_rcode NOERROR
+ds_expect_flag ad
+ds_dotsecd_stop
 
 # Start-up: two workers, each with the root's keys before any client
 # asks; the first client query then costs no root DNSKEY query and no new

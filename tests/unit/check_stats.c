@@ -318,6 +318,7 @@ START_TEST(test_render_help_type)
 		"dotsec_upstream_merged_total",
 		"dotsec_upstream_shared_total",
 		"dotsec_upstream_key_prefetches_total",
+		"dotsec_upstream_hedged_total",
 		"dotsec_upstream_latency_seconds",
 		"dotsec_upstream_last_success_timestamp_seconds",
 		"dotsec_tcp_connections", "dotsec_tcp_accepted_total",
