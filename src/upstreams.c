@@ -481,7 +481,10 @@ static void
 hedge_send(struct uq *q)
 {
 	struct upstreams *u = q->u;
+	struct pool *p = q->p;
 	struct uq *h;
+	size_t next;
+	int rc;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
 	    (h->name = strdup(q->name)) == NULL) {
@@ -503,7 +506,12 @@ hedge_send(struct uq *q)
 	q->hedge = h;
 	if (u->st != NULL)
 		stats_inc(&u->st->upstream_hedges);
-	if (dispatch(h, q->m) != 0) {
+	/* Out of turn: the round robin goes on as if there were no hedge
+	 * (else the next query would go to the silent member again). */
+	next = p->next;
+	rc = dispatch(h, q->m);
+	p->next = next;
+	if (rc != 0) {
 		/* No member took it: q waits on as before. */
 		q->hedge = NULL;
 		uq_free(h);

@@ -131,6 +131,33 @@ ds_expect_rcode NOERROR
 ds_expect_flag ad
 ds_dotsecd_stop
 
+# Hedge, round robin: a hedge is out of turn.  Four names asked one after
+# the other with the first upstream silent: the first goes to it and is
+# hedged, the second to the other upstream, and so on: two hedges.  When
+# a hedge took the other upstream's turn, every name went to the silent
+# one first: four.
+ds_dotsecd_start upstream2="$WORLD_UPSTREAM2_ADDR" workers=1 timeout=10000 \
+	"extra=round_robin_upstreams: 1
+upstream_stall_timeout: 6000
+metrics_address: $WORLD_DOTSECD_ADDR@9153"
+ds_dig "hedge, round robin: warm-up 1" "www.$WORLD_ZONE_SEC8" A +dnssec
+ds_dig "hedge, round robin: warm-up 2" "www.$WORLD_ZONE_SEC13" A +dnssec
+ds_dig "hedge, round robin: warm-up 3" "www.$WORLD_ZONE_SEC8" A +dnssec
+pid=$(world_upstream_pid 1)
+[ -n "$pid" ] && kill -STOP "$pid" || ds_fail "no PID of upstream 1"
+for q in "$WORLD_ZONE_SEC8 TXT" "$WORLD_ZONE_SEC8 AAAA" "$WORLD_ZONE_SEC13 TXT" "$WORLD_ZONE_SEC13 AAAA"; do
+	set -- $q
+	DS_DIG_TIME=4 ds_dig "hedge, round robin: www.$1 $2" "www.$1" "$2" +dnssec
+	ds_expect_rcode NOERROR
+	ds_expect_flag ad
+done
+ds_case "hedge, round robin: only the names sent to the silent upstream were hedged"
+DS_OUT=$(metrics)
+n=$(awk '$1 == "dotsec_upstream_hedged_total" { print $2 }' <<<"$DS_OUT")
+[ "${n:-0}" -ge 1 ] && [ "${n:-0}" -le 2 ] || ds_fail "dotsec_upstream_hedged_total '${n:-none}', expected 1 or 2 of 4"
+kill -CONT "$pid"
+ds_dotsecd_stop
+
 # Start-up: two workers, each with the root's keys before any client
 # asks; the first client query then costs no root DNSKEY query and no new
 # connection.
