@@ -429,6 +429,12 @@ conn_failure(const struct resolver *r)
 	}
 }
 
+bool
+resolver_connected(const struct resolver *r)
+{
+	return r->phase == CONN_READY && !r->plain;
+}
+
 const char *
 resolver_timeout_reason(const struct resolver *r)
 {

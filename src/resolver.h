@@ -79,6 +79,11 @@ const char *resolver_last_error(const struct resolver *r);
  * handshake" or "timed out (no answer)". */
 const char *resolver_timeout_reason(const struct resolver *r);
 
+/* Whether r's connection to its upstream is up (TCP and TLS done, or a
+ * reply came on it): silence on it then means the upstream, not the
+ * handshake. */
+bool resolver_connected(const struct resolver *r);
+
 /* If line is getdns 1.6.0's log line of a failed certificate check
  * ("ADDR : Verify failed : TLS - *Failure* - (62) \"hostname
  * mismatch\"", or "... -  Pinset validation failure"), write the failure

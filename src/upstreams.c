@@ -2,15 +2,18 @@
  * upstreams.c -- one getdns context per upstream of each route, and the
  * health of each: failover within upstream_stall_timeout, probes back.
  *
- * A query whose upstream has been silent for a quarter of
- * upstream_stall_timeout (or three round trips, if longer) is also sent
- * to another usable upstream: a hedge, a second struct uq whose parent is
+ * A query whose upstream has been silent on an established connection for
+ * an eighth of upstream_stall_timeout (or three round trips, if longer;
+ * a quarter until its round trip is known)
+ * is also sent to another usable upstream: a hedge, a second struct uq whose parent is
  * the query.  The first answer wins.  When the hedge's does, the query's
  * request on the silent upstream stays (the query without a callback, id
  * 0): it still counts as waiting there, so that a dark upstream is found
  * unusable after upstream_stall_timeout as before, and a late answer
  * still tells that it lives.  So a query sent just as its upstream went
- * dark waits about a quarter of the stall time, not all of it.
+ * dark waits about an eighth of the stall time, not all of it.  (A
+ * connection still being set up is left to the stall time and getdns's
+ * own time-outs: its handshake takes round trips a hedge cannot know.)
  */
 #include "config.h"
 
@@ -31,7 +34,7 @@
 #include "stats.h"
 #include "upstreams.h"
 
-#define TICK_MS		50	/* how often silence is checked */
+#define TICK_MS		20	/* how often silence is checked */
 #define PROBE_EVERY_MS	1000	/* a probe of an unusable upstream */
 #define PROBE_WAIT_MS	2000	/* a probe unanswered this long failed */
 #define HEDGES_PER_TICK	256	/* at most, the rest at the next tick */
@@ -48,6 +51,7 @@ struct member {
 	struct timespec waiting_since;	/* since then no reply came while
 					   queries waited */
 	unsigned srtt_ms;	/* smoothed round trip, 0: none yet */
+	unsigned nrtt;		/* answers it was measured on (capped) */
 	bool down;
 	struct timespec down_at;
 	bool probing;
@@ -225,12 +229,17 @@ stall_ms(const struct member *m)
 }
 
 /* Silence this long, with q waiting as long, sends q to another
- * upstream as well. */
+ * upstream as well: an eighth of the stall time, or three round trips;
+ * a quarter while the round trip is not known yet (its first answers
+ * come after the upstream's own cold start, and the handshake's). */
+#define RTT_KNOWN	8	/* answers */
 static long long
 hedge_ms(const struct member *m)
 {
-	long long t = m->p->u->cfg->upstream_stall_ms / 4;
+	long long t = m->p->u->cfg->upstream_stall_ms / 8;
 
+	if (m->nrtt < RTT_KNOWN)
+		return 2 * t;
 	if ((long long)m->srtt_ms * 3 > t)
 		t = (long long)m->srtt_ms * 3;
 	return t;
@@ -391,6 +400,8 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 		now_ts(&m->waiting_since);
 		m->srtt_ms = m->srtt_ms == 0 ? (unsigned)rtt + 1 :
 		    (unsigned)((m->srtt_ms * 7 + (unsigned)rtt) / 8);
+		if (m->nrtt < RTT_KNOWN)
+			m->nrtt++;
 		if (counted(m))
 			atomic_store_explicit(&m->p->u->st->up_srtt_ms[m->index],
 			    m->srtt_ms, memory_order_relaxed);
@@ -470,6 +481,7 @@ hedge_due(const struct uq *q)
 
 	return q->parent == NULL && q->hedge == NULL && !q->hedged &&
 	    !q->leg_dead && !q->submitting && !q->moving && !m->down &&
+	    m->res != NULL && resolver_connected(m->res) &&
 	    ms_since(&q->sent) >= hedge_ms(m) &&
 	    ms_since(&m->waiting_since) >= hedge_ms(m) &&
 	    other_usable(q->p, m);
@@ -506,6 +518,9 @@ hedge_send(struct uq *q)
 	q->hedge = h;
 	if (u->st != NULL)
 		stats_inc(&u->st->upstream_hedges);
+	ds_debug("upstream %s silent for %lld ms: %s type %u also sent "
+	    "elsewhere", q->m->name, ms_since(&q->m->waiting_since), q->name,
+	    (unsigned)q->qtype);
 	/* Out of turn: the round robin goes on as if there were no hedge
 	 * (else the next query would go to the silent member again). */
 	next = p->next;
