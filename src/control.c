@@ -274,6 +274,10 @@ conn_read(struct bufferevent *bev, void *arg)
 		ds_info("control: uid %u: %s%s%s", (unsigned)k->uid, argv[0],
 		    argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
 		status = k->c->fn(k->c->arg, argc, argv, text);
+		/* A command may take seconds (explain): the loop's cached
+		 * time is that old, and a write timeout reckoned from it
+		 * would fire before the reply could be written. */
+		event_base_update_cache_time(bufferevent_get_base(k->bev));
 		conn_reply(k, status, text);
 		evbuffer_free(text);
 		conn_arm(k);

@@ -154,6 +154,21 @@ one_upstream "black hole (SYN dropped)" "$SYNBLACK: timed out connecting" \
 one_upstream "closed at once" "$CLOSER: TLS handshake failed" \
 	upstream="$CLOSER"
 
+# A control command that takes longer than the control channel's write
+# timeout (5 s) still gets its reply: explain over a black hole, each of
+# its questions failing after TIMEOUT.  The reply was dropped when the
+# timeout was reckoned from the event loop's time before the command.
+ds_dotsecd_start timeout=$TIMEOUT upstream="$SILENT"
+ds_case "explain over a black hole: the reply comes, however long it took"
+t0=$(date +%s%N)
+rc=0
+out=$("$CTL" -s "$DS_CTL" explain "www.$WORLD_ZONE_SEC8" A 2>&1) || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+DS_OUT="$ms ms, exit $rc: $out"
+[ "$ms" -gt 5000 ] || ds_fail "explain took $ms ms: the case needs more than the 5 s write timeout"
+[ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q '^verdict: ' || ds_fail "no reply with a verdict"
+ds_dotsecd_stop
+
 one_upstream "two failing upstreams" \
 	"$WRONG: TLS authentication failed (hostname mismatch); $REFUSED: connection refused" \
 	upstream="$WRONG" upstream2="$REFUSED"
