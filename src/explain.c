@@ -236,10 +236,11 @@ count_cb(struct ex *x, const struct rr *o, void *arg)
 		c->n++;
 }
 
-/* Ask x's question again through the signature filter, with r the only
+/* Ask name/type again through the signature filter, with r the only
  * RRSIG of its RRset in every reply: libunbound's verdict on it. */
 static void
-check_alone(struct ex *x, const struct rr *r, struct sig_check *c)
+check_alone(struct ex *x, const struct rr *r, const char *name, int type,
+    struct sig_check *c)
 {
 	uint8_t owner[DNS_MAX_NAME];
 	struct ub_ctx *ctx;
@@ -265,7 +266,7 @@ check_alone(struct ex *x, const struct rr *r, struct sig_check *c)
 		snprintf(c->why, sizeof(c->why), "no validator (see the log)");
 		return;
 	}
-	if ((rc = ub_resolve(ctx, x->qname, x->qtype, 1, &res)) != 0)
+	if ((rc = ub_resolve(ctx, name, type, 1, &res)) != 0)
 		snprintf(c->why, sizeof(c->why), "%s", ub_strerror(rc));
 	else if (res->secure) {
 		c->word = "verified";
@@ -282,8 +283,9 @@ check_alone(struct ex *x, const struct rr *r, struct sig_check *c)
 }
 
 /* The validator's verdict on r, an RRSIG of res: res's own when r is the
- * only signature of its RRset; else res's question asked again with r
- * alone. */
+ * only signature of its RRset and res is secure, or r signs the answer
+ * to the question; else asked again with r alone (res's question when r
+ * has company in its RRset, r's own RRset's otherwise). */
 static void
 check_sig(struct ex *x, const struct ub_result *res, const struct rr *r,
     struct sig_check *c)
@@ -301,8 +303,27 @@ check_sig(struct ex *x, const struct ub_result *res, const struct rr *r,
 	if (res->answer_packet != NULL)
 		(void)each_rr(res->answer_packet, (size_t)res->answer_len,
 		    count_cb, x, &n);
+	if (res->secure && n.n == 1) {
+		c->word = "verified";
+		return;
+	}
 	if (n.n > 1) {
-		check_alone(x, r, c);
+		check_alone(x, r, x->qname, x->qtype, c);
+		return;
+	}
+	/* A bogus reply: its verdict is r's only if r signs the answer to
+	 * the question.  Another RRset (a SOA or NSEC of a proof, a CNAME)
+	 * is asked for on its own; an NSEC3 cannot be. */
+	if (g16(r->rdata) != x->qtype || strcasecmp(r->owner, x->qname) != 0) {
+		if (g16(r->rdata) != DNS_TYPE_NSEC3) {
+			check_alone(x, r, r->owner, g16(r->rdata), c);
+			return;
+		}
+		c->word = "not checked";
+		snprintf(c->why, sizeof(c->why), "an NSEC3 cannot be asked "
+		    "for on its own; the reply was not accepted: %s",
+		    res->why_bogus ? validator_reason(res->why_bogus) :
+		    "bogus");
 		return;
 	}
 	if (res->secure)

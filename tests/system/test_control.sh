@@ -315,6 +315,10 @@ rrsig_has DNSKEY "$WORLD_ZONE_BADSIG." "[0-9]+" 'not accepted alone: signature m
 rrsig_has DS "$T." '[0-9]+' 'verified$'
 ctl_case "explain: a bogus RRSIG alone on its RRset" 0 explain "www.$WORLD_ZONE_BADSIG" A
 rrsig_has A "$WORLD_ZONE_BADSIG." '[0-9]+' 'not accepted: .*signature verification failed'
+# A bogus reply's verdict is not that of every RRSIG in it: nonsec's
+# NXDOMAIN lacks its NSEC records, but the SOA beside them is signed well.
+ctl_case "explain: a proof's SOA in a bogus reply, checked on its own" 0 explain "nx.$WORLD_ZONE_NONSEC" A
+rrsig_has SOA "$WORLD_ZONE_NONSEC." '[0-9]+' 'verified alone$'
 ctl_case "explain: expired signatures of the DNSKEY set" 0 explain "www.$WORLD_ZONE_EXPIRED" A
 k=$(ksk "$WORLD_ZONE_EXPIRED.")
 rrsig_has DNSKEY "$WORLD_ZONE_EXPIRED." "$k" 'not accepted alone: signature expired'
