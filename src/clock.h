@@ -9,28 +9,30 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Milliseconds from t (CLOCK_MONOTONIC) to now; negative when t is in
- * the future. */
+/* Time from t (CLOCK_MONOTONIC) to now in units of ns_per nanoseconds;
+ * negative when t is in the future. */
+static inline long long
+clock_since(const struct timespec *t, long ns_per)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->tv_sec) * (1000000000 / ns_per) +
+	    (now.tv_nsec - t->tv_nsec) / ns_per;
+}
+
+/* Milliseconds from t to now (clock_since). */
 static inline long long
 ms_since(const struct timespec *t)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000000;
+	return clock_since(t, 1000000);
 }
 
-/* Microseconds from t (CLOCK_MONOTONIC) to now; negative when t is in
- * the future. */
+/* Microseconds from t to now (clock_since). */
 static inline long long
 us_since(const struct timespec *t)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->tv_sec) * 1000000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000;
+	return clock_since(t, 1000);
 }
 
 /* Seconds on the monotonic clock, the caches' "now" (frontcache.h): the

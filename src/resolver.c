@@ -283,14 +283,14 @@ getdns_logged(void *arg, uint64_t systems, getdns_loglevel_type level,
 }
 
 /* getdns logs every upstream connection event as "ADDR  : Event ...":
- * count handshakes and failures per configured upstream. */
+ * count handshakes and failures of r's upstream. */
 static void
 count_event(struct resolver *r, const char *msg)
 {
 	atomic_uint_fast64_t *c;
-	size_t i, alen = strcspn(msg, " ");
 
-	if (r == NULL || r->st == NULL || r->cfg == NULL)
+	if (r == NULL || r->st == NULL || r->index < 0 ||
+	    r->index >= STATS_UPSTREAMS)
 		return;
 	if (strstr(msg, ": Conn opened: TLS") != NULL)
 		c = r->st->up_tls_handshakes;
@@ -300,14 +300,7 @@ count_event(struct resolver *r, const char *msg)
 		c = r->st->up_conn_failures;
 	else
 		return;
-	for (i = 0; i < r->cfg->nupstreams && i < STATS_UPSTREAMS; i++) {
-		const char *a = r->cfg->upstreams[i].address;
-
-		if (strlen(a) == alen && strncmp(a, msg, alen) == 0) {
-			stats_inc(&c[i]);
-			return;
-		}
-	}
+	stats_inc(&c[r->index]);
 }
 
 /* A TLS connection of r answered without a certificate check: getdns

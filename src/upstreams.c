@@ -276,6 +276,17 @@ choose(struct pool *p, const struct member *not)
 	return best;
 }
 
+/* q in flight: at the head of u's list (uq_free takes it out). */
+static void
+uq_link(struct upstreams *u, struct uq *q)
+{
+	q->prev = NULL;
+	q->next = u->uqs;
+	if (u->uqs)
+		u->uqs->prev = q;
+	u->uqs = q;
+}
+
 static void
 uq_free(struct uq *q)
 {
@@ -510,10 +521,7 @@ hedge_send(struct uq *q)
 	h->qtype = q->qtype;
 	h->tries = q->p->n - 1;		/* one member, no further */
 	h->parent = q;
-	h->next = u->uqs;
-	if (u->uqs)
-		u->uqs->prev = h;
-	u->uqs = h;
+	uq_link(u, h);
 	q->hedged = true;
 	q->hedge = h;
 	if (u->st != NULL)
@@ -608,10 +616,7 @@ upstreams_query(struct upstreams *u, const struct dnsmsg_query *q,
 	uq->cb = cb;
 	uq->arg = arg;
 	uq->qtype = q->qtype;
-	uq->next = u->uqs;
-	if (u->uqs)
-		u->uqs->prev = uq;
-	u->uqs = uq;
+	uq_link(u, uq);
 	if (r >= 0 && u->st != NULL && r < STATS_ZONES)
 		stats_inc(&u->st->fwd_queries[r]);
 	/* Set first: the answer may come before dispatch returns. */
@@ -685,11 +690,7 @@ member_stall(struct member *m)
 	member_down(m, why, detail);
 	/* With no usable upstream to move them to, they wait on: a slow
 	 * answer is better than none. */
-	for (i = 0; i < m->p->n; i++)
-		if (&m->p->m[i] != m && m->p->m[i].res != NULL &&
-		    !m->p->m[i].down)
-			break;
-	if (i == m->p->n)
+	if (!other_usable(m->p, m))
 		return;
 	if ((moved = calloc(m->outstanding + 1, sizeof(*moved))) == NULL) {
 		ds_err("upstreams: out of memory; queries on %s wait for "
