@@ -19,6 +19,7 @@
 #include "route.h"
 #include "sigfilter.h"
 #include "validator.h"
+#include "wire.h"
 
 #define MAX_TEXT_NAME	(4 * DNS_MAX_NAME + 2)
 
@@ -47,19 +48,6 @@ struct ex {
 	const char *qname;		/* the question of the reply shown */
 	int qtype;
 };
-
-static uint16_t
-g16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-g32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Expand the (possibly compressed) name at off into text; *next gets the
  * offset after it in place.  Returns 0 or -1. */
@@ -111,9 +99,9 @@ each_rr(const uint8_t *pkt, size_t len,
 
 	if (len < DNS_HEADER_LEN)
 		return -1;
-	qd = g16(pkt + 4);
-	an = g16(pkt + 6);
-	ns = g16(pkt + 8);
+	qd = get16(pkt + 4);
+	an = get16(pkt + 6);
+	ns = get16(pkt + 8);
 	for (i = 0; i < qd; i++) {
 		if (expand(pkt, len, off, skip, sizeof(skip), &next) != 0 ||
 		    next + 4 > len)
@@ -124,9 +112,9 @@ each_rr(const uint8_t *pkt, size_t len,
 		if (expand(pkt, len, off, r.owner, sizeof(r.owner), &next) !=
 		    0 || next + 10 > len)
 			return -1;
-		r.type = g16(pkt + next);
-		r.ttl = g32(pkt + next + 4);
-		r.rdlen = g16(pkt + next + 8);
+		r.type = get16(pkt + next);
+		r.ttl = get32(pkt + next + 4);
+		r.rdlen = get16(pkt + next + 8);
 		r.rdata = pkt + next + 10;
 		r.section = i < an ? 1 : 2;
 		if (next + 10 + r.rdlen > len)
@@ -231,9 +219,33 @@ count_cb(struct ex *x, const struct rr *o, void *arg)
 
 	(void)x;
 	if (o->type == DNS_TYPE_RRSIG && o->rdlen >= 2 &&
-	    g16(o->rdata) == g16(c->r->rdata) &&
+	    get16(o->rdata) == get16(c->r->rdata) &&
 	    strcasecmp(o->owner, c->r->owner) == 0)
 		c->n++;
+}
+
+/* libunbound's reason why res is bogus, in plain words. */
+static const char *
+bogus_reason(const struct ub_result *res)
+{
+	return res->why_bogus ? validator_reason(res->why_bogus) : "bogus";
+}
+
+/* What res says of an RRSIG whose verdict is the reply's. */
+static void
+sig_verdict(const struct ub_result *res, struct sig_check *c)
+{
+	if (res->secure) {
+		c->word = "verified";
+		c->why[0] = '\0';
+	} else if (res->bogus) {
+		c->word = "not accepted";
+		snprintf(c->why, sizeof(c->why), "%s", bogus_reason(res));
+	} else {
+		c->word = "not checked";
+		snprintf(c->why, sizeof(c->why), "the reply was not "
+		    "validated");
+	}
 }
 
 /* Ask name/type again through the signature filter, with r the only
@@ -256,7 +268,7 @@ check_alone(struct ex *x, const struct rr *r, const char *name, int type,
 	if (x->filter == NULL)
 		return;
 	if ((wl = route_name_to_wire(r->owner, owner, sizeof(owner))) < 0 ||
-	    sigfilter_target(x->filter, owner, (size_t)wl, g16(r->rdata),
+	    sigfilter_target(x->filter, owner, (size_t)wl, get16(r->rdata),
 	    r->rdata, r->rdlen) != 0) {
 		snprintf(c->why, sizeof(c->why), "bad owner name");
 		return;
@@ -268,16 +280,8 @@ check_alone(struct ex *x, const struct rr *r, const char *name, int type,
 	}
 	if ((rc = ub_resolve(ctx, name, type, 1, &res)) != 0)
 		snprintf(c->why, sizeof(c->why), "%s", ub_strerror(rc));
-	else if (res->secure) {
-		c->word = "verified";
-		c->why[0] = '\0';
-	} else if (res->bogus) {
-		c->word = "not accepted";
-		snprintf(c->why, sizeof(c->why), "%s", res->why_bogus ?
-		    validator_reason(res->why_bogus) : "bogus");
-	} else
-		snprintf(c->why, sizeof(c->why), "the reply was not "
-		    "validated");
+	else
+		sig_verdict(res, c);
 	ub_resolve_free(res);
 	ub_ctx_delete(ctx);
 }
@@ -291,22 +295,12 @@ check_sig(struct ex *x, const struct ub_result *res, const struct rr *r,
     struct sig_check *c)
 {
 	struct sig_count n = { r, 0 };
+	bool validated = res->secure || res->bogus;
 
 	c->alone = false;
-	c->why[0] = '\0';
-	if (!res->secure && !res->bogus) {
-		c->word = "not checked";
-		snprintf(c->why, sizeof(c->why), "the reply was not "
-		    "validated");
-		return;
-	}
-	if (res->answer_packet != NULL)
+	if (validated && res->answer_packet != NULL)
 		(void)each_rr(res->answer_packet, (size_t)res->answer_len,
 		    count_cb, x, &n);
-	if (res->secure && n.n == 1) {
-		c->word = "verified";
-		return;
-	}
 	if (n.n > 1) {
 		check_alone(x, r, x->qname, x->qtype, c);
 		return;
@@ -314,25 +308,19 @@ check_sig(struct ex *x, const struct ub_result *res, const struct rr *r,
 	/* A bogus reply: its verdict is r's only if r signs the answer to
 	 * the question.  Another RRset (a SOA or NSEC of a proof, a CNAME)
 	 * is asked for on its own; an NSEC3 cannot be. */
-	if (g16(r->rdata) != x->qtype || strcasecmp(r->owner, x->qname) != 0) {
-		if (g16(r->rdata) != DNS_TYPE_NSEC3) {
-			check_alone(x, r, r->owner, g16(r->rdata), c);
+	if (res->bogus && (get16(r->rdata) != x->qtype ||
+	    strcasecmp(r->owner, x->qname) != 0)) {
+		if (get16(r->rdata) != DNS_TYPE_NSEC3) {
+			check_alone(x, r, r->owner, get16(r->rdata), c);
 			return;
 		}
 		c->word = "not checked";
 		snprintf(c->why, sizeof(c->why), "an NSEC3 cannot be asked "
 		    "for on its own; the reply was not accepted: %s",
-		    res->why_bogus ? validator_reason(res->why_bogus) :
-		    "bogus");
+		    bogus_reason(res));
 		return;
 	}
-	if (res->secure)
-		c->word = "verified";
-	else {
-		c->word = "not accepted";
-		snprintf(c->why, sizeof(c->why), "%s", res->why_bogus ?
-		    validator_reason(res->why_bogus) : "bogus");
-	}
+	sig_verdict(res, c);
 }
 
 static void
@@ -354,15 +342,15 @@ rrsig_line(struct ex *x, const struct ub_result *res, const struct rr *r)
 	memcpy(wire, r->rdata + 18, n - 18 + 1);
 	if (dnsmsg_name_to_str(wire, n - 18 + 1, signer, sizeof(signer)) < 0)
 		return;
-	fmt_sigtime(x->now, g32(r->rdata + 8), exp, sizeof(exp));
-	fmt_sigtime(x->now, g32(r->rdata + 12), inc, sizeof(inc));
+	fmt_sigtime(x->now, get32(r->rdata + 8), exp, sizeof(exp));
+	fmt_sigtime(x->now, get32(r->rdata + 12), inc, sizeof(inc));
 	check_sig(x, res, r, &c);
 	if (x->json) {
 		evbuffer_add_printf(x->out, "{\"owner\":");
 		put_str(x, r->owner);
 		evbuffer_add_printf(x->out, ",\"covers\":%u,\"algorithm\":%u,"
-		    "\"key_tag\":%u,\"signer\":", g16(r->rdata), r->rdata[2],
-		    g16(r->rdata + 16));
+		    "\"key_tag\":%u,\"signer\":", get16(r->rdata), r->rdata[2],
+		    get16(r->rdata + 16));
 		put_str(x, signer);
 		evbuffer_add_printf(x->out, ",\"inception\":\"%s\","
 		    "\"expiration\":\"%s\",\"check\":", inc, exp);
@@ -377,10 +365,10 @@ rrsig_line(struct ex *x, const struct ub_result *res, const struct rr *r)
 		return;
 	}
 	evbuffer_add_printf(x->out, "    RRSIG %s by %s key %u/%u, valid "
-	    "%s .. %s%s: %s%s%s%s\n", type_name(g16(r->rdata), tb, sizeof(tb)),
-	    signer, g16(r->rdata + 16),
-	    r->rdata[2], inc, exp, (int32_t)(g32(r->rdata + 8) -
-	    (uint32_t)x->now) < 0 ? " (EXPIRED)" : (int32_t)(g32(r->rdata +
+	    "%s .. %s%s: %s%s%s%s\n", type_name(get16(r->rdata), tb, sizeof(tb)),
+	    signer, get16(r->rdata + 16),
+	    r->rdata[2], inc, exp, (int32_t)(get32(r->rdata + 8) -
+	    (uint32_t)x->now) < 0 ? " (EXPIRED)" : (int32_t)(get32(r->rdata +
 	    12) - (uint32_t)x->now) > 0 ? " (NOT YET VALID)" : "", c.word,
 	    c.alone ? " alone" : "", c.why[0] != '\0' ? ": " : "", c.why);
 }
@@ -398,7 +386,7 @@ sig_cb(struct ex *x, const struct rr *r, void *arg)
 	struct sig_list *l = arg;
 
 	if (r->type != DNS_TYPE_RRSIG || r->rdlen < 2 ||
-	    (l->covers != 0 && g16(r->rdata) != l->covers))
+	    (l->covers != 0 && get16(r->rdata) != l->covers))
 		return;
 	if (x->json && l->any)
 		evbuffer_add(x->out, ",", 1);
@@ -437,7 +425,7 @@ ds_matches(const char *zone, const uint8_t *d, size_t dlen, const uint8_t *k,
 	int olen = route_name_to_wire(zone, owner, sizeof(owner));
 	bool ok;
 
-	if (olen < 0 || dlen < 4 || klen < 4 || g16(d) != key_tag(k, klen) ||
+	if (olen < 0 || dlen < 4 || klen < 4 || get16(d) != key_tag(k, klen) ||
 	    d[2] != k[3])
 		return false;
 	alg = d[3] == 1 ? EVP_sha1() : d[3] == 2 ? EVP_sha256() :
@@ -476,7 +464,7 @@ ds_items(struct ex *x, const struct zone_keys *zk, const struct ub_result *ds)
 		if (x->json) {
 			evbuffer_add_printf(x->out, "%s{\"key_tag\":%u,"
 			    "\"algorithm\":%u,\"digest_type\":%u,"
-			    "\"matches_dnskey\":", i ? "," : "", g16(d), d[2],
+			    "\"matches_dnskey\":", i ? "," : "", get16(d), d[2],
 			    d[3]);
 			if (match >= 0)
 				evbuffer_add_printf(x->out, "%d}", match);
@@ -484,10 +472,10 @@ ds_items(struct ex *x, const struct zone_keys *zk, const struct ub_result *ds)
 				evbuffer_add_printf(x->out, "null}");
 		} else if (match >= 0)
 			evbuffer_add_printf(x->out, "    DS %u/%u digest type %u: "
-			    "matches DNSKEY %d\n", g16(d), d[2], d[3], match);
+			    "matches DNSKEY %d\n", get16(d), d[2], d[3], match);
 		else
 			evbuffer_add_printf(x->out, "    DS %u/%u digest type %u: "
-			    "matches no DNSKEY of the zone\n", g16(d), d[2],
+			    "matches no DNSKEY of the zone\n", get16(d), d[2],
 			    d[3]);
 	}
 }
@@ -506,13 +494,13 @@ dnskey_items(struct ex *x, const struct ub_result *k)
 		if (x->json)
 			evbuffer_add_printf(x->out, "%s{\"key_tag\":%u,"
 			    "\"algorithm\":%u,\"flags\":%u,\"sep\":%s}",
-			    i ? "," : "", key_tag(r, rl), r[3], g16(r),
-			    (g16(r) & 1) ? "true" : "false");
+			    i ? "," : "", key_tag(r, rl), r[3], get16(r),
+			    (get16(r) & 1) ? "true" : "false");
 		else
 			evbuffer_add_printf(x->out, "    DNSKEY %u/%u flags %u%s%s\n",
-			    key_tag(r, rl), r[3], g16(r),
-			    (g16(r) & 1) ? " SEP" : "",
-			    (g16(r) & 0x80) ? " REVOKED" : "");
+			    key_tag(r, rl), r[3], get16(r),
+			    (get16(r) & 1) ? " SEP" : "",
+			    (get16(r) & 0x80) ? " REVOKED" : "");
 	}
 }
 

@@ -20,6 +20,7 @@
 #include "dnsmsg.h"
 #include "log.h"
 #include "sigfilter.h"
+#include "wire.h"
 
 /* The relay answers within dotsecd's timeout, 60 s at most; the explain
  * context gives up long before. */
@@ -33,10 +34,8 @@ struct sigfilter {
 	bool running;
 	int ufd, tfd, wake[2];
 	int conns[MAX_CONNS];
-	struct sockaddr_storage relay;
-	socklen_t relay_len;
+	struct sockaddr_in relay;	/* IPv4 loopback, as relay.c binds it */
 	unsigned port;
-	char relay_ip[64];
 	pthread_mutex_t lock;	/* the target */
 	uint8_t owner[DNS_MAX_NAME];
 	size_t owner_len;
@@ -46,17 +45,22 @@ struct sigfilter {
 	uint8_t q[DNS_MAX_MSG + 2], r[DNS_MAX_MSG + 2], out[DNS_MAX_MSG + 2];
 };
 
-static inline uint16_t
-get16(const uint8_t *p)
+/* The offset just after the question of msg (its name cannot be
+ * compressed: nothing comes before it to point to), or 0. */
+static size_t
+question_end(const uint8_t *msg, size_t len)
 {
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
+	size_t pos = DNS_HEADER_LEN;
 
-static inline void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	while (pos < len && msg[pos] != 0) {
+		if ((msg[pos] & 0xc0) != 0 || pos - DNS_HEADER_LEN +
+		    msg[pos] + 1 >= DNS_MAX_NAME)
+			return 0;
+		pos += 1 + (size_t)msg[pos];
+	}
+	if (pos >= len || len - pos < 5)
+		return 0;
+	return pos + 5;
 }
 
 /* ---- the rewrite --------------------------------------------------------- */
@@ -107,22 +111,12 @@ sigfilter_rewrite(const uint8_t *msg, size_t len, const uint8_t *owner,
     uint8_t *out, size_t outlen)
 {
 	struct rw w;
-	size_t pos = DNS_HEADER_LEN;
+	size_t pos;
 	int rc;
 
-	if (len < DNS_HEADER_LEN || get16(msg + 4) != 1)
+	if (len < DNS_HEADER_LEN || get16(msg + 4) != 1 ||
+	    (pos = question_end(msg, len)) == 0)
 		return -1;
-	/* The question: its name cannot be compressed (nothing before it
-	 * to point to). */
-	while (pos < len && msg[pos] != 0) {
-		if ((msg[pos] & 0xc0) != 0 || pos - DNS_HEADER_LEN +
-		    msg[pos] + 1 >= DNS_MAX_NAME)
-			return -1;
-		pos += 1 + (size_t)msg[pos];
-	}
-	if (pos >= len || len - pos < 5)
-		return -1;
-	pos += 5;
 	if (outlen < pos)
 		return -2;
 	memcpy(out, msg, pos);
@@ -148,7 +142,7 @@ sigfilter_rewrite(const uint8_t *msg, size_t len, const uint8_t *owner,
 
 /* ---- the forwarder --------------------------------------------------------- */
 
-static int bind_ip(int, const char *, unsigned);
+static int bind_port(int, const struct sigfilter *, unsigned);
 
 /* Wait up to ms for fd to be ready for what (POLLIN or POLLOUT). */
 static bool
@@ -191,7 +185,7 @@ io_all(int fd, uint8_t *buf, size_t n, bool rd, int ms)
 static ssize_t
 ask_relay(struct sigfilter *f, size_t qlen, bool tcp)
 {
-	int fd = socket(f->relay.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) |
+	int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) |
 	    SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	ssize_t n = -1;
 	uint8_t len[2];
@@ -199,9 +193,9 @@ ask_relay(struct sigfilter *f, size_t qlen, bool tcp)
 	if (fd < 0)
 		return -1;
 	/* The relay answers only its own address (relay.c). */
-	if (bind_ip(fd, f->relay_ip, 0) != 0)
+	if (bind_port(fd, f, 0) != 0)
 		goto done;
-	if (connect(fd, (struct sockaddr *)&f->relay, f->relay_len) != 0 &&
+	if (connect(fd, (struct sockaddr *)&f->relay, sizeof(f->relay)) != 0 &&
 	    errno != EINPROGRESS)
 		goto done;
 	if (!tcp) {
@@ -230,13 +224,10 @@ done:
 static int
 servfail(struct sigfilter *f, size_t qlen)
 {
-	size_t pos = DNS_HEADER_LEN;
+	size_t pos = question_end(f->q, qlen);
 
-	while (pos < qlen && f->q[pos] != 0 && (f->q[pos] & 0xc0) == 0)
-		pos += 1 + (size_t)f->q[pos];
-	if (pos >= qlen || f->q[pos] != 0 || qlen - pos < 5)
+	if (pos == 0)
 		return -1;
-	pos += 5;
 	memcpy(f->out + 2, f->q, pos);
 	f->out[2 + 2] |= 0x80;			/* QR */
 	f->out[2 + 3] = (uint8_t)((f->out[2 + 3] & 0xf0) | 2);	/* SERVFAIL */
@@ -348,52 +339,31 @@ run(void *arg)
 	return NULL;
 }
 
-/* Bind fd to ip and port (0: any). */
+/* Bind fd to the relay's address and port (0: any). */
 static int
-bind_ip(int fd, const char *ip, unsigned port)
+bind_port(int fd, const struct sigfilter *f, unsigned port)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct sockaddr_in a = f->relay;
 
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(ip, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, ip, &s6->sin6_addr) != 1)
-			return -1;
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, ip, &s4->sin_addr) != 1)
-			return -1;
-		len = sizeof(*s4);
-	}
-	return bind(fd, (struct sockaddr *)&ss, len);
+	a.sin_port = htons((uint16_t)port);
+	return bind(fd, (struct sockaddr *)&a, sizeof(a));
 }
 
 static unsigned
 bound_port(int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+	if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
 		return 0;
-	return ss.ss_family == AF_INET6 ?
-	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(a.sin_port);
 }
 
 struct sigfilter *
 sigfilter_start(const char *relay_ip, unsigned relay_port)
 {
 	struct sigfilter *f = calloc(1, sizeof(*f));
-	int fam = strchr(relay_ip, ':') != NULL ? AF_INET6 : AF_INET;
 	int i, tries;
 
 	if (f == NULL) {
@@ -404,35 +374,26 @@ sigfilter_start(const char *relay_ip, unsigned relay_port)
 	for (i = 0; i < MAX_CONNS; i++)
 		f->conns[i] = -1;
 	pthread_mutex_init(&f->lock, NULL);
-	snprintf(f->relay_ip, sizeof(f->relay_ip), "%s", relay_ip);
 	/* The relay's address, as a client connects to it. */
-	if (fam == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&f->relay;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)relay_port);
-		(void)inet_pton(AF_INET6, relay_ip, &s6->sin6_addr);
-		f->relay_len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&f->relay;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)relay_port);
-		(void)inet_pton(AF_INET, relay_ip, &s4->sin_addr);
-		f->relay_len = sizeof(*s4);
+	f->relay.sin_family = AF_INET;
+	f->relay.sin_port = htons((uint16_t)relay_port);
+	if (inet_pton(AF_INET, relay_ip, &f->relay.sin_addr) != 1) {
+		errno = EAFNOSUPPORT;
+		goto fail;
 	}
 	/* One port for UDP and TCP: the kernel's choice for UDP, then the
 	 * same for TCP (another if that one is taken). */
 	for (tries = 0; tries < 16 && f->tfd < 0; tries++) {
 		if (f->ufd >= 0)
 			close(f->ufd);
-		if ((f->ufd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
-		    bind_ip(f->ufd, relay_ip, 0) != 0 ||
+		f->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (f->ufd < 0 || bind_port(f->ufd, f, 0) != 0 ||
 		    (f->port = bound_port(f->ufd)) == 0)
 			goto fail;
-		if ((f->tfd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		f->tfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (f->tfd < 0)
 			goto fail;
-		if (bind_ip(f->tfd, relay_ip, f->port) != 0 ||
+		if (bind_port(f->tfd, f, f->port) != 0 ||
 		    listen(f->tfd, MAX_CONNS) != 0) {
 			close(f->tfd);
 			f->tfd = -1;

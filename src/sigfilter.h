@@ -23,8 +23,9 @@
 
 struct sigfilter;
 
-/* Start forwarding to relay_ip@relay_port (UDP and TCP), listening on
- * relay_ip and a port of the kernel's choice.  NULL on failure (logged). */
+/* Start forwarding to relay_ip@relay_port (UDP and TCP; an IPv4 address,
+ * as the relay's always is), listening on relay_ip and a port of the
+ * kernel's choice.  NULL on failure (logged). */
 struct sigfilter *sigfilter_start(const char *relay_ip, unsigned relay_port);
 
 /* The port it listens on (UDP and TCP alike). */

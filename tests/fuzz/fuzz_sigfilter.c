@@ -21,6 +21,7 @@
 #include "dnsmsg.h"
 #include "fuzz.h"
 #include "sigfilter.h"
+#include "wire.h"
 
 static uint8_t out[DNS_MAX_MSG];
 
@@ -37,7 +38,7 @@ tally_cb(void *arg, const struct dnsmsg_record *r)
 	struct tally *t = arg;
 
 	if (r->type == DNS_TYPE_RRSIG && r->rdlen >= 2 &&
-	    (uint16_t)(r->rdata[0] << 8 | r->rdata[1]) == t->covers &&
+	    get16(r->rdata) == t->covers &&
 	    r->owner_len == t->owner_len &&
 	    dnsmsg_name_equal(r->owner, t->owner, t->owner_len)) {
 		t->targeted++;
@@ -59,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || (n = data[0]) > DNS_MAX_NAME || size < 1 + n + 3)
 		return 0;
-	covers = (uint16_t)(data[1 + n] << 8 | data[2 + n]);
+	covers = get16(data + 1 + n);
 	k = data[3 + n];
 	pos = 4 + n;
 	if (size < pos + k)
