@@ -468,8 +468,8 @@ tls_max_version: $ver"
 	after=$(up_resumed)
 	ctl_case "$ver: status counts handshakes and resumed sessions" 0 status
 	line=$(printf '%s\n' "$CTL_OUT" | grep "^upstream $WORLD_UPSTREAM_ADDR@853")
-	hs=$(printf '%s\n' "$line" | sed -n 's/.*tls handshakes \([0-9]*\) (\([0-9]*\) resumed).*/\1/p')
-	rs=$(printf '%s\n' "$line" | sed -n 's/.*tls handshakes \([0-9]*\) (\([0-9]*\) resumed).*/\2/p')
+	read -r hs rs < <(printf '%s\n' "$line" |
+		sed -n 's/.*tls handshakes \([0-9]*\) (\([0-9]*\) resumed).*/\1 \2/p') || true
 	DS_OUT="$line; upstream num.query.tls.resume $before -> $after"
 	[ -n "$hs" ] && [ -n "$rs" ] || ds_fail "no 'tls handshakes N (M resumed)'"
 	[ "$hs" -ge 4 ] || ds_fail "$hs handshakes, expected 4 (start-up and three queries)"

@@ -35,6 +35,32 @@ print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
 		"http://$WORLD_DOTSECD_ADDR:9153/metrics" 2>&1
 }
 
+# upstream1_stop: the first upstream stops dead (SIGSTOP: its kernel still
+# takes the packets, nothing answers).  upstream1_back: SIGCONT, and
+# dotsecd finds it usable again (within 10 s).
+upstream1_stop() {
+	U1_PID=$(world_upstream_pid 1)
+	[ -n "$U1_PID" ] && kill -STOP "$U1_PID" || ds_fail "no PID of upstream 1"
+}
+upstream1_back() {
+	kill -CONT "$U1_PID"
+	ds_wait_stderr "upstream $U1@853#$WORLD_AUTH_NAME usable again" 100 ||
+		ds_fail "no 'usable again' line within 10 s"
+}
+
+# hedge_start MODE: one worker, both upstreams, round_robin_upstreams MODE,
+# upstream_stall_timeout 6 s and timeout 10 s (neither ends a query before
+# a hedge can); hedged: dotsec_upstream_hedged_total.
+hedge_start() {
+	ds_dotsecd_start upstream2="$WORLD_UPSTREAM2_ADDR" workers=1 timeout=10000 \
+		"extra=round_robin_upstreams: $1
+upstream_stall_timeout: 6000
+metrics_address: $WORLD_DOTSECD_ADDR@9153"
+}
+hedged() {
+	metrics | awk '$1 == "dotsec_upstream_hedged_total" { print $2 }'
+}
+
 # stream TAG: STREAM fresh names, 10 a second, half in sec8 (keys cached)
 # and half in sec15 (keys not yet fetched); prints the statuses.
 stream() {
@@ -64,9 +90,8 @@ metrics_address: $WORLD_DOTSECD_ADDR@9153"
 		ds_dig "$name: warm-up $i" "w$i.wild.$WORLD_ZONE_SEC8" A +dnssec
 		ds_expect_rcode NOERROR
 	done
-	pid=$(world_upstream_pid 1)
 	ds_case "$name: the first upstream stops answering"
-	[ -n "$pid" ] && kill -STOP "$pid" || ds_fail "no PID of upstream 1"
+	upstream1_stop
 	res=$(stream "$mode")
 	ds_case "$name: at most $MAX_FAILED of $STREAM fresh names failed while the first upstream was silent"
 	DS_OUT=$res
@@ -83,9 +108,7 @@ metrics_address: $WORLD_DOTSECD_ADDR@9153"
 	n=$(awk -v m="dotsec_upstream_unusable_workers{upstream=\"$U1@853\"}" '$1 == m { print $2 }' <<<"$DS_OUT")
 	[ "${n:-0}" -ge 1 ] || ds_fail "dotsec_upstream_unusable_workers for $U1: '${n:-none}'"
 	ds_case "$name: the first upstream is probed back once it answers again"
-	kill -CONT "$pid"
-	ds_wait_stderr "upstream $U1@853#$WORLD_AUTH_NAME usable again" 100 ||
-		ds_fail "no 'usable again' line within 10 s"
+	upstream1_back
 	ds_dig "$name: and names resolve" "after-$mode.wild.$WORLD_ZONE_SEC13" A +dnssec
 	ds_expect_rcode NOERROR
 	ds_expect_flag ad
@@ -94,27 +117,23 @@ done
 
 # Hedge: a query whose upstream has gone silent is also sent to the other
 # upstream once the first has been silent for an eighth of
-# upstream_stall_timeout (here 6 s: 750 ms; 1.5 s before 8 answers), long before that upstream is
-# found unusable (6 s), so it is answered within dig's 4 s.  Before, it
-# waited the whole stall time.  Ordered mode, so that the first upstream
-# has every query; a name that must go upstream (TXT exists, so no proof
-# held can answer it).
-ds_dotsecd_start upstream2="$WORLD_UPSTREAM2_ADDR" workers=1 timeout=10000 \
-	"extra=round_robin_upstreams: 0
-upstream_stall_timeout: 6000
-metrics_address: $WORLD_DOTSECD_ADDR@9153"
+# upstream_stall_timeout (here 6 s: 750 ms; 1.5 s before 8 answers), long
+# before that upstream is found unusable (6 s), so it is answered within
+# dig's 4 s.  Before, it waited the whole stall time.  Ordered mode, so
+# that the first upstream has every query; a name that must go upstream
+# (TXT exists, so no proof held can answer it).
+hedge_start 0
 ds_dig "hedge: warm-up" "www.$WORLD_ZONE_SEC8" A +dnssec
 ds_expect_rcode NOERROR
-pid=$(world_upstream_pid 1)
 ds_case "hedge: the first upstream stops answering"
-[ -n "$pid" ] && kill -STOP "$pid" || ds_fail "no PID of upstream 1"
+upstream1_stop
 DS_DIG_TIME=4 ds_dig "hedge: a name asked while it is silent is answered by the other" \
 	"www.$WORLD_ZONE_SEC8" TXT +dnssec
 ds_expect_rcode NOERROR
 ds_expect_flag ad
 ds_case "hedge: counted, and the silent upstream not yet found unusable"
-DS_OUT=$(metrics)
-n=$(awk '$1 == "dotsec_upstream_hedged_total" { print $2 }' <<<"$DS_OUT")
+n=$(hedged)
+DS_OUT="dotsec_upstream_hedged_total ${n:-none}"
 [ "${n:-0}" -ge 1 ] || ds_fail "dotsec_upstream_hedged_total '${n:-none}'"
 grep -q "upstream $U1@853#$WORLD_AUTH_NAME unusable" "$DS_STDERR" &&
 	ds_fail "found unusable already: the answer came from the stall, not the hedge"
@@ -123,9 +142,7 @@ grep -q "upstream $U1@853#$WORLD_AUTH_NAME unusable" "$DS_STDERR" &&
 ds_case "hedge: the silent upstream is still found unusable"
 ds_wait_stderr "upstream $U1@853#$WORLD_AUTH_NAME unusable: .*no answer for" 80 ||
 	ds_fail "no 'unusable' line within 8 s: the hedged request no longer counted"
-kill -CONT "$pid"
-ds_wait_stderr "upstream $U1@853#$WORLD_AUTH_NAME usable again" 100 ||
-	ds_fail "no 'usable again' line within 10 s"
+upstream1_back
 ds_dig "hedge: after it, names resolve" "www.$WORLD_ZONE_SEC8" AAAA +dnssec
 ds_expect_rcode NOERROR
 ds_expect_flag ad
@@ -136,15 +153,11 @@ ds_dotsecd_stop
 # hedged, the second to the other upstream, and so on: two hedges.  When
 # a hedge took the other upstream's turn, every name went to the silent
 # one first: four.
-ds_dotsecd_start upstream2="$WORLD_UPSTREAM2_ADDR" workers=1 timeout=10000 \
-	"extra=round_robin_upstreams: 1
-upstream_stall_timeout: 6000
-metrics_address: $WORLD_DOTSECD_ADDR@9153"
+hedge_start 1
 ds_dig "hedge, round robin: warm-up 1" "www.$WORLD_ZONE_SEC8" A +dnssec
 ds_dig "hedge, round robin: warm-up 2" "www.$WORLD_ZONE_SEC13" A +dnssec
 ds_dig "hedge, round robin: warm-up 3" "www.$WORLD_ZONE_SEC8" A +dnssec
-pid=$(world_upstream_pid 1)
-[ -n "$pid" ] && kill -STOP "$pid" || ds_fail "no PID of upstream 1"
+upstream1_stop
 for q in "$WORLD_ZONE_SEC8 TXT" "$WORLD_ZONE_SEC8 AAAA" "$WORLD_ZONE_SEC13 TXT" "$WORLD_ZONE_SEC13 AAAA"; do
 	set -- $q
 	DS_DIG_TIME=4 ds_dig "hedge, round robin: www.$1 $2" "www.$1" "$2" +dnssec
@@ -152,10 +165,10 @@ for q in "$WORLD_ZONE_SEC8 TXT" "$WORLD_ZONE_SEC8 AAAA" "$WORLD_ZONE_SEC13 TXT" 
 	ds_expect_flag ad
 done
 ds_case "hedge, round robin: only the names sent to the silent upstream were hedged"
-DS_OUT=$(metrics)
-n=$(awk '$1 == "dotsec_upstream_hedged_total" { print $2 }' <<<"$DS_OUT")
+n=$(hedged)
+DS_OUT="dotsec_upstream_hedged_total ${n:-none}"
 [ "${n:-0}" -ge 1 ] && [ "${n:-0}" -le 2 ] || ds_fail "dotsec_upstream_hedged_total '${n:-none}', expected 1 or 2 of 4"
-kill -CONT "$pid"
+kill -CONT "$U1_PID"
 ds_dotsecd_stop
 
 # Start-up: two workers, each with the root's keys before any client
