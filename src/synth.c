@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include "dnsmsg.h"
 #include "log.h"
@@ -133,8 +133,26 @@ label_offsets(const uint8_t *name, size_t len, size_t *off)
 	return pos + 1 == len ? n : -1;
 }
 
-/* The hash of a lower-case wire name for chain c (RFC 5155 section 5). */
+/* SHA-1 for the NSEC3 hashes, fetched once: OpenSSL 3's one-shot SHA1()
+ * looks the algorithm up again on every call, which cost a cold,
+ * synthesised answer more than the hashing itself.  Kept for the life of
+ * the process, so it stays reachable. */
+static const EVP_MD *sha1_md;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
 static void
+sha1_fetch(void)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+#endif
+	if (sha1_md == NULL)
+		sha1_md = EVP_sha1();
+}
+
+/* The hash of a lower-case wire name for chain c (RFC 5155 section 5).
+ * False when the digest failed (no memory). */
+static bool
 nsec3_hash(const struct chain *c, const uint8_t *name, size_t len,
     uint8_t out[HASH_LEN])
 {
@@ -143,14 +161,17 @@ nsec3_hash(const struct chain *c, const uint8_t *name, size_t len,
 
 	memcpy(buf, name, len);
 	memcpy(buf + len, c->salt, c->saltlen);
-	SHA1(buf, len + c->saltlen, out);
+	if (EVP_Digest(buf, len + c->saltlen, out, NULL, sha1_md, NULL) != 1)
+		return false;
 	for (i = 0; i < c->iterations; i++) {
 		memcpy(buf, out, HASH_LEN);
 		memcpy(buf + HASH_LEN, c->salt, c->saltlen);
-		SHA1(buf, HASH_LEN + (size_t)c->saltlen, out);
+		if (EVP_Digest(buf, HASH_LEN + (size_t)c->saltlen, out, NULL,
+		    sha1_md, NULL) != 1)
+			return false;
 	}
+	return true;
 }
-
 
 static bool
 b32_decode(const uint8_t *in, uint8_t out[HASH_LEN])
@@ -1113,7 +1134,8 @@ prove(const struct zone *z, const struct chain *c, const uint8_t *qname,
 	int i, k = nl - z->labels;
 
 	memset(p, 0, sizeof(*p));
-	nsec3_hash(c, qname, qlen, h);
+	if (!nsec3_hash(c, qname, qlen, h))
+		return false;
 	if ((m = find_match(c, h, now)) != NULL) {
 		/* The name exists: NODATA when the type is not there
 		 * (RFC 5155 section 7.2.3). */
@@ -1134,13 +1156,15 @@ prove(const struct zone *z, const struct chain *c, const uint8_t *qname,
 		const uint8_t *nc = qname + off[i - 1];
 		const struct rrset *wild;
 
-		nsec3_hash(c, encl, elen, h);
+		if (!nsec3_hash(c, encl, elen, h))
+			return false;
 		m = find_match(c, h, now);
 		if (m == NULL && find_wild(z, encl, elen, 0, true, now) == NULL)
 			continue;
 		if (m != NULL && is_cut(m))
 			return false;
-		nsec3_hash(c, nc, qlen - off[i - 1], h);
+		if (!nsec3_hash(c, nc, qlen - off[i - 1], h))
+			return false;
 		cover = find_cover(c, h, now);
 		if (cover == NULL || (cover->flags & NSEC3_OPTOUT))
 			return false;
@@ -1157,7 +1181,8 @@ prove(const struct zone *z, const struct chain *c, const uint8_t *qname,
 		wname[0] = 1;
 		wname[1] = '*';
 		memcpy(wname + 2, encl, elen);
-		nsec3_hash(c, wname, elen + 2, h);
+		if (!nsec3_hash(c, wname, elen + 2, h))
+			return false;
 		if ((wm = find_match(c, h, now)) != NULL) {
 			/* RFC 5155 section 7.2.5; with the type there, the
 			 * wildcard's RRset would be needed. */
@@ -1535,6 +1560,13 @@ synth_create(size_t max_bytes)
 		return NULL;
 	}
 	s->max_bytes = max_bytes;
+	(void)pthread_once(&sha1_once, sha1_fetch);
+	if (sha1_md == NULL) {
+		ds_err("synth: no SHA-1 in the crypto library");
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
