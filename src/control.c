@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,16 @@ struct conn {
 	unsigned long id;	/* for the log */
 	uid_t uid;
 	bool closing;		/* reply written, then close */
+	struct control_pending *pending;	/* a reply still to come */
+};
+
+struct control_pending {
+	struct control *c;
+	struct conn *k;		/* NULL once the connection is gone */
+	struct event *done;	/* made active by control_finish */
+	int status;
+	struct evbuffer *text;
+	struct control_pending *next;
 };
 
 struct control {
@@ -44,6 +55,12 @@ struct control {
 	struct conn *conns;
 	unsigned nconns;
 	unsigned long next_id;
+	/* Requests answered on other threads: the list and the count are
+	 * the main thread's; unfinished is under lock. */
+	struct control_pending *pending;
+	unsigned npending, unfinished;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
 };
 
 int
@@ -174,6 +191,8 @@ conn_free(struct conn *k)
 	if (k->next)
 		k->next->prev = k->prev;
 	c->nconns--;
+	if (k->pending)
+		k->pending->k = NULL;
 	if (k->timer)
 		event_free(k->timer);
 	bufferevent_free(k->bev);
@@ -231,6 +250,102 @@ conn_timeout(evutil_socket_t fd, short what, void *arg)
 	conn_free(k);
 }
 
+static void conn_read(struct bufferevent *, void *);
+
+/* On the main thread, once control_finish has run: the reply, and the
+ * connection reads again (a request it sent meanwhile is in its input). */
+static void
+pending_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_pending *p = arg, **pp;
+	struct control *c = p->c;
+	struct conn *k = p->k;
+
+	(void)fd;
+	(void)what;
+	for (pp = &c->pending; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	c->npending--;
+	if (k != NULL) {
+		k->pending = NULL;
+		/* The command ran while the loop's cached time stood. */
+		event_base_update_cache_time(c->base);
+		conn_reply(k, p->status, p->text);
+		bufferevent_enable(k->bev, EV_READ);
+		conn_arm(k);
+	}
+	event_free(p->done);
+	evbuffer_free(p->text);
+	free(p);
+	if (k != NULL)
+		conn_read(k->bev, k);
+}
+
+/* What k's request may hand to a thread; NULL after logging, or when
+ * CONTROL_MAX_LATER are out already (the command then answers at once:
+ * pending_busy).  Made ready for every request: creating it cannot fail
+ * half-way through a command. */
+static struct control_pending *
+pending_new(struct conn *k)
+{
+	struct control_pending *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || (p->done = event_new(k->c->base, -1, 0,
+	    pending_done, p)) == NULL) {
+		ds_err("control: out of memory");
+		free(p);
+		return NULL;
+	}
+	p->c = k->c;
+	p->k = k;
+	return p;
+}
+
+/* A pending that was not handed to a thread. */
+static void
+pending_drop(struct control_pending *p)
+{
+	event_free(p->done);
+	free(p);
+}
+
+bool
+control_pending_full(const struct control_pending *p)
+{
+	return p->c->npending >= CONTROL_MAX_LATER;
+}
+
+void
+control_pending_begin(struct control_pending *p)
+{
+	struct control *c = p->c;
+
+	p->next = c->pending;
+	c->pending = p;
+	c->npending++;
+	p->k->pending = p;
+	pthread_mutex_lock(&c->lock);
+	c->unfinished++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+control_finish(struct control_pending *p, int status, struct evbuffer *text)
+{
+	struct control *c = p->c;
+
+	pthread_mutex_lock(&c->lock);
+	p->status = status;
+	p->text = text;
+	c->unfinished--;
+	/* Under the lock: control_stop frees the event only once every
+	 * request has finished. */
+	event_active(p->done, 0, 0);
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
 static void
 conn_read(struct bufferevent *bev, void *arg)
 {
@@ -240,10 +355,11 @@ conn_read(struct bufferevent *bev, void *arg)
 	char *argv[CONTROL_MAX_ARGS];
 	struct evbuffer_ptr eol;
 	struct evbuffer *text;
+	struct control_pending *p;
 	int argc, status;
 	size_t n;
 
-	while (!k->closing) {
+	while (!k->closing && k->pending == NULL) {
 		eol = evbuffer_search(in, "\n", 1, NULL);
 		if (eol.pos < 0) {
 			if (evbuffer_get_length(in) >= CONTROL_MAX_LINE)
@@ -273,7 +389,21 @@ conn_read(struct bufferevent *bev, void *arg)
 		}
 		ds_info("control: uid %u: %s%s%s", (unsigned)k->uid, argv[0],
 		    argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
-		status = k->c->fn(k->c->arg, argc, argv, text);
+		if ((p = pending_new(k)) == NULL) {
+			evbuffer_free(text);
+			conn_refuse(k, "out of memory");
+			return;
+		}
+		status = k->c->fn(k->c->arg, argc, argv, text, p);
+		if (status == CONTROL_LATER) {
+			/* Nothing is read, and no deadline runs, until the
+			 * reply is written. */
+			evbuffer_free(text);
+			evtimer_del(k->timer);
+			bufferevent_disable(k->bev, EV_READ);
+			return;
+		}
+		pending_drop(p);
 		/* A command may take seconds (explain): the loop's cached
 		 * time is that old, and a write timeout reckoned from it
 		 * would fire before the reply could be written. */
@@ -399,6 +529,14 @@ control_start(struct event_base *base, int fd, uid_t own_uid, gid_t gid,
 		close(fd);
 		return NULL;
 	}
+	if (pthread_mutex_init(&c->lock, NULL) != 0 ||
+	    pthread_cond_init(&c->cond, NULL) != 0) {
+		ds_err("control: cannot make a lock");
+		free(c->members);
+		free(c);
+		close(fd);
+		return NULL;
+	}
 	c->base = base;
 	c->fd = fd;
 	c->own_uid = own_uid;
@@ -420,10 +558,28 @@ control_start(struct event_base *base, int fd, uid_t own_uid, gid_t gid,
 void
 control_stop(struct control *c)
 {
+	struct control_pending *p;
+
 	if (c == NULL)
 		return;
 	while (c->conns)
 		conn_free(c->conns);
+	/* A thread still answering holds its pending: wait for it. */
+	pthread_mutex_lock(&c->lock);
+	if (c->unfinished > 0)
+		ds_notice("control: waiting for %u request(s) still being "
+		    "answered", c->unfinished);
+	while (c->unfinished > 0)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	while ((p = c->pending) != NULL) {
+		c->pending = p->next;
+		event_free(p->done);
+		evbuffer_free(p->text);
+		free(p);
+	}
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
 	if (c->accept_ev)
 		event_free(c->accept_ev);
 	close(c->fd);

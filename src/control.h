@@ -13,7 +13,9 @@
  * Every connection is checked with SO_PEERCRED: uid 0, the daemon's own
  * uid, or a member of the socket's group may talk; anyone else is closed
  * at once, and logged.  The channel runs on the main thread's loop, never
- * on a worker's: control work does not hold up queries.
+ * on a worker's: control work does not hold up queries.  A command that
+ * may take long is answered from a thread of its own (CONTROL_LATER), at
+ * most CONTROL_MAX_LATER at once.
  */
 #ifndef DS_CONTROL_H
 #define DS_CONTROL_H
@@ -39,10 +41,33 @@ struct control;
 int control_parse(const char *line, size_t len, char **argv, int maxargs,
     char *buf, size_t bufsize);
 
+/* A request whose reply comes later, from another thread: a command
+ * that takes seconds (explain) must not hold up the main loop, where
+ * signals, the metrics and the other connections are served. */
+struct control_pending;
+
 /* Carry out the request argv[0..argc-1] (argc >= 1), writing the reply's
- * text to out.  Returns 0 (ok) or -1 (error: out says why). */
+ * text to out.  Returns 0 (ok) or -1 (error: out says why), or
+ * CONTROL_LATER after handing later to a thread that will call
+ * control_finish (out is then unused).  The connection reads nothing
+ * more until that reply is written. */
+#define CONTROL_LATER	1
+#define CONTROL_MAX_LATER	4	/* requests answered later, at once */
 typedef int (*control_fn)(void *arg, int argc, char **argv,
-    struct evbuffer *out);
+    struct evbuffer *out, struct control_pending *later);
+
+/* Whether CONTROL_MAX_LATER requests are being answered later already:
+ * the command should then answer at once that the daemon is busy. */
+bool control_pending_full(const struct control_pending *p);
+
+/* On the main thread, before handing p to the thread that will answer:
+ * the request is now one answered later. */
+void control_pending_begin(struct control_pending *p);
+
+/* From any thread, exactly once for each request that returned
+ * CONTROL_LATER: its status (0 or -1) and text, which this takes. */
+void control_finish(struct control_pending *p, int status,
+    struct evbuffer *text);
 
 /* Create the socket at path, as root before privileges are dropped (or
  * as the daemon's user): a stale socket there is replaced, anything else
@@ -58,7 +83,8 @@ struct control *control_start(struct event_base *base, int fd, uid_t own_uid,
     gid_t gid, const uid_t *members, size_t nmembers, control_fn fn,
     void *arg);
 
-/* Close the channel and every connection.  Takes NULL. */
+/* Close the channel and every connection, after waiting for the
+ * requests still being answered on other threads.  Takes NULL. */
 void control_stop(struct control *c);
 
 #endif /* DS_CONTROL_H */

@@ -16,6 +16,7 @@
 
 #include "anchor.h"
 #include "anchorfile.h"
+#include "control.h"
 #include "ctlcmd.h"
 #include "dnsmsg.h"
 #include "dsconfig.h"
@@ -356,16 +357,50 @@ cmd_anchor(struct ctl_daemon *d, struct evbuffer *out)
 	return rc;
 }
 
-/* explain NAME [TYPE] [--json]: on this thread (the main one), through
- * the first worker's relay. */
+/* An explain, answered from a thread of its own. */
+struct explain_job {
+	struct control_pending *later;
+	const struct ds_config *cfg;	/* configurations stay until exit */
+	char **anchors;
+	char relay_ip[64];
+	unsigned relay_port;
+	char name[CONTROL_MAX_LINE];
+	uint16_t qtype;
+	bool json;
+	struct evbuffer *out;
+};
+
+static void *
+explain_thread(void *arg)
+{
+	struct explain_job *j = arg;
+	struct control_pending *later = j->later;
+	struct evbuffer *out = j->out;
+	int rc;
+
+	rc = explain_run(j->cfg, j->anchors, j->relay_ip, j->relay_port,
+	    j->name, j->qtype, j->json, out);
+	anchorfile_free_set(j->anchors);
+	free(j);
+	/* The last thing this thread does: the daemon may stop after it. */
+	control_finish(later, rc, out);
+	return NULL;
+}
+
+/* explain NAME [TYPE] [--json]: through the first worker's relay, on a
+ * thread of its own, since it may take seconds (an upstream that does
+ * not answer) and the main loop serves signals, metrics and the other
+ * connections meanwhile. */
 static int
 cmd_explain(struct ctl_daemon *d, int argc, char **argv,
-    struct evbuffer *out)
+    struct evbuffer *out, struct control_pending *later)
 {
+	struct explain_job *j;
 	const char *name = NULL;
 	uint16_t qtype = DNS_TYPE_A;
 	bool json = false;
-	char **anchors;
+	pthread_attr_t attr;
+	pthread_t tid;
 	time_t loaded;
 	int i, rc;
 
@@ -385,15 +420,46 @@ cmd_explain(struct ctl_daemon *d, int argc, char **argv,
 		    "[--json]\n");
 		return -1;
 	}
-	if ((anchors = d->anchors_copy()) == NULL) {
+	if (control_pending_full(later)) {
+		evbuffer_add_printf(out, "busy: %d explains are running; try "
+		    "again when one is done\n", CONTROL_MAX_LATER);
+		return -1;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->out = evbuffer_new()) == NULL) {
+		free(j);
+		evbuffer_add_printf(out, "out of memory\n");
+		return -1;
+	}
+	if ((j->anchors = d->anchors_copy()) == NULL) {
+		evbuffer_free(j->out);
+		free(j);
 		evbuffer_add_printf(out, "no trust anchor\n");
 		return -1;
 	}
-	rc = explain_run(d->config(&loaded), anchors,
-	    worker_relay_ip(d->workers[0]), worker_relay_port(d->workers[0]),
-	    name, qtype, json, out);
-	anchorfile_free_set(anchors);
-	return rc;
+	j->later = later;
+	j->cfg = d->config(&loaded);
+	snprintf(j->relay_ip, sizeof(j->relay_ip), "%s",
+	    worker_relay_ip(d->workers[0]));
+	j->relay_port = worker_relay_port(d->workers[0]);
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	j->qtype = qtype;
+	j->json = json;
+	control_pending_begin(later);
+	if ((rc = pthread_attr_init(&attr)) == 0 &&
+	    (rc = pthread_attr_setdetachstate(&attr,
+	    PTHREAD_CREATE_DETACHED)) == 0)
+		rc = pthread_create(&tid, &attr, explain_thread, j);
+	(void)pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		/* Answered at once, through the same path. */
+		evbuffer_add_printf(j->out, "cannot start a thread: %s\n",
+		    strerror(rc));
+		control_finish(later, -1, j->out);
+		anchorfile_free_set(j->anchors);
+		free(j);
+	}
+	return CONTROL_LATER;
 }
 
 static void
@@ -408,7 +474,8 @@ help(struct evbuffer *out)
 }
 
 int
-ctlcmd_run(void *arg, int argc, char **argv, struct evbuffer *out)
+ctlcmd_run(void *arg, int argc, char **argv, struct evbuffer *out,
+    struct control_pending *later)
 {
 	struct ctl_daemon *d = arg;
 
@@ -427,7 +494,7 @@ ctlcmd_run(void *arg, int argc, char **argv, struct evbuffer *out)
 	if (strcmp(argv[0], "cache") == 0)
 		return d->cache(argc, argv, out);
 	if (strcmp(argv[0], "explain") == 0)
-		return cmd_explain(d, argc, argv, out);
+		return cmd_explain(d, argc, argv, out, later);
 	if (strcmp(argv[0], "anchor") == 0 && argc == 1)
 		return cmd_anchor(d, out);
 	if (strcmp(argv[0], "nta") == 0 || strcmp(argv[0], "forward") == 0)

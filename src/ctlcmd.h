@@ -1,6 +1,7 @@
 /*
  * ctlcmd.h -- what each request of the control channel (control.h) does:
- * status, stats, flush, reload.  Runs on the main thread's loop; it reaches
+ * status, stats, flush, reload, explain.  Runs on the main thread's loop
+ * (explain goes on on a thread of its own); it reaches
  * the workers only through their thread-safe entry points (worker.h), and
  * reads their counters (stats.h).
  */
@@ -37,6 +38,8 @@ struct ctl_daemon {
 };
 
 /* A control_fn (control.h); arg is a struct ctl_daemon. */
-int ctlcmd_run(void *arg, int argc, char **argv, struct evbuffer *out);
+struct control_pending;
+int ctlcmd_run(void *arg, int argc, char **argv, struct evbuffer *out,
+    struct control_pending *later);
 
 #endif /* DS_CTLCMD_H */

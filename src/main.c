@@ -1166,6 +1166,9 @@ out:
 		for (j = 0; j < 2 * 64 + MAX_LISTEN_TLS; j++)
 			if (fds[i][j] >= 0)
 				close(fds[i][j]);
+	/* An explain still running needs the first worker's relay: the
+	 * control channel goes first, once its explains are done. */
+	control_stop(ctl);
 	/* Drain: every query in flight may still take the whole timeout. */
 	for (i = 0; i < nworkers; i++)
 		if (workers[i])
@@ -1176,7 +1179,6 @@ out:
 	if (rc == 0)
 		cache_save(configs[nconfigs - 1], cfg->state_dir);
 	http_delete(http);
-	control_stop(ctl);
 	if (nta_timer)
 		event_free(nta_timer);
 	if (ctl_fd >= 0)

@@ -158,16 +158,68 @@ one_upstream "closed at once" "$CLOSER: TLS handshake failed" \
 # timeout (5 s) still gets its reply: explain over a black hole, each of
 # its questions failing after TIMEOUT.  The reply was dropped when the
 # timeout was reckoned from the event loop's time before the command.
+#
+# Such an explain runs on a thread of its own: while CONTROL_MAX_LATER (4)
+# of them run, the channel still answers status at once and turns a fifth
+# explain away as busy.  On the main loop, status waited for all four.
 ds_dotsecd_start timeout=$TIMEOUT upstream="$SILENT"
 ds_case "explain over a black hole: the reply comes, however long it took"
 t0=$(date +%s%N)
+epids=""
+for i in 1 2 3 4; do
+	( rc=0; "$CTL" -s "$DS_CTL" explain "www.$WORLD_ZONE_SEC8" A \
+		>"$WORLD_DIR/explain-$i.out" 2>&1 || rc=$?
+	  echo "$rc $((($(date +%s%N) - t0) / 1000000))" >"$WORLD_DIR/explain-$i.rc" ) &
+	epids="$epids $!"
+done
+sleep 1
+ts=$(date +%s%N)
 rc=0
-out=$("$CTL" -s "$DS_CTL" explain "www.$WORLD_ZONE_SEC8" A 2>&1) || rc=$?
-ms=$((($(date +%s%N) - t0) / 1000000))
-DS_OUT="$ms ms, exit $rc: $out"
+st=$("$CTL" -s "$DS_CTL" status 2>&1) || rc=$?
+st_ms=$((($(date +%s%N) - ts) / 1000000))
+running=0
+for p in $epids; do
+	! kill -0 "$p" 2>/dev/null || running=$((running + 1))
+done
+rc5=0
+busy=$("$CTL" -s "$DS_CTL" explain "www.$WORLD_ZONE_SEC8" A 2>&1) || rc5=$?
+for p in $epids; do
+	wait "$p" || true
+done
+ms=0
+for i in 1 2 3 4; do
+	read -r erc ems <"$WORLD_DIR/explain-$i.rc" || true
+	DS_OUT="$DS_OUT explain $i: exit $erc after $ems ms;"
+	[ "${ems:-0}" -gt "$ms" ] && ms=$ems
+	[ "$erc" = 0 ] && grep -q '^verdict: ' "$WORLD_DIR/explain-$i.out" ||
+		ds_fail "explain $i: no reply with a verdict: $(cat "$WORLD_DIR/explain-$i.out")"
+done
 [ "$ms" -gt 5000 ] || ds_fail "explain took $ms ms: the case needs more than the 5 s write timeout"
-[ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q '^verdict: ' || ds_fail "no reply with a verdict"
-ds_dotsecd_stop
+ds_case "while four explains run: status answers at once, a fifth explain is turned away"
+DS_OUT="status after $st_ms ms (exit $rc) with $running explains running: $st; fifth explain: exit $rc5: $busy"
+[ "$running" = 4 ] || ds_fail "$running explains running when status was asked: the case proves nothing"
+[ "$rc" = 0 ] && printf '%s\n' "$st" | grep -q 'upstream' ||
+	ds_fail "status failed: $st"
+[ "$st_ms" -lt 1500 ] || ds_fail "status took $st_ms ms while the explains ran"
+[ "$rc5" != 0 ] && printf '%s\n' "$busy" | grep -q '^busy: 4 explains are running' ||
+	ds_fail "the fifth explain was not turned away as busy: exit $rc5: $busy"
+
+# SIGTERM while an explain runs: dotsecd waits for it (it needs a
+# worker's relay), then stops as usual.
+ds_case "SIGTERM during an explain: the explain's client is let go"
+( rc=0; "$CTL" -s "$DS_CTL" explain "www.$WORLD_ZONE_SEC8" A \
+	>"$WORLD_DIR/explain-stop.out" 2>&1 || rc=$?
+  echo "$rc" >"$WORLD_DIR/explain-stop.rc" ) &
+ep=$!
+sleep 1
+kill -0 "$ep" 2>/dev/null || ds_fail "the explain had ended before SIGTERM: the case proves nothing"
+DS_STOP_WAIT=30 ds_dotsecd_stop
+wait "$ep" || true
+ds_case "the explain cut short by the stop: its client got an end, not a hang"
+DS_OUT="exit $(cat "$WORLD_DIR/explain-stop.rc" 2>/dev/null): $(cat "$WORLD_DIR/explain-stop.out" 2>/dev/null)"
+[ -s "$WORLD_DIR/explain-stop.rc" ] || ds_fail "no exit status from the explain's client"
+grep -q "waiting for 1 request(s) still being answered" "$DS_STDERR" ||
+	ds_fail "dotsecd did not say it waited for the explain"
 
 one_upstream "two failing upstreams" \
 	"$WRONG: TLS authentication failed (hostname mismatch); $REFUSED: connection refused" \
