@@ -258,6 +258,13 @@ printf '%s\n' "$DS_OUT" | tail -n 1 | grep -qx CLOSED || ds_fail "still open aft
 ds_case "two requests on one connection: two replies"
 DS_OUT=$(raw "b'status\\nstats\\n'" 2)
 [ "$(printf '%s\n' "$DS_OUT" | grep -c '^ok ')" = 2 ] || ds_fail "not two ok replies"
+# explain is answered from a thread; the request sent behind it on the
+# same connection waits for that reply, then is read and answered.
+ds_case "explain, then status, on one connection: both replies, in order"
+DS_OUT=$(raw "b'explain www.$WORLD_ZONE_SEC8 A\\nstatus\\n'" 5)
+[ "$(printf '%s\n' "$DS_OUT" | grep -c '^ok ')" = 2 ] || ds_fail "not two ok replies"
+printf '%s\n' "$DS_OUT" | awk '/^verdict: /{v=NR} /^upstream/{if(!u)u=NR} END{exit !(v && u && v < u)}' ||
+	ds_fail "not the explain's verdict first, then the status"
 ctl_case "after the bad input: status still ok" 0 status
 ds_dig "after the bad input: still answering" "www.$WORLD_ZONE_SEC8" A +dnssec
 ds_expect_rcode NOERROR
