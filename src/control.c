@@ -252,6 +252,16 @@ conn_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void conn_read(struct bufferevent *, void *);
 
+/* p and what it holds: its event, and its reply's text once it has one. */
+static void
+pending_free(struct control_pending *p)
+{
+	event_free(p->done);
+	if (p->text != NULL)
+		evbuffer_free(p->text);
+	free(p);
+}
+
 /* On the main thread, once control_finish has run: the reply, and the
  * connection reads again (a request it sent meanwhile is in its input). */
 static void
@@ -275,17 +285,14 @@ pending_done(evutil_socket_t fd, short what, void *arg)
 		bufferevent_enable(k->bev, EV_READ);
 		conn_arm(k);
 	}
-	event_free(p->done);
-	evbuffer_free(p->text);
-	free(p);
+	pending_free(p);
 	if (k != NULL)
 		conn_read(k->bev, k);
 }
 
-/* What k's request may hand to a thread; NULL after logging, or when
- * CONTROL_MAX_LATER are out already (the command then answers at once:
- * pending_busy).  Made ready for every request: creating it cannot fail
- * half-way through a command. */
+/* What k's request may hand to a thread (control_pending_begin); NULL
+ * after logging when out of memory.  Made ready for every request, so
+ * that a command never finds it cannot answer later half-way through. */
 static struct control_pending *
 pending_new(struct conn *k)
 {
@@ -302,13 +309,6 @@ pending_new(struct conn *k)
 	return p;
 }
 
-/* A pending that was not handed to a thread. */
-static void
-pending_drop(struct control_pending *p)
-{
-	event_free(p->done);
-	free(p);
-}
 
 bool
 control_pending_full(const struct control_pending *p)
@@ -403,7 +403,7 @@ conn_read(struct bufferevent *bev, void *arg)
 			bufferevent_disable(k->bev, EV_READ);
 			return;
 		}
-		pending_drop(p);
+		pending_free(p);
 		/* A command may take seconds (explain): the loop's cached
 		 * time is that old, and a write timeout reckoned from it
 		 * would fire before the reply could be written. */
@@ -574,9 +574,7 @@ control_stop(struct control *c)
 	pthread_mutex_unlock(&c->lock);
 	while ((p = c->pending) != NULL) {
 		c->pending = p->next;
-		event_free(p->done);
-		evbuffer_free(p->text);
-		free(p);
+		pending_free(p);
 	}
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
