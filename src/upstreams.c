@@ -3,15 +3,16 @@
  * health of each: failover within upstream_stall_timeout, probes back.
  *
  * A query whose upstream has been silent on an established connection for
- * an eighth of upstream_stall_timeout (or three round trips, if longer;
- * a quarter until its round trip is known)
- * is also sent to another usable upstream: a hedge, a second struct uq whose parent is
- * the query.  The first answer wins.  When the hedge's does, the query's
+ * two round trips, or TCP's retransmission time-out if longer
+ * (upstream_hedge_ms: between a sixteenth and half of
+ * upstream_stall_timeout; a quarter until its round trip is known) is
+ * also sent to another usable upstream: a hedge, a second struct uq
+ * whose parent is the query.  The first answer wins.  When the hedge's does, the query's
  * request on the silent upstream stays (the query without a callback, id
  * 0): it still counts as waiting there, so that a dark upstream is found
  * unusable after upstream_stall_timeout as before, and a late answer
  * still tells that it lives.  So a query sent just as its upstream went
- * dark waits about an eighth of the stall time, not all of it.  (A
+ * dark waits a few round trips, not the whole stall time.  (A
  * connection still being set up is left to the stall time and getdns's
  * own time-outs: its handshake takes round trips a hedge cannot know.)
  */
@@ -34,7 +35,7 @@
 #include "stats.h"
 #include "upstreams.h"
 
-#define TICK_MS		20	/* how often silence is checked */
+#define TICK_MS		10	/* how often silence is checked */
 #define PROBE_EVERY_MS	1000	/* a probe of an unusable upstream */
 #define PROBE_WAIT_MS	2000	/* a probe unanswered this long failed */
 #define HEDGES_PER_TICK	256	/* at most, the rest at the next tick */
@@ -50,8 +51,7 @@ struct member {
 	unsigned outstanding;	/* queries waiting on it */
 	struct timespec waiting_since;	/* since then no reply came while
 					   queries waited */
-	unsigned srtt_ms;	/* smoothed round trip, 0: none yet */
-	unsigned nrtt;		/* answers it was measured on (capped) */
+	struct upstream_rtt rtt;	/* its round trip */
 	bool down;
 	struct timespec down_at;
 	bool probing;
@@ -223,26 +223,55 @@ stall_ms(const struct member *m)
 	const struct ds_config *cfg = m->p->u->cfg;
 	long long t = cfg->upstream_stall_ms;
 
-	if ((long long)m->srtt_ms * 4 > t)
-		t = (long long)m->srtt_ms * 4;
+	if (m->rtt.srtt_us / 1000 * 4 > t)
+		t = m->rtt.srtt_us / 1000 * 4;
+	return t;
+}
+
+void
+upstream_rtt_sample(struct upstream_rtt *r, long long us)
+{
+	long long d;
+
+	if (us < 0)
+		us = 0;
+	if (r->n == 0) {
+		r->srtt_us = us;
+		r->rttvar_us = us / 2;
+	} else {
+		d = r->srtt_us > us ? r->srtt_us - us : us - r->srtt_us;
+		r->rttvar_us = (3 * r->rttvar_us + d) / 4;
+		r->srtt_us = (7 * r->srtt_us + us) / 8;
+	}
+	if (r->n < UPSTREAM_RTT_KNOWN)
+		r->n++;
+}
+
+long long
+upstream_hedge_ms(const struct upstream_rtt *r, long long stall_ms)
+{
+	long long t, rto;
+
+	if (r->n < UPSTREAM_RTT_KNOWN)
+		return stall_ms / 4;
+	t = 2 * r->srtt_us;
+	rto = r->srtt_us + 4 * r->rttvar_us;
+	if (rto > t)
+		t = rto;
+	t = (t + 999) / 1000;
+	if (t < stall_ms / 16)
+		t = stall_ms / 16;
+	if (t > stall_ms / 2)
+		t = stall_ms / 2;
 	return t;
 }
 
 /* Silence this long, with q waiting as long, sends q to another
- * upstream as well: an eighth of the stall time, or three round trips;
- * a quarter while the round trip is not known yet (its first answers
- * come after the upstream's own cold start, and the handshake's). */
-#define RTT_KNOWN	8	/* answers */
+ * upstream as well. */
 static long long
 hedge_ms(const struct member *m)
 {
-	long long t = m->p->u->cfg->upstream_stall_ms / 8;
-
-	if (m->nrtt < RTT_KNOWN)
-		return 2 * t;
-	if ((long long)m->srtt_ms * 3 > t)
-		t = (long long)m->srtt_ms * 3;
-	return t;
+	return upstream_hedge_ms(&m->rtt, m->p->u->cfg->upstream_stall_ms);
 }
 
 /* The member for the next query of p, other than not: the first usable
@@ -399,23 +428,20 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 {
 	struct uq *q = arg;
 	struct member *m = q->m;
-	long long us, rtt;
+	long long us;
 
 	m->outstanding--;
 	if (status == 0) {
 		us = us_since(&q->sent);
-		rtt = us / 1000;
 		if (counted(m))
 			stats_upstream_rtt(m->p->u->st, m->index,
 			    (uint64_t)(us > 0 ? us : 0));
 		now_ts(&m->waiting_since);
-		m->srtt_ms = m->srtt_ms == 0 ? (unsigned)rtt + 1 :
-		    (unsigned)((m->srtt_ms * 7 + (unsigned)rtt) / 8);
-		if (m->nrtt < RTT_KNOWN)
-			m->nrtt++;
+		upstream_rtt_sample(&m->rtt, us);
 		if (counted(m))
 			atomic_store_explicit(&m->p->u->st->up_srtt_ms[m->index],
-			    m->srtt_ms, memory_order_relaxed);
+			    m->rtt.srtt_us >= 1500 ? (m->rtt.srtt_us + 500) /
+			    1000 : 1, memory_order_relaxed);
 		member_up(m);
 		if (q->cb == NULL) {
 			uq_free(q);

@@ -116,8 +116,9 @@ metrics_address: $WORLD_DOTSECD_ADDR@9153"
 done
 
 # Hedge: a query whose upstream has gone silent is also sent to the other
-# upstream once the first has been silent for an eighth of
-# upstream_stall_timeout (here 6 s: 750 ms; 1.5 s before 8 answers), long
+# upstream once the first has been silent for a few round trips, at least
+# a sixteenth of upstream_stall_timeout (here 6 s: 375 ms; 1.5 s before 8
+# answers), long
 # before that upstream is found unusable (6 s), so it is answered within
 # dig's 4 s.  Before, it waited the whole stall time.  Ordered mode, so
 # that the first upstream has every query; a name that must go upstream

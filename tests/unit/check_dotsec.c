@@ -28,6 +28,7 @@ main(void)
 	srunner_add_suite(sr, frontcache_suite());
 	srunner_add_suite(sr, cachedump_suite());
 	srunner_add_suite(sr, route_suite());
+	srunner_add_suite(sr, upstreams_suite());
 	srunner_add_suite(sr, sandbox_suite());
 	srunner_add_suite(sr, synth_suite());
 	srunner_add_suite(sr, tlsserve_suite());

@@ -21,6 +21,7 @@ Suite *http_suite(void);
 Suite *frontcache_suite(void);
 Suite *cachedump_suite(void);
 Suite *route_suite(void);
+Suite *upstreams_suite(void);
 Suite *sandbox_suite(void);
 Suite *synth_suite(void);
 Suite *tlsserve_suite(void);
