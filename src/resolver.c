@@ -428,6 +428,12 @@ resolver_connected(const struct resolver *r)
 	return r->phase == CONN_READY && !r->plain;
 }
 
+bool
+resolver_ready(const struct resolver *r)
+{
+	return r->plain || r->phase == CONN_READY;
+}
+
 const char *
 resolver_timeout_reason(const struct resolver *r)
 {

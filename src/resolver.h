@@ -84,6 +84,12 @@ const char *resolver_timeout_reason(const struct resolver *r);
  * handshake. */
 bool resolver_connected(const struct resolver *r);
 
+/* Whether r has no connection to set up before a query goes out (a
+ * plain forward zone's UDP, or a connection that resolver_connected
+ * says is up): then a query's time to its answer is the upstream's round
+ * trip, without a handshake. */
+bool resolver_ready(const struct resolver *r);
+
 /* If line is getdns 1.6.0's log line of a failed certificate check
  * ("ADDR : Verify failed : TLS - *Failure* - (62) \"hostname
  * mismatch\"", or "... -  Pinset validation failure"), write the failure

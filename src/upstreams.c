@@ -5,7 +5,8 @@
  * A query whose upstream has been silent on an established connection for
  * two round trips, or TCP's retransmission time-out if longer
  * (upstream_hedge_ms: between a sixteenth and half of
- * upstream_stall_timeout; a quarter until its round trip is known) is
+ * upstream_stall_timeout; a quarter until its round trip is known, from
+ * answers to queries sent on a connection already up) is
  * also sent to another usable upstream: a hedge, a second struct uq
  * whose parent is the query.  The first answer wins.  When the hedge's does, the query's
  * request on the silent upstream stays (the query without a callback, id
@@ -84,6 +85,8 @@ struct uq {
 	uint16_t qtype;
 	unsigned tries;
 	struct timespec sent;	/* to its current member */
+	bool on_ready;		/* ... on a connection already up: its
+				   answer times the round trip */
 	bool submitting;	/* inside resolver_query */
 	bool moving;		/* being sent again after a stall */
 	bool cancelled;		/* ... and cancelled meanwhile */
@@ -243,7 +246,7 @@ upstream_rtt_sample(struct upstream_rtt *r, long long us)
 		r->rttvar_us = (3 * r->rttvar_us + d) / 4;
 		r->srtt_us = (7 * r->srtt_us + us) / 8;
 	}
-	if (r->n < UPSTREAM_RTT_KNOWN)
+	if (r->n < UPSTREAM_RTT_CAP)
 		r->n++;
 }
 
@@ -252,7 +255,7 @@ upstream_hedge_ms(const struct upstream_rtt *r, long long stall_ms)
 {
 	long long t, rto;
 
-	if (r->n < UPSTREAM_RTT_KNOWN)
+	if (r->n == 0)
 		return stall_ms / 4;
 	t = 2 * r->srtt_us;
 	rto = r->srtt_us + 4 * r->rttvar_us;
@@ -437,11 +440,15 @@ member_done(void *arg, int status, const uint8_t *reply, size_t len,
 			stats_upstream_rtt(m->p->u->st, m->index,
 			    (uint64_t)(us > 0 ? us : 0));
 		now_ts(&m->waiting_since);
-		upstream_rtt_sample(&m->rtt, us);
-		if (counted(m))
-			atomic_store_explicit(&m->p->u->st->up_srtt_ms[m->index],
-			    m->rtt.srtt_us >= 1500 ? (m->rtt.srtt_us + 500) /
-			    1000 : 1, memory_order_relaxed);
+		if (q->on_ready) {
+			upstream_rtt_sample(&m->rtt, us);
+			if (counted(m))
+				atomic_store_explicit(
+				    &m->p->u->st->up_srtt_ms[m->index],
+				    m->rtt.srtt_us >= 1500 ?
+				    (m->rtt.srtt_us + 500) / 1000 : 1,
+				    memory_order_relaxed);
+		}
 		member_up(m);
 		if (q->cb == NULL) {
 			uq_free(q);
@@ -583,6 +590,7 @@ dispatch(struct uq *q, const struct member *not)
 		if (m->outstanding++ == 0)
 			now_ts(&m->waiting_since);
 		now_ts(&q->sent);
+		q->on_ready = m->res != NULL && resolver_ready(m->res);
 		q->submitting = true;
 		q->sync_failed = q->sync_done = false;
 		rc = resolver_query(m->res, q->name, q->qtype, member_done, q,

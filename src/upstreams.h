@@ -107,28 +107,28 @@ const struct route *upstreams_route(const struct upstreams *u);
 /* The default upstreams, as text, for logs. */
 const char *upstreams_default_str(const struct upstreams *u);
 
-/* An upstream's round trip, each answer's time from query to reply,
- * smoothed as TCP smooths its own (RFC 6298): srtt and its mean deviation
- * rttvar, in microseconds; n answers measured (capped at
- * UPSTREAM_RTT_KNOWN).  Zeroed: nothing measured yet. */
-#define UPSTREAM_RTT_KNOWN	8
+/* An upstream's round trip, the time from query to answer of those sent
+ * on a connection already up, smoothed as TCP smooths its own (RFC 6298):
+ * srtt and its mean deviation rttvar, in microseconds; n answers measured
+ * (capped at UPSTREAM_RTT_CAP).  Zeroed: nothing measured yet. */
+#define UPSTREAM_RTT_CAP	1000
 struct upstream_rtt {
 	long long srtt_us;
 	long long rttvar_us;
 	unsigned n;
 };
 
-/* Add one answer's round trip (us >= 0) to r. */
+/* Add one answer's round trip (us; below 0 counts as 0) to r. */
 void upstream_rtt_sample(struct upstream_rtt *r, long long us);
 
 /* How long (ms) an upstream measured as r must have been silent, with a
  * query waiting on it as long, before that query is also sent to another
  * upstream (a hedge), given upstream_stall_timeout stall_ms: the larger
- * of two round trips and srtt + 4 rttvar (TCP's retransmission time-out,
- * so that an upstream whose answers vary waits longer), at least a
- * sixteenth of the stall time and at most half of it; a quarter of the
- * stall time until UPSTREAM_RTT_KNOWN answers have measured it (its first
- * answers come after its own cold start and the handshake). */
+ * of two round trips and srtt + 4 rttvar (TCP's retransmission time-out:
+ * three round trips after the first answer, and longer for an upstream
+ * whose answers vary), at least a sixteenth of the stall time and at most
+ * half of it; a quarter of the stall time until an answer has measured
+ * it. */
 long long upstream_hedge_ms(const struct upstream_rtt *r, long long stall_ms);
 
 #endif /* DS_UPSTREAMS_H */

@@ -21,15 +21,22 @@ steady(long long us, int n)
 	return r;
 }
 
-/* Until eight answers have measured it, a quarter of the stall time. */
-START_TEST(test_hedge_unknown)
+/* Until an answer has measured it, a quarter of the stall time; after
+ * one, three round trips (srtt + 4 rttvar, rttvar starting at half the
+ * first answer), then less as its answers agree, down to two. */
+START_TEST(test_hedge_first_answers)
 {
-	struct upstream_rtt r = steady(20000, UPSTREAM_RTT_KNOWN - 1);
+	struct upstream_rtt r = { 0, 0, 0 };
+	static const long long want[] = { 60, 50, 43, 40, 40 };
+	size_t i;
 
-	ck_assert_int_eq(r.n, UPSTREAM_RTT_KNOWN - 1);
 	ck_assert_int_eq(upstream_hedge_ms(&r, 500), 125);
-	r = steady(20000, 0);
-	ck_assert_int_eq(upstream_hedge_ms(&r, 500), 125);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		upstream_rtt_sample(&r, 20000);
+		ck_assert_msg(upstream_hedge_ms(&r, 500) == want[i],
+		    "after %zu answers of 20 ms: %lld ms, want %lld", i + 1,
+		    upstream_hedge_ms(&r, 500), want[i]);
+	}
 }
 END_TEST
 
@@ -39,7 +46,7 @@ START_TEST(test_hedge_steady)
 {
 	struct upstream_rtt r = steady(20000, 40);
 
-	ck_assert_int_eq(r.n, UPSTREAM_RTT_KNOWN);
+	ck_assert_int_eq(r.n, 40);
 	ck_assert_int_eq(r.srtt_us, 20000);
 	ck_assert_int_le(r.rttvar_us, 1000);
 	ck_assert_int_eq(upstream_hedge_ms(&r, 500), 40);
@@ -108,7 +115,7 @@ upstreams_suite(void)
 	Suite *s = suite_create("upstreams");
 	TCase *tc = tcase_create("rtt");
 
-	tcase_add_test(tc, test_hedge_unknown);
+	tcase_add_test(tc, test_hedge_first_answers);
 	tcase_add_test(tc, test_hedge_steady);
 	tcase_add_test(tc, test_hedge_varying);
 	tcase_add_test(tc, test_hedge_bounds);
