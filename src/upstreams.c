@@ -2,20 +2,22 @@
  * upstreams.c -- one getdns context per upstream of each route, and the
  * health of each: failover within upstream_stall_timeout, probes back.
  *
- * A query whose upstream has been silent on an established connection for
- * two round trips, or TCP's retransmission time-out if longer
- * (upstream_hedge_ms: between a sixteenth and half of
+ * A query whose upstream has been silent on an established connection (or
+ * at all, for plain DNS) for two round trips, or TCP's retransmission
+ * time-out if longer (upstream_hedge_ms: between a sixteenth and half of
  * upstream_stall_timeout; a quarter until its round trip is known, from
- * answers to queries sent on a connection already up) is
- * also sent to another usable upstream: a hedge, a second struct uq
- * whose parent is the query.  The first answer wins.  When the hedge's does, the query's
+ * answers to queries sent on a connection already up) is also sent to
+ * another usable upstream: a hedge, a second struct uq whose parent is
+ * the query.  The first answer wins.  When the hedge's does, the query's
  * request on the silent upstream stays (the query without a callback, id
  * 0): it still counts as waiting there, so that a dark upstream is found
  * unusable after upstream_stall_timeout as before, and a late answer
  * still tells that it lives.  So a query sent just as its upstream went
- * dark waits a few round trips, not the whole stall time.  (A
- * connection still being set up is left to the stall time and getdns's
- * own time-outs: its handshake takes round trips a hedge cannot know.)
+ * dark waits a few round trips, not the whole stall time.  A plain
+ * forward zone's upstream has no connection to wait for and is hedged
+ * alike.  (A connection still being set up is left to the stall time and
+ * getdns's own time-outs: its handshake takes round trips a hedge cannot
+ * know.)
  */
 #include "config.h"
 
@@ -525,7 +527,7 @@ hedge_due(const struct uq *q)
 
 	return q->parent == NULL && q->hedge == NULL && !q->hedged &&
 	    !q->leg_dead && !q->submitting && !q->moving && !m->down &&
-	    m->res != NULL && resolver_connected(m->res) &&
+	    m->res != NULL && resolver_ready(m->res) &&
 	    ms_since(&q->sent) >= hedge_ms(m) &&
 	    ms_since(&m->waiting_since) >= hedge_ms(m) &&
 	    other_usable(q->p, m);

@@ -3,7 +3,8 @@
 third-party modules; loopback addresses only).
 
   deadup.py serve [--silent ADDR:PORT] [--close ADDR:PORT]
-                  [--synblack ADDR:PORT] [--lifetime 600]
+                  [--synblack ADDR:PORT] [--silent-udp ADDR:PORT]
+                  [--lifetime 600]
   deadup.py probe ADDR:PORT
 
 serve:
@@ -14,6 +15,8 @@ serve:
               connection of its own, never accepted: the kernel drops
               every further SYN, so a connection attempt gets no answer
               at all (a black hole for the TCP handshake)
+  --silent-udp  a UDP socket that never reads or answers: a plain DNS
+              server gone silent (no ICMP "port unreachable" either)
   Prints "ready" once every listener is set up, and exits on SIGTERM or
   after --lifetime seconds.
 
@@ -64,6 +67,10 @@ def serve(args):
             # The one connection the queue holds; never accepted.
             keep.append(s)
             keep.append(socket.create_connection(addr_port(val), timeout=2))
+        elif opt == "--silent-udp":
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.bind(addr_port(val))
+            keep.append(u)
         elif opt == "--lifetime":
             lifetime = float(val)
         else:

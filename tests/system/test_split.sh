@@ -488,4 +488,49 @@ out=$(names_outside "$WORLD_CORPPLAIN_LOG" "$CORP" "$ins" "$sec15")
 grep -q "relay: $CORP\. 43 -> upstream" "$DS_STDERR" ||
 	ds_fail "libunbound never asked for the DS of $CORP: the case proves nothing"
 
+# A plain forward zone whose first server goes silent: a query on it is
+# also sent to the zone's other server (the hedge, as for DoT upstreams)
+# after a quarter of upstream_stall_timeout (nothing measured it yet), long
+# before that server is found unusable (6 s) and within dig's 4 s.  Before,
+# the hedge waited for an established connection, which plain DNS never
+# has, so the query waited the whole stall time.  Ordered mode, so that the
+# silent server gets the query first.
+ds_dotsecd_stop
+SILENT_UDP=$WORLD_NET.206
+dead_log=$WORLD_DIR/deadup.log
+world_register_log "$dead_log" "deadup.py (a silent plain server)"
+python3 "$DS_SYSTEM_DIR/deadup.py" serve --silent-udp "$SILENT_UDP:53" \
+	--lifetime 900 >"$dead_log" 2>&1 &
+world_register_pid $!
+i=0
+until grep -qx ready "$dead_log"; do
+	[ $i -lt 100 ] || ds_die "deadup.py not ready after 10 s"
+	sleep 0.1
+	i=$((i + 1))
+done
+ds_dotsecd_start workers=1 timeout=10000 "extra=round_robin_upstreams: 0
+upstream_stall_timeout: 6000
+metrics_address: $WORLD_DOTSECD_ADDR@9153
+forward_zones:
+  - name: $CORP
+    transport: plain
+    dnssec: insecure
+    upstream_recursive_servers:
+      - address_data: $SILENT_UDP
+      - address_data: $WORLD_CORPPLAIN_ADDR"
+DS_DIG_TIME=4 ds_dig "plain zone, first server silent: answered by the other" \
+	"www.$CORP" A
+ds_expect_rcode NOERROR
+ds_expect_answer_has 192.0.2.80
+ds_case "... through a hedge, the silent server not yet found unusable"
+n=$(python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+	"http://$WORLD_DOTSECD_ADDR:9153/metrics" 2>&1 |
+	awk '$1 == "dotsec_upstream_hedged_total" { print $2 }')
+DS_OUT="dotsec_upstream_hedged_total ${n:-none}"
+[ "${n:-0}" -ge 1 ] || ds_fail "dotsec_upstream_hedged_total '${n:-none}'"
+! grep -q "upstream $SILENT_UDP.*unusable" "$DS_STDERR" ||
+	ds_fail "found unusable already: the answer came from the stall, not the hedge"
+ds_dotsecd_stop
+
 ds_finish
