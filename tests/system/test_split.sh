@@ -497,17 +497,8 @@ grep -q "relay: $CORP\. 43 -> upstream" "$DS_STDERR" ||
 # silent server gets the query first.
 ds_dotsecd_stop
 SILENT_UDP=$WORLD_NET.206
-dead_log=$WORLD_DIR/deadup.log
-world_register_log "$dead_log" "deadup.py (a silent plain server)"
-python3 "$DS_SYSTEM_DIR/deadup.py" serve --silent-udp "$SILENT_UDP:53" \
-	--lifetime 900 >"$dead_log" 2>&1 &
-world_register_pid $!
-i=0
-until grep -qx ready "$dead_log"; do
-	[ $i -lt 100 ] || ds_die "deadup.py not ready after 10 s"
-	sleep 0.1
-	i=$((i + 1))
-done
+world_deadup "$WORLD_DIR/deadup.log" "deadup.py (a silent plain server)" \
+	--silent-udp "$SILENT_UDP:53" --lifetime 900
 ds_dotsecd_start workers=1 timeout=10000 "extra=round_robin_upstreams: 0
 upstream_stall_timeout: 6000
 metrics_address: $WORLD_DOTSECD_ADDR@9153

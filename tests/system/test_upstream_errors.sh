@@ -57,18 +57,9 @@ for i in $(seq 211 222); do
 done
 
 # The failing listeners, stopped by PID with the world.
-dead_log=$WORLD_DIR/deadup.log
-world_register_log "$dead_log" "deadup.py (failing listeners)"
-python3 "$DS_SYSTEM_DIR/deadup.py" serve --silent "$SILENT:853" \
-	--close "$CLOSER:853" --synblack "$SYNBLACK:853" --lifetime 900 \
-	>"$dead_log" 2>&1 &
-world_register_pid $!
-i=0
-until grep -qx ready "$dead_log"; do
-	[ $i -lt 100 ] || ds_die "deadup.py not ready after 10 s"
-	sleep 0.1
-	i=$((i + 1))
-done
+world_deadup "$WORLD_DIR/deadup.log" "deadup.py (failing listeners)" \
+	--silent "$SILENT:853" --close "$CLOSER:853" --synblack "$SYNBLACK:853" \
+	--lifetime 900
 
 # probe_is ADDR:PORT WORD LABEL: a TCP client sees WORD there (deadup.py
 # probe), so that the case below tests what it says it does.

@@ -900,6 +900,23 @@ world_register_pid() {
 	_world_addpid "$1"
 }
 
+# world_deadup LOG WHAT ARGS...: tests/system/deadup.py serve ARGS (failing
+# listeners: silent, closing, SYN black hole, silent UDP), its output in
+# LOG (registered as WHAT), stopped by PID with the world.  Returns once
+# it is ready; dies if it is not within 10 s.
+world_deadup() {
+	local log=$1 what=$2 i=0
+	shift 2
+	world_register_log "$log" "$what"
+	python3 "$DS_SYSTEM_DIR/deadup.py" serve "$@" >"$log" 2>&1 &
+	world_register_pid $!
+	until grep -qx ready "$log"; do
+		[ $i -lt 100 ] || ds_die "deadup.py not ready after 10 s: $(cat "$log")"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # ---------------------------------------------------------------- root KSK roll
 
 # The root SOA serial NSD serves now (empty if it does not answer).
