@@ -423,12 +423,6 @@ conn_failure(const struct resolver *r)
 }
 
 bool
-resolver_connected(const struct resolver *r)
-{
-	return r->phase == CONN_READY && !r->plain;
-}
-
-bool
 resolver_ready(const struct resolver *r)
 {
 	return r->plain || r->phase == CONN_READY;

@@ -79,15 +79,11 @@ const char *resolver_last_error(const struct resolver *r);
  * handshake" or "timed out (no answer)". */
 const char *resolver_timeout_reason(const struct resolver *r);
 
-/* Whether r's connection to its upstream is up (TCP and TLS done, or a
- * reply came on it): silence on it then means the upstream, not the
+/* Whether r has no connection to set up before a query goes out: a
+ * plain forward zone's UDP, or a connection that is up (TCP and TLS done,
+ * or a reply came on it).  Then a query's time to its answer is the
+ * upstream's round trip, and silence means the upstream, not the
  * handshake. */
-bool resolver_connected(const struct resolver *r);
-
-/* Whether r has no connection to set up before a query goes out (a
- * plain forward zone's UDP, or a connection that resolver_connected
- * says is up): then a query's time to its answer is the upstream's round
- * trip, without a handshake. */
 bool resolver_ready(const struct resolver *r);
 
 /* If line is getdns 1.6.0's log line of a failed certificate check
