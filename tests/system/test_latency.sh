@@ -29,11 +29,6 @@ U1=$WORLD_UPSTREAM_ADDR
 STREAM=40	# queries, 10 a second
 MAX_FAILED=2
 
-metrics() {
-	python3 -c 'import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
-		"http://$WORLD_DOTSECD_ADDR:9153/metrics" 2>&1
-}
 
 # upstream1_stop: the first upstream stops dead (SIGSTOP: its kernel still
 # takes the packets, nothing answers).  upstream1_back: SIGCONT, and
@@ -58,7 +53,7 @@ upstream_stall_timeout: 6000
 metrics_address: $WORLD_DOTSECD_ADDR@9153"
 }
 hedged() {
-	metrics | awk '$1 == "dotsec_upstream_hedged_total" { print $2 }'
+	world_dotsecd_metrics | awk '$1 == "dotsec_upstream_hedged_total" { print $2 }'
 }
 
 # stream TAG: STREAM fresh names, 10 a second, half in sec8 (keys cached)
@@ -102,7 +97,7 @@ metrics_address: $WORLD_DOTSECD_ADDR@9153"
 	grep -q "upstream $U1@853#$WORLD_AUTH_NAME unusable: .*no answer for" "$DS_STDERR" ||
 		ds_fail "no 'unusable' line for $U1"
 	ds_case "$name: /metrics says so"
-	DS_OUT=$(metrics)
+	DS_OUT=$(world_dotsecd_metrics)
 	n=$(awk -v m="dotsec_upstream_unusable_total{upstream=\"$U1@853\"}" '$1 == m { print $2 }' <<<"$DS_OUT")
 	[ "${n:-0}" -ge 1 ] || ds_fail "dotsec_upstream_unusable_total for $U1: '${n:-none}'"
 	n=$(awk -v m="dotsec_upstream_unusable_workers{upstream=\"$U1@853\"}" '$1 == m { print $2 }' <<<"$DS_OUT")
@@ -187,14 +182,14 @@ done
 k1=$(root_keys)
 DS_OUT="root DNSKEY queries: $k0 before the start, $k1 after"
 [ "$k1" -ge $((k0 + 2)) ] || ds_fail "fewer than 2 root DNSKEY queries"
-h1=$(metrics | awk -v m="dotsec_upstream_tls_handshakes_total{upstream=\"$U1@853\"}" '$1 == m { print $2 }')
+h1=$(world_dotsecd_metrics | awk -v m="dotsec_upstream_tls_handshakes_total{upstream=\"$U1@853\"}" '$1 == m { print $2 }')
 for i in 1 2 3 4 5 6; do
 	ds_dig "start-up: first queries ($i), on either worker" "first$i.wild.$WORLD_ZONE_SEC13" A +dnssec
 	ds_expect_rcode NOERROR
 	ds_expect_flag ad
 done
 ds_case "start-up: no root DNSKEY query and no new connection for them"
-h2=$(metrics | awk -v m="dotsec_upstream_tls_handshakes_total{upstream=\"$U1@853\"}" '$1 == m { print $2 }')
+h2=$(world_dotsecd_metrics | awk -v m="dotsec_upstream_tls_handshakes_total{upstream=\"$U1@853\"}" '$1 == m { print $2 }')
 DS_OUT="root DNSKEY queries $k1 -> $(root_keys); handshakes $h1 -> $h2"
 [ "$(root_keys)" = "$k1" ] || ds_fail "the root DNSKEY was asked again"
 [ "${h1:-x}" = "${h2:-y}" ] || ds_fail "new TLS connections"
@@ -228,7 +223,7 @@ for i in $(seq 1 $FRESH); do
 done
 world_upstream_settle
 k1=$(zone_keys)
-shared=$(metrics | awk '$1 == "dotsec_upstream_shared_total" { print $2 }')
+shared=$(world_dotsecd_metrics | awk '$1 == "dotsec_upstream_shared_total" { print $2 }')
 ds_case "key cache: no worker asked the upstream for sec13's or example.'s DS or DNSKEY again"
 DS_OUT="DS and DNSKEY queries for sec13 and example.: $k0 after the first name, $k1 after $FRESH more; shared $shared"
 [ "$k1" = "$k0" ] || ds_fail "keys fetched again: $k0 -> $k1"
@@ -274,7 +269,7 @@ last_key=$(printf '%s\n' "$DS_OUT" | grep -nE ' (DS|DNSKEY)$' | grep -v '^[0-9]*
 query=$(printf '%s\n' "$DS_OUT" | grep -nxF "www.$WORLD_ZONE_SEC15. A" | cut -d: -f1)
 [ -n "$query" ] && [ -n "$last_key" ] && [ "$last_key" -lt "$query" ] ||
 	ds_fail "the keys were not all asked before the query (last key line ${last_key:-none}, query line ${query:-none})"
-kp=$(metrics | awk '$1 == "dotsec_upstream_key_prefetches_total" { print $2 }')
+kp=$(world_dotsecd_metrics | awk '$1 == "dotsec_upstream_key_prefetches_total" { print $2 }')
 [ "${kp:-0}" = 4 ] || ds_fail "dotsec_upstream_key_prefetches_total ${kp:-none}, not 4"
 ds_dotsecd_stop
 
@@ -282,7 +277,7 @@ ds_dotsecd_stop
 # it left (idle_timeout), with no new TCP or TLS handshake.
 ds_dotsecd_start "extra=metrics_address: $WORLD_DOTSECD_ADDR@9153"
 handshakes() {
-	metrics | awk -v m="dotsec_upstream_tls_handshakes_total{upstream=\"$U1@853\"}" \
+	world_dotsecd_metrics | awk -v m="dotsec_upstream_tls_handshakes_total{upstream=\"$U1@853\"}" \
 		'$1 == m { print $2 }'
 }
 ds_dig "idle: a first query" "idle1.wild.$WORLD_ZONE_SEC8" A +dnssec

@@ -92,13 +92,6 @@ qdig() {
 		+time="${DS_DIG_TIME:-5}" +tries=1 "$@" 2>&1 || true
 }
 
-# metrics_page: dotsecd's /metrics (it listens on WORLD_DOTSECD_ADDR@9153).
-metrics_page() {
-	python3 - "http://$WORLD_DOTSECD_ADDR:9153/metrics" <<'PY'
-import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())
-PY
-}
 # metric NAME: its value in the metrics page on stdin (empty if none).
 metric() { awk -v m="$1" '$1 == m { print $2 }'; }
 
@@ -473,7 +466,7 @@ ds_case "prefetch: a name not asked for again was not fetched again"
 DS_OUT=$(grep -i -e "$P2" "$WORLD_UPSTREAM_LOG" || true)
 [ "$(world_upstream_count "$P2" A)" = 1 ] || ds_fail "upstream queries for $P2 A: $(world_upstream_count "$P2" A)"
 ds_case "prefetch: the metrics count three prefetches, one failed"
-page=$(metrics_page) || page=""
+page=$(world_dotsecd_metrics) || page=""
 pf=$(metric dotsec_prefetches_total <<<"$page")
 pff=$(metric dotsec_prefetch_failures_total <<<"$page")
 DS_OUT="prefetches ${pf:-none}, failures ${pff:-none}"
@@ -523,7 +516,7 @@ ds_case "cache_size 8 MiB: the cold load was answered (>= 5000 NOERROR; $noerror
 DS_OUT=$(cat "$perf_out")
 [ "$noerror" -ge 5000 ] || ds_fail "only $noerror NOERROR answers: the memory bound below proves nothing"
 # The answer cache's own accounting: full, and within its share.
-metrics=$(metrics_page) || metrics=""
+metrics=$(world_dotsecd_metrics) || metrics=""
 ac_bytes=$(metric dotsec_answer_cache_bytes <<<"$metrics")
 ac_max=$(metric dotsec_answer_cache_max_bytes <<<"$metrics")
 ac_evict=$(metric dotsec_answer_cache_evictions_total <<<"$metrics")

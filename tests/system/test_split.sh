@@ -211,9 +211,7 @@ ds_expect_rcode NOERROR
 ds_expect_flag ad
 
 ds_case "/metrics counts each forward zone's queries, the plain one labelled so, and the local answers"
-DS_OUT=$(python3 -c 'import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
-	"http://$WORLD_DOTSECD_ADDR:9153/metrics" 2>&1)
+DS_OUT=$(world_dotsecd_metrics)
 n=$(awk -v m="dotsec_forward_queries_total{zone=\"$CORP.\",transport=\"plain\"}" '$1 == m { print $2 }' <<<"$DS_OUT")
 [ "${n:-0}" -ge 2 ] || ds_fail "plain zone queries: '${n:-none}'"
 n=$(awk -v m="dotsec_forward_queries_total{zone=\"$VAULT.\",transport=\"tls\"}" '$1 == m { print $2 }' <<<"$DS_OUT")
@@ -514,9 +512,7 @@ DS_DIG_TIME=4 ds_dig "plain zone, first server silent: answered by the other" \
 ds_expect_rcode NOERROR
 ds_expect_answer_has 192.0.2.80
 ds_case "... through a hedge, the silent server not yet found unusable"
-n=$(python3 -c 'import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
-	"http://$WORLD_DOTSECD_ADDR:9153/metrics" 2>&1 |
+n=$(world_dotsecd_metrics |
 	awk '$1 == "dotsec_upstream_hedged_total" { print $2 }')
 DS_OUT="dotsec_upstream_hedged_total ${n:-none}"
 [ "${n:-0}" -ge 1 ] || ds_fail "dotsec_upstream_hedged_total '${n:-none}'"

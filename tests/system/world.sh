@@ -900,6 +900,14 @@ world_register_pid() {
 	_world_addpid "$1"
 }
 
+# world_dotsecd_metrics: the /metrics page of the dotsecd under test (its
+# metrics_address WORLD_DOTSECD_ADDR@9153), or the client's error.
+world_dotsecd_metrics() {
+	python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+		"http://$WORLD_DOTSECD_ADDR:9153/metrics" 2>&1
+}
+
 # world_deadup LOG WHAT ARGS...: tests/system/deadup.py serve ARGS (failing
 # listeners: silent, closing, SYN black hole, silent UDP), its output in
 # LOG (registered as WHAT), stopped by PID with the world.  Returns once
